@@ -1,0 +1,87 @@
+// The shared vocabulary of checks, the engine and the verdict.
+// A check gathers evidence over the network; everything after CheckResult is pure.
+
+import type { RunConfig } from '../cli/config.js';
+import type { ProfileSet, HostEntry } from '../profiles/types.js';
+import type { ProxyResolver } from '../net/proxy.js';
+
+export type CheckStatus = 'ok' | 'failed' | 'timeout' | 'skipped' | 'error';
+
+export interface CheckError {
+  /** Stable UPPER_SNAKE code, e.g. TCP_REFUSED, TLS_CERT_UNTRUSTED, TIMEOUT_CONNECT. */
+  code: string;
+  message: string;
+}
+
+/** Metric names carry their unit: ...Ms, ...Bps, ...Ratio, ...Bytes, ...Count. */
+export type Metrics = Record<string, number>;
+
+export interface CheckResult {
+  id: string;
+  target: string;
+  status: CheckStatus;
+  durationMs: number;
+  metrics: Metrics;
+  error: CheckError | null;
+  /** Why a check was skipped (status "skipped"), or a short note. */
+  reason?: string;
+  /** Structured evidence for the verdict and the reports (issuer, HTTP status, proxy used ...). */
+  details?: Record<string, unknown>;
+}
+
+/** What a check's run() returns; the engine fills id, target and durationMs. */
+export interface CheckOutcome {
+  status: Exclude<CheckStatus, 'skipped' | 'error'> | 'skipped';
+  metrics?: Metrics;
+  error?: CheckError | null;
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
+/** One planned unit of work: a check id applied to one target. */
+export interface CheckTask {
+  /** Unique within a run: `${id} ${target}` unless the plan says otherwise. */
+  key: string;
+  id: string;
+  target: string;
+  /** Keys of tasks that must be `ok` before this one runs; otherwise it is skipped with the reason. */
+  dependsOn: string[];
+  /** The profile host entry this task was planned from (role, group, requirement, seed source). */
+  host?: HostEntry;
+  /** Check-specific parameters (port, path, ...). */
+  params: Record<string, unknown>;
+  /** Long-lived checks (idle holds) start at once and are not counted against the pool. */
+  background?: boolean;
+}
+
+export interface PhaseTimeouts {
+  resolveMs: number;
+  connectMs: number;
+  tlsMs: number;
+  firstByteMs: number;
+  streamMs: number;
+}
+
+export interface CheckContext {
+  signal: AbortSignal;
+  config: RunConfig;
+  timeouts: PhaseTimeouts;
+  proxy: ProxyResolver;
+  /** Results of tasks already finished (dependencies are always there). */
+  result(key: string): CheckResult | undefined;
+  /** Monotonic clock in ms (injectable for tests of timing logic). */
+  now(): number;
+}
+
+export interface CheckDef {
+  id: string;
+  /** One line for humans: what this check proves. */
+  title: string;
+  /** Pure: the tasks this check contributes for these profiles and options. */
+  plan(profiles: ProfileSet, config: RunConfig): CheckTask[];
+  run(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome>;
+}
+
+export function taskKey(id: string, target: string): string {
+  return `${id} ${target}`;
+}

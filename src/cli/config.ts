@@ -1,0 +1,66 @@
+// The run's configuration, built from command-line options (pure data, saved with --save-raw).
+
+import type { PhaseTimeouts } from '../checks/types.js';
+
+export interface RunConfig {
+  profiles: string[];
+  params: Record<string, string | boolean>;
+  /** HOST -> ADDR overrides (like curl --resolve); keys lower-case. */
+  resolve: Record<string, string>;
+  /** curl-style --connect-to: requests for HOST:PORT go to TO_HOST:TO_PORT instead (empty = any). */
+  connectTo: ConnectTo[];
+  /** Extra trusted CA certificates (PEM text), added to Node's public roots. */
+  caPem: string[];
+  /** Paths of the --ca files, for the report. */
+  caFiles: string[];
+  /** Explicit proxy URL (--proxy) or null. */
+  proxy: string | null;
+  /** PAC file URL or path, or null. */
+  pac: string | null;
+  /** Proxy environment as curl reads it (captured once, so a run can be replayed). */
+  env: { httpsProxy?: string; httpProxy?: string; noProxy?: string; allProxy?: string };
+  /** A netready serve instance (URL) for UDP range, TURN credentials and quality. */
+  probe: string | null;
+  deadlineMs: number;
+  idleWindowMs: number;
+  qualityMs: number;
+  timeouts: PhaseTimeouts;
+  /** Pool size for concurrent checks. */
+  concurrency: number;
+}
+
+export interface ConnectTo {
+  host: string | null;
+  port: number | null;
+  toHost: string | null;
+  toPort: number | null;
+}
+
+export const DEFAULT_TIMEOUTS: PhaseTimeouts = {
+  resolveMs: 3000,
+  connectMs: 3000,
+  tlsMs: 4000,
+  firstByteMs: 4000,
+  streamMs: 6000,
+};
+
+export function defaultConfig(overrides: Partial<RunConfig> = {}): RunConfig {
+  return {
+    profiles: ['onespan-virtual-room'],
+    params: {},
+    resolve: {},
+    connectTo: [],
+    caPem: [],
+    caFiles: [],
+    proxy: null,
+    pac: null,
+    env: {},
+    probe: null,
+    deadlineMs: 30_000,
+    idleWindowMs: 10_000,
+    qualityMs: 5_000,
+    timeouts: { ...DEFAULT_TIMEOUTS },
+    concurrency: 16,
+    ...overrides,
+  };
+}

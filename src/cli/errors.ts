@@ -1,0 +1,24 @@
+// Errors the CLI turns into one line on stderr and an exit code.
+
+/** Bad usage or bad input: one line on stderr, exit 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A network error with a stable code; checks turn these into `failed`/`timeout` results. */
+export class NetError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** `timeout` for phase timeouts, `failed` for the network saying no. */
+    readonly kind: 'failed' | 'timeout' = 'failed',
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'NetError';
+  }
+}

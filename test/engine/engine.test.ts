@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { runTasks } from '../../src/engine/engine.js';
+import { NetError } from '../../src/cli/errors.js';
+import { defaultConfig } from '../../src/cli/config.js';
+import { DIRECT } from '../../src/net/proxy.js';
+import type { CheckDef, CheckTask } from '../../src/checks/types.js';
+
+const config = defaultConfig();
+const context = { config, timeouts: config.timeouts, proxy: DIRECT, now: () => performance.now() };
+const task = (id: string, target: string, dependsOn: string[] = [], extra: Partial<CheckTask> = {}): CheckTask => ({
+  key: `${id} ${target}`,
+  id,
+  target,
+  dependsOn,
+  params: {},
+  ...extra,
+});
+const def = (id: string, run: CheckDef['run']): CheckDef => ({ id, title: id, plan: () => [], run });
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+test('dependencies: a failed dependency skips its dependants with the reason', async () => {
+  const defs = [
+    def('a', async (t) => (t.target === 'bad' ? { status: 'failed', error: { code: 'TCP_REFUSED', message: 'no' } } : { status: 'ok' })),
+    def('b', async () => ({ status: 'ok', metrics: { fooMs: 1 } })),
+  ];
+  const tasks = [task('a', 'good'), task('a', 'bad'), task('b', 'x', ['a good']), task('b', 'y', ['a bad'])];
+  const { results } = await runTasks(tasks, { defs, context, concurrency: 2, deadlineMs: 5000 });
+  const by = Object.fromEntries(results.map((r) => [`${r.id} ${r.target}`, r]));
+  assert.equal(by['b x'].status, 'ok');
+  assert.equal(by['b y'].status, 'skipped');
+  assert.match(by['b y'].reason ?? '', /a bad failed \(TCP_REFUSED\)/);
+  assert.deepEqual(results.map((r) => r.target), ['good', 'bad', 'x', 'y'], 'results keep plan order');
+});
+
+test('a thrown NetError becomes failed/timeout with its code; any other exception becomes error', async () => {
+  const defs = [
+    def('n', async () => {
+      throw new NetError('TLS_TIMEOUT', 'no handshake', 'timeout');
+    }),
+    def('e', async () => {
+      throw new TypeError('boom');
+    }),
+  ];
+  const { results } = await runTasks([task('n', '1'), task('e', '2')], { defs, context, concurrency: 4, deadlineMs: 5000 });
+  assert.equal(results[0].status, 'timeout');
+  assert.equal(results[0].error?.code, 'TLS_TIMEOUT');
+  assert.equal(results[1].status, 'error');
+  assert.equal(results[1].error?.code, 'INTERNAL_ERROR');
+  assert.match(results[1].error?.message ?? '', /boom/);
+});
+
+test('the pool never runs more than `concurrency` checks at once', async () => {
+  let running = 0;
+  let peak = 0;
+  const defs = [
+    def('p', async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleep(20);
+      running--;
+      return { status: 'ok' };
+    }),
+  ];
+  const tasks = Array.from({ length: 12 }, (_, i) => task('p', String(i)));
+  await runTasks(tasks, { defs, context, concurrency: 3, deadlineMs: 5000 });
+  assert.equal(peak, 3);
+});
+
+test('background tasks run beside the pool', async () => {
+  const order: string[] = [];
+  const defs = [
+    def('bg', async () => {
+      order.push('bg-start');
+      await sleep(150);
+      order.push('bg-end');
+      return { status: 'ok' };
+    }),
+    def('fg', async (t) => {
+      await sleep(30);
+      order.push(`fg-${t.target}`);
+      return { status: 'ok' };
+    }),
+  ];
+  const tasks = [task('fg', '1'), task('fg', '2'), task('bg', 'idle', [], { background: true })];
+  const t0 = performance.now();
+  await runTasks(tasks, { defs, context, concurrency: 1, deadlineMs: 5000 });
+  assert.ok(performance.now() - t0 < 400);
+  assert.equal(order[0], 'bg-start');
+  assert.equal(order.at(-1), 'bg-end');
+});
+
+test('the deadline: unfinished checks become timeout, unstarted ones too, and the run returns in time', async () => {
+  const defs = [
+    def('slow', async (_t, ctx) => {
+      await sleep(60_000, ctx.signal);
+      return { status: 'ok' };
+    }),
+    def('stuck', () => new Promise(() => {})), // ignores the signal entirely
+  ];
+  const tasks = [task('slow', '1'), task('stuck', '2'), task('slow', '3')];
+  const t0 = performance.now();
+  const { results, deadlineHit } = await runTasks(tasks, { defs, context, concurrency: 2, deadlineMs: 300 });
+  const took = performance.now() - t0;
+  assert.ok(deadlineHit);
+  assert.ok(took < 1000, `returned after ${took} ms`);
+  assert.deepEqual(results.map((r) => r.status), ['timeout', 'timeout', 'timeout']);
+  assert.equal(results[1].error?.code, 'DEADLINE_EXCEEDED');
+  assert.equal(results[2].error?.code, 'DEADLINE_NOT_STARTED');
+});
+
+test('an unknown dependency key does not block; a cycle is reported, not hung', async () => {
+  const defs = [def('a', async () => ({ status: 'ok' }))];
+  const tasks = [task('a', '1', ['nope x']), task('a', '2', ['a 3']), task('a', '3', ['a 2'])];
+  const { results } = await runTasks(tasks, { defs, context, concurrency: 2, deadlineMs: 2000 });
+  assert.equal(results[0].status, 'ok');
+  assert.equal(results[1].error?.code, 'PLAN_CYCLE');
+  assert.equal(results[2].error?.code, 'PLAN_CYCLE');
+});
