@@ -1,0 +1,80 @@
+// Shared helpers of the renderers (pure).
+import type { CheckResult } from '../checks/types.js';
+import { hostFromTarget } from '../verdict/input.js';
+import type { ChecklistStatus, Report } from './types.js';
+
+export const TIER_TEXT: Record<string, string> = {
+  optimal: 'optimal (UDP 3478 + UDP 1025-65535 + TCP 443)',
+  'recommended-minimum': 'recommended minimum (UDP 3478 + TCP 443)',
+  'absolute-minimum': 'absolute minimum (TCP 443 only, TURN over TLS)',
+  none: 'none (no media path)',
+};
+
+export function tierText(r: Report): string {
+  return r.tier ? TIER_TEXT[r.tier] ?? r.tier : 'not determined';
+}
+
+export const MARK: Record<ChecklistStatus, string> = { pass: '✔', fail: '✘', warn: '!', 'not-checked': '–' };
+export const STATUS_MARK: Record<CheckResult['status'], string> = { ok: '✔', failed: '✘', timeout: '✘', skipped: '–', error: '!' };
+
+const BAD = new Set(['failed', 'timeout', 'error']);
+export const isBadCheck = (c: CheckResult) => BAD.has(c.status);
+
+export interface HostGroup {
+  host: string;
+  checks: CheckResult[];
+  bad: number;
+}
+
+/** Checks grouped by host (details.host or the target's host); groups with failures first. */
+export function groupByHost(checks: CheckResult[]): HostGroup[] {
+  const map = new Map<string, CheckResult[]>();
+  for (const c of checks) {
+    const h = typeof c.details?.host === 'string' ? (c.details.host as string) : (hostFromTarget(c.target) ?? c.target);
+    const l = map.get(h) ?? [];
+    l.push(c);
+    map.set(h, l);
+  }
+  const groups = [...map].map(([host, cs], i) => ({ host, checks: cs, bad: cs.filter(isBadCheck).length, i }));
+  groups.sort((a, b) => (b.bad > 0 ? 1 : 0) - (a.bad > 0 ? 1 : 0) || a.i - b.i);
+  return groups.map(({ host, checks: cs, bad }) => ({ host, checks: cs, bad }));
+}
+
+/** A metric value with its unit, for humans. */
+export function fmtMetric(name: string, v: number): string {
+  if (name.endsWith('Ms')) return v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Number(v.toFixed(1))} ms`;
+  if (name.endsWith('Bps')) return `${(v / 1e6).toFixed(1)} Mbps`;
+  if (name.endsWith('Ratio')) return `${Number((v * 100).toFixed(1))} %`;
+  if (name.endsWith('Bytes')) return `${v} B`;
+  return String(v);
+}
+
+export function metricsText(c: CheckResult): string {
+  return Object.entries(c.metrics)
+    .map(([k, v]) => `${k.replace(/(Ms|Bps|Ratio|Bytes|Count)$/, '')} ${fmtMetric(k, v)}`)
+    .join(', ');
+}
+
+/** The target without its host when the group already names it. */
+export function shortTarget(c: CheckResult, host: string): string {
+  return c.target === host ? '' : c.target;
+}
+
+export function outcomeText(c: CheckResult): string {
+  if (c.error) return `${c.error.code}: ${c.error.message}`;
+  if (c.status === 'skipped') return c.reason ?? 'skipped';
+  return metricsText(c);
+}
+
+export function quality(r: Report): string[] {
+  const q = r.quality;
+  if (!q) return [];
+  const out: string[] = [];
+  if (q.downBps !== null) out.push(`down ${fmtMetric('downBps', q.downBps)}`);
+  if (q.upBps !== null) out.push(`up ${fmtMetric('upBps', q.upBps)}`);
+  if (q.rttMs !== null) out.push(`RTT ${fmtMetric('rttMs', q.rttMs)}`);
+  if (q.jitterMs !== null) out.push(`jitter ${fmtMetric('jitterMs', q.jitterMs)}`);
+  if (q.lossRatio !== null) out.push(`loss ${fmtMetric('lossRatio', q.lossRatio)}`);
+  if (q.mos !== null) out.push(`MOS ${q.mos.toFixed(1)}`);
+  return out;
+}

@@ -1,0 +1,151 @@
+// The verdict's view of a run: results joined to the profile hosts. Pure, no I/O.
+
+import type { CheckResult } from '../checks/types.js';
+import type { HostEntry, HostRole } from '../profiles/types.js';
+import type { Cause, CauseId, RawRun } from '../report/types.js';
+
+export interface VerdictInput {
+  raw: RawRun;
+  results: CheckResult[];
+  /** Profile hosts by lower-case name. */
+  hosts: Map<string, HostEntry>;
+  /** The host a result is about (details.host, else parsed from the target); null for `proxy`, `pcc`. */
+  hostOf(r: CheckResult): string | null;
+  /** The profile entry for a result's host, if any. */
+  entryOf(r: CheckResult): HostEntry | undefined;
+  /** Results with this check id (optionally only those whose target starts with a prefix). */
+  byId(id: string, targetPrefix?: string): CheckResult[];
+  /** Results about one host. */
+  forHost(host: string): CheckResult[];
+  proxy: RawRun['proxy'];
+  media: boolean;
+}
+
+export interface Rule {
+  id: CauseId;
+  evaluate(input: VerdictInput): Cause | null;
+}
+
+/**
+ * The host in a target. Shapes (docs/evidence.md): `HOST`, `HOST:PORT`, `https://HOST/PATH`,
+ * `wss://HOST/PATH#idle`, `udp:HOST:PORT`, `tcp:HOST:PORT`, `turn:udp:HOST:3478`, `[v6]:PORT`.
+ */
+export function hostFromTarget(target: string): string | null {
+  if (target === 'proxy' || target === 'pcc' || target === '') return null;
+  let t = target;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(t);
+  if (scheme) {
+    t = t.slice(scheme[0].length);
+    t = t.split(/[/?#]/, 1)[0] ?? '';
+  } else {
+    t = t.replace(/^turn:(udp|tcp|tls):/i, '').replace(/^(udp|tcp|tls):/i, '');
+  }
+  t = t.replace(/^[^@]*@/, '');
+  if (t.startsWith('[')) {
+    const end = t.indexOf(']');
+    return end > 0 ? t.slice(1, end).toLowerCase() : null;
+  }
+  const colons = t.split(':').length - 1;
+  if (colons === 1) t = t.slice(0, t.indexOf(':'));
+  return t ? t.toLowerCase() : null;
+}
+
+export function portFromTarget(target: string): number | null {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target);
+  if (scheme) {
+    const authority = target.slice(scheme[0].length).split(/[/?#]/, 1)[0] ?? '';
+    const m = /:(\d{1,5})$/.exec(authority);
+    if (m) return Number(m[1]);
+    const s = scheme[1]!.toLowerCase();
+    return s === 'https' || s === 'wss' ? 443 : s === 'http' || s === 'ws' ? 80 : null;
+  }
+  const m = /:(\d{1,5})$/.exec(target);
+  return m ? Number(m[1]) : null;
+}
+
+export function buildInput(raw: RawRun): VerdictInput {
+  const hosts = new Map<string, HostEntry>();
+  for (const h of raw.hosts ?? []) if (!hosts.has(h.host.toLowerCase())) hosts.set(h.host.toLowerCase(), h);
+  const results = raw.results ?? [];
+  const hostOf = (r: CheckResult): string | null => {
+    const d = r.details?.host;
+    if (typeof d === 'string' && d) return d.toLowerCase();
+    return hostFromTarget(r.target);
+  };
+  const byHost = new Map<string, CheckResult[]>();
+  for (const r of results) {
+    const h = hostOf(r);
+    if (!h) continue;
+    const list = byHost.get(h) ?? [];
+    list.push(r);
+    byHost.set(h, list);
+  }
+  return {
+    raw,
+    results,
+    hosts,
+    hostOf,
+    entryOf: (r) => {
+      const h = hostOf(r);
+      return h ? hosts.get(h) : undefined;
+    },
+    byId: (id, prefix) => results.filter((r) => r.id === id && (!prefix || r.target.startsWith(prefix))),
+    forHost: (h) => byHost.get(h.toLowerCase()) ?? [],
+    proxy: raw.proxy ?? { explicit: null, pac: null, env: {} },
+    media: !!raw.media,
+  };
+}
+
+// ---- small shared helpers for rules ------------------------------------------------------------
+
+/** The run's deadline, not the network, ended these: they prove nothing either way. */
+export const DEADLINE_CODES = new Set(['DEADLINE_EXCEEDED', 'DEADLINE_NOT_STARTED']);
+export const isDeadline = (r: CheckResult): boolean => DEADLINE_CODES.has(r.error?.code ?? '');
+/** The network said no (failed or timeout), excluding results cut by the run deadline. */
+export const isBad = (r: CheckResult): boolean => (r.status === 'failed' || r.status === 'timeout') && !isDeadline(r);
+export const code = (r: CheckResult): string | null => r.error?.code ?? null;
+
+export function roleOf(input: VerdictInput, host: string): HostRole | undefined {
+  return input.hosts.get(host)?.role;
+}
+
+/** Required unless the profile marks the host recommended/optional; unknown hosts count as required. */
+export function isRequired(input: VerdictInput, host: string): boolean {
+  const e = input.hosts.get(host);
+  return !e || e.required === 'always';
+}
+
+export const uniq = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
+
+/** "a, b and c" (at most `max` named, then "and N more"). */
+export function listText(items: string[], max = 4): string {
+  const xs = uniq(items);
+  if (xs.length <= 1) return xs[0] ?? '';
+  if (xs.length > max) return `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
+  return `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
+/** The wildcard rules an admin should write for these hosts (profile wildcard, else the host). */
+export function allowNames(input: VerdictInput, hosts: string[]): string[] {
+  return uniq(hosts.map((h) => input.hosts.get(h)?.wildcard ?? h));
+}
+
+export function seconds(ms: number): string {
+  return `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
+}
+
+export function proxyDisplay(r: CheckResult): string | null {
+  const p = r.details?.proxy as { display?: unknown } | null | undefined;
+  return p && typeof p.display === 'string' ? p.display : null;
+}
+
+export function cause(
+  id: CauseId,
+  severity: Cause['severity'],
+  summary: string,
+  evidence: string[],
+  remedy: string,
+  targets: string[],
+): Cause {
+  return { id, severity, summary, evidence: uniq(evidence), remedy, targets: uniq(targets) };
+}

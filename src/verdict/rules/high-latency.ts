@@ -1,0 +1,26 @@
+// high-latency.
+// Quality causes from quality.throughput / quality.udp-train / vpn.route (docs/evidence.md).
+// Thresholds, seed 000_637c892c7d775e13.txt "Bandwidth and performance": "3 Mbps up and down per
+// participant", "Round-trip latency ... under 150 ms", "Packet loss above 3% degrades WebRTC quality".
+// Jitter 30 ms: the contract's cause table (common WebRTC guidance; not in a seed).
+// VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
+// tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
+import { cause, type Rule } from '../input.js';
+import { metric, MAX_RTT_MS } from '../thresholds.js';
+
+export const rule: Rule = {
+  id: 'high-latency',
+  evaluate(input) {
+    const rtt = metric(input, 'quality.udp-train', 'rttMs');
+    if (!rtt || rtt.value < MAX_RTT_MS) return null;
+    return cause(
+      'high-latency',
+      'degrading',
+      `round trip ${rtt.value.toFixed(0)} ms to ${input.hostOf(rtt.r) ?? rtt.r.target} (seed 000: should be under 150 ms)`,
+      ['quality.udp-train'],
+      `Shorten the path to the OneSpan Sign region: avoid VPN hairpinning through a remote gateway (split-tunnel ` +
+        `*.tokbox.com and *.opentok.com) and check the WAN link.`,
+      [rtt.r.target],
+    );
+  },
+};

@@ -1,0 +1,23 @@
+// pac-required (degrading): the only way out is a PAC-selected proxy, which the video SDKs do not read.
+// seed 000_637c892c7d775e13.txt: "Vonage SDKs do not support PAC files"; seed 001_853fb095b65f741b.txt:
+// "iOS does not support proxy configurations that use .pac files".
+import { cause, listText, type Rule } from '../input.js';
+
+export const rule: Rule = {
+  id: 'pac-required',
+  evaluate(input) {
+    const cfg = input.byId('proxy.config')[0];
+    const list = cfg?.details?.pacRequired;
+    if (!Array.isArray(list) || list.length === 0) return null;
+    const hosts = list.filter((x): x is string => typeof x === 'string');
+    return cause(
+      'pac-required',
+      'degrading',
+      `${listText(hosts)} ${hosts.length === 1 ? 'is' : 'are'} reachable only through the proxy chosen by the PAC file ${input.proxy.pac ?? ''}`.trimEnd(),
+      ['proxy.config', 'tcp.connect'],
+      `Make the proxy transparent or configure it explicitly in the browser/OS (not only by PAC), or allow direct ` +
+        `outbound TCP 443 to ${listText(hosts, 8)}; seed 000: "Vonage SDKs do not support PAC files".`,
+      hosts,
+    );
+  },
+};

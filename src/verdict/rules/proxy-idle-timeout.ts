@@ -1,0 +1,30 @@
+// proxy-idle-timeout (degrading): an idle long-lived connection is cut; the seconds are measured.
+// seed 000_637c892c7d775e13.txt, proxy requirements: "Connection timeouts must support sessions of
+// 30–90 minutes ... Set a timeout of ≥ 4 hours — or no cap — for the domains in section 1."
+import { cause, code, listText, seconds, type Rule } from '../input.js';
+
+export const rule: Rule = {
+  id: 'proxy-idle-timeout',
+  evaluate(input) {
+    const cut = input
+      .byId('conn.idle')
+      .filter((r) => code(r) === 'IDLE_CUT')
+      .sort((a, b) => (a.metrics.idleCutMs ?? Infinity) - (b.metrics.idleCutMs ?? Infinity));
+    if (cut.length === 0) return null;
+    const parts = cut.map((r) => {
+      const kind = r.details?.kind === 'sse' ? 'event stream' : 'WebSocket';
+      const ms = r.metrics.idleCutMs;
+      return `idle ${kind} to ${input.hostOf(r)} cut after ${typeof ms === 'number' ? seconds(ms) : 'an unknown time'}`;
+    });
+    const hosts = [...new Set(cut.map((r) => input.hostOf(r)!))];
+    return cause(
+      'proxy-idle-timeout',
+      'degrading',
+      `${listText(parts, 3)} (seed 000: proxies must allow 30-90 min sessions; set ≥ 4 h)`,
+      ['conn.idle'],
+      `Raise the proxy/firewall idle timeout for ${listText(hosts, 8)} (and the other section 1 domains) to at ` +
+        `least 4 hours or remove the cap, e.g. squid read_timeout/client_idle_pconn_timeout, firewall TCP session idle timers.`,
+      cut.map((r) => r.target),
+    );
+  },
+};
