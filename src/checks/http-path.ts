@@ -1,0 +1,91 @@
+// http.path https://HOST/PATH: the server answers the paths the product uses, and a middlebox's
+// refusal is told apart from the server's answer. seed 000_637c892c7d775e13.txt: "/virtual-room/*,
+// /graphql and /transaction/* must not be blocked by path filtering"; checklist item 1 (any HTTP
+// status code proves the domain is reachable).
+
+import type { CheckDef, CheckTask } from './types.js';
+import { taskKey } from './types.js';
+import { NetError } from '../cli/errors.js';
+import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
+import { keepHeaders } from '../net/dial.js';
+import { dialWeb, hostHeader, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+
+export const httpPath: CheckDef = {
+  id: 'http.path',
+  title: 'The paths the product uses answer (not blocked by a proxy)',
+  plan(profiles, config): CheckTask[] {
+    const tasks: CheckTask[] = [];
+    for (const h of profiles.hosts) {
+      const port = webPort(h);
+      if (!h.tcp.includes(port)) continue;
+      for (const spec of h.http) {
+        const target = webUrl(h.host, spec.path, h.tls);
+        tasks.push({
+          key: taskKey('http.path', target),
+          id: 'http.path',
+          target,
+          dependsOn: webDeps(h.host, port, h.tls, config),
+          host: h,
+          params: { path: spec.path, anyStatus: !!spec.anyStatus, port, tls: h.tls },
+        });
+      }
+    }
+    return tasks;
+  },
+  async run(task, ctx) {
+    const h = task.host!;
+    const path = String(task.params.path);
+    const anyStatus = !!task.params.anyStatus;
+    const p = { host: h.host, port: Number(task.params.port), tls: !!task.params.tls };
+    const dw = await dialWeb(p, ctx);
+    if (!dw.ok) {
+      if (dw.outcome.details) dw.outcome.details = { ...dw.outcome.details, path, anyStatus };
+      return dw.outcome;
+    }
+    const { dialed, choice } = dw;
+    const details: Record<string, unknown> = { ...dw.details, path, anyStatus };
+    const sock = dialed.socket;
+    try {
+      const { target, headers } = requestTarget(p, path, choice);
+      const t0 = ctx.now();
+      writeRequest(sock, { target, host: hostHeader(p.host, p.port, p.tls), headers });
+      const ms = ctx.timeouts.firstByteMs;
+      const head = await readHead(sock, {
+        timeoutMs: ms,
+        signal: ctx.signal,
+        timeoutError: () => new NetError('FIRST_BYTE_TIMEOUT', `no HTTP answer for ${path} within ${ms} ms`, 'timeout'),
+        closedError: () => new NetError('CONN_RESET', `the connection closed before an HTTP answer for ${path}`, 'failed'),
+      });
+      const firstByteMs = r1(ctx.now() - t0);
+      details.status = head.status;
+      details.server = head.headers['server'] ?? null;
+      let body = '';
+      if (head.status >= 400 && !head.headers['x-netready-serve']) {
+        const b = await readBody(sock, head, { signal: ctx.signal, timeoutMs: Math.min(1000, ctx.timeouts.streamMs), maxBytes: 16 * 1024 });
+        body = b.body.toString('latin1');
+      }
+      const marker = proxyRefusalMarker(head.status, head.headers, body);
+      if (marker) {
+        return {
+          status: 'failed',
+          metrics: { firstByteMs },
+          error: { code: 'HTTP_BLOCKED_BY_PROXY', message: `${task.target}: ${head.status} from a middlebox (${marker}), not from the server` },
+          details: { ...details, blockedBy: 'proxy', marker, headers: keepHeaders(head.headers) },
+        };
+      }
+      if (!anyStatus && (head.status >= 500 || head.status === 404)) {
+        return {
+          status: 'failed',
+          metrics: { firstByteMs },
+          error: { code: 'HTTP_STATUS', message: `${task.target} answered ${head.status} ${head.statusText}`.trim() },
+          details,
+        };
+      }
+      return { status: 'ok', metrics: { firstByteMs }, details };
+    } catch (e) {
+      throw withDetails(e, details);
+    } finally {
+      sock.destroy();
+    }
+  },
+};

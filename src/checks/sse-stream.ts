@@ -1,0 +1,97 @@
+// sse.stream https://HOST/virtual-room/ID/event: the event stream opens and events arrive on time,
+// one by one. seed 000_637c892c7d775e13.txt: "Must not buffer streaming responses. Antivirus or DLP
+// proxies that hold responses for scanning break Server-Sent Events".
+
+import type { CheckDef, CheckTask } from './types.js';
+import { taskKey } from './types.js';
+import { NetError } from '../cli/errors.js';
+import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
+import { keepHeaders } from '../net/dial.js';
+import { SseTimer } from '../protocol/sse-timing.js';
+import { dialWeb, hostHeader, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+
+/** The stream netready asks serve for: 8 events 250 ms apart (about 1.75 s). */
+export const SSE_INTERVAL_MS = 250;
+export const SSE_COUNT = 8;
+
+export const sseStream: CheckDef = {
+  id: 'sse.stream',
+  title: 'Server-Sent Events arrive on time, unbuffered',
+  plan(profiles, config): CheckTask[] {
+    const tasks: CheckTask[] = [];
+    for (const h of profiles.hosts) {
+      const port = webPort(h);
+      for (const spec of h.sse) {
+        const target = webUrl(h.host, spec.path, h.tls);
+        tasks.push({ key: taskKey('sse.stream', target), id: 'sse.stream', target, dependsOn: webDeps(h.host, port, h.tls, config), host: h, priority: 20, params: { path: spec.path, port, tls: h.tls } });
+      }
+    }
+    return tasks;
+  },
+  async run(task, ctx) {
+    const h = task.host!;
+    const path = String(task.params.path);
+    const p = { host: h.host, port: Number(task.params.port), tls: !!task.params.tls };
+    const dw = await dialWeb(p, ctx);
+    if (!dw.ok) return dw.outcome;
+    const sock = dw.dialed.socket;
+    const details: Record<string, unknown> = { ...dw.details, path };
+    try {
+      const sep = path.includes('?') ? '&' : '?';
+      const { target, headers } = requestTarget(p, `${path}${sep}interval=${SSE_INTERVAL_MS}&count=${SSE_COUNT}`, dw.choice);
+      writeRequest(sock, { target, host: hostHeader(p.host, p.port, p.tls), headers: { ...headers, Accept: 'text/event-stream', 'Cache-Control': 'no-cache' } });
+      const sentAt = ctx.now();
+      const timer = new SseTimer(sentAt);
+      const ms = ctx.timeouts.firstByteMs;
+      const head = await readHead(sock, {
+        timeoutMs: ms,
+        signal: ctx.signal,
+        timeoutError: () => new NetError('FIRST_BYTE_TIMEOUT', `the event stream ${path} did not answer within ${ms} ms`, 'timeout'),
+        closedError: () => new NetError('CONN_RESET', `the connection closed before the event stream ${path} answered`, 'failed'),
+      });
+      const contentType = head.headers['content-type'] ?? null;
+      details.status = head.status;
+      details.contentType = contentType;
+      const marker = proxyRefusalMarker(head.status, head.headers);
+      if (marker)
+        return {
+          status: 'failed',
+          error: { code: 'HTTP_BLOCKED_BY_PROXY', message: `${task.target}: ${head.status} from a middlebox (${marker})` },
+          details: { ...details, blockedBy: 'proxy', marker, headers: keepHeaders(head.headers) },
+        };
+      if (head.status !== 200 || !/^text\/event-stream/i.test(contentType ?? ''))
+        return {
+          status: 'failed',
+          error: { code: 'SSE_NO_STREAM', message: `${task.target} answered ${head.status} ${contentType ?? 'without a content type'}, not an event stream` },
+          details: { ...details, headers: keepHeaders(head.headers) },
+        };
+      const streamMs = ctx.timeouts.streamMs;
+      const body = await readBody(sock, head, {
+        signal: ctx.signal,
+        timeoutMs: Math.max(1, streamMs - (ctx.now() - sentAt)),
+        maxBytes: 256 * 1024,
+        onData: (piece) => timer.push(piece, ctx.now()) >= SSE_COUNT,
+      });
+      const s = timer.summary();
+      details.end = body.end;
+      details.delaysMs = s.events.slice(0, SSE_COUNT).map((e) => e.delayMs);
+      if (s.eventsCount === 0)
+        return {
+          status: 'failed',
+          metrics: { eventsCount: 0, batchedCount: 0 },
+          error: { code: 'SSE_NO_EVENTS', message: `${task.target} opened but no event arrived within ${streamMs} ms${body.end === 'closed' || body.end === 'complete' ? ' (the stream ended)' : ''}` },
+          details,
+        };
+      const metrics: Record<string, number> = { eventsCount: s.eventsCount, batchedCount: s.batchedCount };
+      if (s.firstEventDelayMs !== null) metrics.firstEventDelayMs = r1(s.firstEventDelayMs);
+      if (s.maxEventDelayMs !== null) metrics.maxEventDelayMs = r1(s.maxEventDelayMs);
+      if (s.buffered)
+        return { status: 'failed', metrics, error: { code: 'SSE_BUFFERED', message: `${task.target}: ${s.bufferedReason}` }, details };
+      return { status: 'ok', metrics, details };
+    } catch (e) {
+      throw withDetails(e, details);
+    } finally {
+      sock.destroy();
+    }
+  },
+};

@@ -1,0 +1,142 @@
+// Shared plumbing of the web-layer checks (http.path, ws.upgrade, sse.stream, conn.idle): pick the
+// proxy for the URL, dial (through an intercepting middlebox if need be, for the diagnosis only),
+// and turn lower-layer failures into the same "skipped" reasons the engine would give.
+
+import type { CheckContext, CheckOutcome, CheckTask } from '../checks/types.js';
+import type { HostEntry } from '../profiles/types.js';
+import { NetError } from '../cli/errors.js';
+import { dial, type Dialed } from './dial.js';
+import { proxySummary, type ProxyChoice } from './proxy.js';
+import { keepHeaders } from './dial.js';
+import type { RunConfig } from '../cli/config.js';
+import { proxyMayApply } from './proxy.js';
+import { taskKey } from '../checks/types.js';
+
+export const r1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The port a browser uses for this host's web traffic. */
+export function webPort(h: Pick<HostEntry, 'tls'>): number {
+  return h.tls ? 443 : 80;
+}
+
+export function webUrl(host: string, path: string, tls: boolean, ws = false): string {
+  return `${ws ? (tls ? 'wss' : 'ws') : tls ? 'https' : 'http'}://${host}${path}`;
+}
+
+/** The URL a proxy decision is made for (ws URLs are decided as their http(s) twins, like browsers). */
+export function decisionUrl(host: string, port: number, tls: boolean, path = '/'): string {
+  const scheme = tls || port !== 80 ? 'https' : 'http';
+  const def = scheme === 'https' ? 443 : 80;
+  return `${scheme}://${host}${port === def ? '' : `:${port}`}${path}`;
+}
+
+/** A NetError with more details merged in (the first writer of a key wins). */
+export function withDetails(e: unknown, extra: Record<string, unknown>): unknown {
+  if (!(e instanceof NetError)) return e;
+  return new NetError(e.code, e.message, e.kind, { ...extra, ...e.details });
+}
+
+export interface WebDialOk {
+  ok: true;
+  dialed: Dialed;
+  choice: ProxyChoice;
+  details: Record<string, unknown>;
+}
+
+export interface WebDialParams {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** Plain HTTP through a proxy: connect to the proxy only (absolute-URI request follows). */
+  plainViaProxy?: boolean;
+}
+
+/**
+ * Dial for a web-layer check. Returns the socket, or an outcome: lower-layer failures that their
+ * own checks report (DNS, direct TCP, TLS other than interception) become `skipped` with the same
+ * reason shape as the engine's; a proxy refusing CONNECT for this host is HTTP_BLOCKED_BY_PROXY;
+ * other proxy failures are thrown as-is.
+ */
+export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebDialOk | { ok: false; outcome: CheckOutcome }> {
+  const choice = await ctx.proxy.forUrl(decisionUrl(p.host, p.port, p.tls), ctx.signal);
+  const details: Record<string, unknown> = { host: p.host, port: p.port, proxy: proxySummary(choice), inspected: false };
+  const viaProxy = choice.kind === 'http';
+  try {
+    const dialed = await dial(
+      {
+        host: p.host,
+        port: p.port,
+        tls: p.tls,
+        allowUntrusted: true,
+        proxy: choice,
+        proxyNoConnect: viaProxy && !p.tls,
+      },
+      ctx,
+    );
+    details.inspected = dialed.inspected;
+    if (dialed.inspected && dialed.peer) details.interceptedBy = dialed.peer.root;
+    return { ok: true, dialed, choice, details };
+  } catch (e) {
+    if (!(e instanceof NetError)) throw e;
+    const phase = e.details.phase;
+    const skip = (reason: string): { ok: false; outcome: CheckOutcome } => ({
+      ok: false,
+      outcome: { status: 'skipped', reason, details: { ...details, cause: e.code } },
+    });
+    if (phase === 'dns') return skip(`dns.resolve ${p.host} ${e.kind} (${e.code})`);
+    if (phase === 'tcp') return skip(`tcp.connect ${p.host}:${p.port} ${e.kind} (${e.code})`);
+    if (phase === 'tls') return skip(`tls.handshake ${p.host}:${p.port} ${e.kind} (${e.code})`);
+    if (e.code === 'PROXY_CONNECT_REFUSED') {
+      const proxyStatus = (e.details.proxyStatus as number | null) ?? null;
+      const headers = (e.details.proxyHeaders as Record<string, string>) ?? {};
+      return {
+        ok: false,
+        outcome: {
+          status: 'failed',
+          error: { code: 'HTTP_BLOCKED_BY_PROXY', message: `the proxy refused to connect to ${p.host}:${p.port}${proxyStatus ? ` (${proxyStatus})` : ''}` },
+          details: {
+            ...details,
+            status: proxyStatus,
+            blockedBy: 'proxy',
+            proxyStatus,
+            marker: headers['x-squid-error'] ? `X-Squid-Error: ${headers['x-squid-error']}` : `CONNECT ${proxyStatus ?? 'closed'}`,
+            proxyHeaders: keepHeaders(headers),
+          },
+        },
+      };
+    }
+    throw withDetails(e, details);
+  }
+}
+
+/** Request target and headers for a GET of `path` on this dialed connection. */
+export function requestTarget(p: WebDialParams, path: string, choice: ProxyChoice): { target: string; headers: Record<string, string> } {
+  if (p.plainViaProxy || (!p.tls && choice.kind === 'http')) {
+    const headers: Record<string, string> = {};
+    if (choice.kind === 'http' && choice.authorization) headers['Proxy-Authorization'] = choice.authorization;
+    return { target: `http://${p.host}${p.port === 80 ? '' : `:${p.port}`}${path}`, headers };
+  }
+  return { target: path, headers: {} };
+}
+
+export function hostHeader(host: string, port: number, tls: boolean): string {
+  return port === (tls ? 443 : 80) ? host : `${host}:${port}`;
+}
+
+export function taskHost(task: CheckTask): HostEntry {
+  if (!task.host) throw new Error(`task ${task.key} has no host entry`);
+  return task.host;
+}
+
+// ---------------------------------------------------------------- plans
+
+
+/**
+ * Dependencies of a web-layer task. Direct (no proxy can apply): tcp.connect HOST:PORT, so the
+ * engine skips it when TCP fails. When a proxy may apply, none: the check opens its own tunnel and
+ * reports a proxy's CONNECT refusal as HTTP_BLOCKED_BY_PROXY (and still runs through an
+ * intercepting proxy, which tls.handshake reports as TLS_CERT_UNTRUSTED).
+ */
+export function webDeps(host: string, port: number, tls: boolean, config: RunConfig): string[] {
+  return proxyMayApply(decisionUrl(host, port, tls), config) ? [] : [taskKey('tcp.connect', `${host}:${port}`)];
+}

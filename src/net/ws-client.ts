@@ -1,0 +1,112 @@
+// A hand-written WebSocket client over a dialed socket: the upgrade request, the 101 and accept
+// check, and a masked text frame that must come back (netready serve echoes).
+
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { NetError } from '../cli/errors.js';
+import { abortError } from './dial.js';
+import { readHead, writeRequest, type ResponseHead } from './http1.js';
+import { encodeClientFrame, FrameDecoder, wsAccept, wsKey } from './ws-frame.js';
+
+export interface WsOpened {
+  head: ResponseHead;
+  /** 101 with the right Sec-WebSocket-Accept. */
+  upgraded: boolean;
+  acceptOk: boolean;
+  upgradeMs: number;
+  decoder: FrameDecoder;
+}
+
+export interface WsCtx {
+  signal: AbortSignal;
+  now(): number;
+  firstByteMs: number;
+}
+
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+export async function wsOpen(sock: Duplex, hostHeader: string, path: string, c: WsCtx, extraHeaders: Record<string, string> = {}): Promise<WsOpened> {
+  const key = wsKey();
+  const t0 = c.now();
+  writeRequest(sock, {
+    target: path,
+    host: hostHeader,
+    headers: {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Key': key,
+      'Sec-WebSocket-Version': '13',
+      Origin: `https://${hostHeader}`,
+      ...extraHeaders,
+    },
+  });
+  const head = await readHead(sock, {
+    timeoutMs: c.firstByteMs,
+    signal: c.signal,
+    timeoutError: () => new NetError('FIRST_BYTE_TIMEOUT', `no answer to the WebSocket upgrade of ${path} within ${c.firstByteMs} ms`, 'timeout'),
+    closedError: () => new NetError('CONN_RESET', `the connection closed before an answer to the WebSocket upgrade of ${path}`, 'failed'),
+  });
+  const upgradeMs = r1(c.now() - t0);
+  const acceptOk = head.headers['sec-websocket-accept'] === wsAccept(key);
+  const decoder = new FrameDecoder(64 * 1024);
+  return { head, upgraded: head.status === 101 && acceptOk, acceptOk, upgradeMs, decoder };
+}
+
+/**
+ * Send one masked text frame and wait for the same payload back. Resolves the round trip in ms, or
+ * null when nothing came back in time / the connection closed. Pings are answered, others ignored.
+ */
+export function wsEcho(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer = opened.head.rest): Promise<number | null> {
+  const payload = Buffer.from(`netready-${randomBytes(6).toString('hex')}`);
+  return new Promise<number | null>((resolve, reject) => {
+    let done = false;
+    const end = (v: number | null | Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('close', onClose);
+      sock.off('error', onClose);
+      c.signal.removeEventListener('abort', onAbort);
+      sock.pause();
+      if (v instanceof Error) reject(v);
+      else resolve(v);
+    };
+    const t0 = c.now();
+    const onData = (chunk: Buffer) => {
+      for (const f of opened.decoder.push(chunk)) {
+        if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
+        if (f.opcode === 8) return end(null);
+        if ((f.opcode === 1 || f.opcode === 2) && f.payload.equals(payload)) return end(r1(c.now() - t0));
+      }
+      if (opened.decoder.error) end(null);
+    };
+    const onClose = () => end(null);
+    const onAbort = () => end(abortError(c.signal));
+    const timer = setTimeout(() => end(null), Math.max(1, c.firstByteMs));
+    if (c.signal.aborted) return onAbort();
+    c.signal.addEventListener('abort', onAbort, { once: true });
+    sock.on('data', onData);
+    sock.once('close', onClose);
+    sock.once('error', onClose);
+    try {
+      sock.write(encodeClientFrame(payload, 1));
+    } catch {
+      return end(null);
+    }
+    if (pending.length) onData(pending);
+    if (!done) sock.resume();
+  });
+}
+
+export function wsClose(sock: Duplex): void {
+  // The far end may have ended the socket already (a proxy's idle cut): a write then emits EPIPE
+  // asynchronously, which must not become an unhandled 'error' event.
+  sock.on('error', () => {});
+  try {
+    if (sock.writable) sock.write(encodeClientFrame(Buffer.from([0x03, 0xe8]), 8));
+  } catch {
+    /* already gone */
+  }
+  sock.destroy();
+}

@@ -1,0 +1,59 @@
+// Sans-I/O: the SSE timing analysis from (request sent, chunks with arrival times). No sockets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeSse, SseTimer } from '../../src/protocol/sse-timing.js';
+
+const ev = (seq: number, offsetMs: number) => `data: {"seq":${seq},"offsetMs":${offsetMs},"sentAt":0}\n\n`;
+
+test('on-time stream: small delays, nothing batched, not buffered', () => {
+  const chunks = Array.from({ length: 8 }, (_, i) => ({ at: 1000 + i * 250 + 3, data: ev(i + 1, i * 250) }));
+  const s = analyzeSse(1000, chunks);
+  assert.equal(s.eventsCount, 8);
+  assert.equal(s.firstEventDelayMs, 3);
+  assert.equal(s.maxEventDelayMs, 3);
+  assert.equal(s.batchedCount, 0);
+  assert.equal(s.buffered, false);
+});
+
+test('a buffering middlebox: everything in one chunk after 2 s is late and batched', () => {
+  const all = Array.from({ length: 8 }, (_, i) => ev(i + 1, i * 250)).join('');
+  const s = analyzeSse(0, [{ at: 2100, data: all }]);
+  assert.equal(s.eventsCount, 8);
+  assert.equal(s.firstEventDelayMs, 2100);
+  assert.equal(s.batchedCount, 7);
+  assert.equal(s.buffered, true);
+  assert.match(s.bufferedReason!, /first event arrived 2100 ms/);
+});
+
+test('batched but early (gzip-style flushes in pairs): buffered by batchedCount alone', () => {
+  const chunks = [
+    { at: 260, data: ev(1, 0) + ev(2, 250) },
+    { at: 760, data: ev(3, 500) + ev(4, 750) },
+  ];
+  const s = analyzeSse(0, chunks);
+  assert.equal(s.firstEventDelayMs, 260);
+  assert.equal(s.batchedCount, 2);
+  assert.equal(s.buffered, true);
+});
+
+test('events split across chunks and multi-byte UTF-8 are parsed at the arrival of their last byte', () => {
+  const t = new SseTimer(0);
+  const text = Buffer.from('data: {"seq":1,"offsetMs":0,"note":"é"}\n\n');
+  const cut = text.indexOf(0xc3) + 1; // split inside the two-byte é
+  assert.equal(t.push(text.subarray(0, cut), 10), 0);
+  assert.equal(t.push(text.subarray(cut), 40), 1);
+  assert.equal(t.events[0].arrivedAt, 40);
+  assert.equal(t.events[0].delayMs, 40);
+  // Comments and non-JSON data are counted but untimed.
+  t.push(': keepalive\n\ndata: hello\n\n', 50);
+  const s = t.summary();
+  assert.equal(s.eventsCount, 2);
+  assert.equal(s.events[1].delayMs, null);
+});
+
+test('an empty stream has no first event', () => {
+  const s = analyzeSse(0, []);
+  assert.equal(s.eventsCount, 0);
+  assert.equal(s.firstEventDelayMs, null);
+  assert.equal(s.buffered, false);
+});
