@@ -9,7 +9,10 @@ import { cause, code, type Rule, type VerdictInput } from '../input.js';
 export const PORTS = '26666, 31222, 32444, 44555, 47777, 48888';
 
 function summaryResult(input: VerdictInput, codes: string[]): CheckResult | null {
-  return input.byId('pcc.agent').find((r) => r.target === 'pcc' && codes.includes(code(r) ?? '')) ?? null;
+  // details.problems lists every finding (the error carries only the first), e.g. an expired
+  // certificate and a proxy without a bypass at once.
+  const listed = (r: CheckResult) => Array.isArray(r.details?.problems) && (r.details.problems as unknown[]).some((c) => codes.includes(String(c)));
+  return input.byId('pcc.agent').find((r) => r.target === 'pcc' && (codes.includes(code(r) ?? '') || listed(r))) ?? null;
 }
 
 export function pccRule(id: CauseId, codes: string[], make: (r: CheckResult, host: string) => [string, string]): Rule {

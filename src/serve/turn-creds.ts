@@ -1,0 +1,169 @@
+// TURN REST credentials for a coturn running with `use-auth-secret` + `static-auth-secret`
+// (draft-uberti-behave-turn-rest): username "<expiry-unix>:netready", password
+// base64(HMAC-SHA1(secret, username)). Plus the HTTP API of the media far end that the lead mounts
+// into `netready serve` (ServeModule.handle):
+//   GET /.netready/turn      -> {username, credential, ttl, urls}          (404 without --turn-secret)
+//   GET /.netready/udp-token -> {token, ports, host, ttl}                  (404 without --udp-echo)
+//   GET /.netready/media     -> {stun: {host, port} | null, udpEcho: {host, ports} | null, turn: {urls} | null}
+
+import { createHmac, randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { isIP } from 'node:net';
+import { UsageError } from '../cli/errors.js';
+import { issue as issueEchoToken } from '../protocol/echo-token.js';
+import type { ServeModule } from './server.js';
+import { startStunServer, type StunServer } from './stun.js';
+import { startUdpEcho, type UdpEcho } from './udp-echo.js';
+
+export const TURN_USER = 'netready';
+export const TURN_TTL_SEC = 600;
+export const ECHO_TOKEN_TTL_MS = 60_000;
+
+export interface TurnCredentials {
+  username: string;
+  credential: string;
+  ttl: number;
+}
+
+export function turnCredentials(secret: string, opts: { ttlSec?: number; nowMs?: number; user?: string } = {}): TurnCredentials {
+  const ttl = Math.max(1, Math.floor(opts.ttlSec ?? TURN_TTL_SEC));
+  const expiry = Math.floor((opts.nowMs ?? Date.now()) / 1000) + ttl;
+  const username = `${expiry}:${opts.user ?? TURN_USER}`;
+  const credential = createHmac('sha1', secret).update(username).digest('base64');
+  return { username, credential, ttl };
+}
+
+/** Validate a --turn-url (turn:/turns: URI, RFC 7065). */
+export function parseTurnUrl(raw: string): { scheme: 'turn' | 'turns'; host: string; port: number; transport: 'udp' | 'tcp' } {
+  const m = /^(turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/.exec(String(raw).trim());
+  if (!m) throw new UsageError(`--turn-url "${raw}": expected turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]`);
+  const scheme = m[1] as 'turn' | 'turns';
+  const port = m[3] ? Number(m[3]) : scheme === 'turns' ? 443 : 3478; // seed 000: UDP 3478, TCP/TLS 443
+  if (port < 1 || port > 65535) throw new UsageError(`--turn-url "${raw}": port outside 1-65535`);
+  const transport = (m[4] as 'udp' | 'tcp' | undefined) ?? (scheme === 'turns' ? 'tcp' : 'udp');
+  if (scheme === 'turns' && transport === 'udp') throw new UsageError(`--turn-url "${raw}": turns: runs over TCP (DTLS is not supported)`);
+  return { scheme, host: m[2].replace(/^\[|\]$/g, ''), port, transport };
+}
+
+export interface MediaHttpOptions {
+  turn?: { secret: string; urls: string[]; ttlSec?: number };
+  echo?: { secret: string | Buffer; host: string; ports: number[]; ttlMs?: number };
+  stun?: { host: string; port: number };
+  now?: () => number;
+}
+
+function hostOfRequest(req: http.IncomingMessage): string {
+  const h = String(req.headers.host ?? '');
+  const m = /^\[([^\]]+)\]|^([^:]+)/.exec(h);
+  return (m?.[1] ?? m?.[2] ?? '').toLowerCase();
+}
+
+/** An unspecified bind address is announced as the name the client used to reach us. */
+function announced(host: string, req: http.IncomingMessage): string {
+  return host === '0.0.0.0' || host === '::' ? hostOfRequest(req) || host : host;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+    'x-netready-serve': '1',
+  });
+  res.end(text);
+}
+
+/** Answers the media API paths; returns false for every other request. */
+export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+  const now = opts.now ?? Date.now;
+  return (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/.netready/turn' && path !== '/.netready/udp-token' && path !== '/.netready/media') return false;
+    if (req.method !== 'GET') {
+      sendJson(res, 405, { error: 'GET only' });
+      return true;
+    }
+    if (path === '/.netready/turn') {
+      if (!opts.turn) sendJson(res, 404, { error: 'no TURN server configured (--turn-url, --turn-secret)' });
+      else {
+        const c = turnCredentials(opts.turn.secret, { ttlSec: opts.turn.ttlSec, nowMs: now() });
+        sendJson(res, 200, { username: c.username, credential: c.credential, ttl: c.ttl, urls: opts.turn.urls });
+      }
+      return true;
+    }
+    if (path === '/.netready/udp-token') {
+      if (!opts.echo) sendJson(res, 404, { error: 'no UDP echo configured (--udp-echo)' });
+      else {
+        const ttl = opts.echo.ttlMs ?? ECHO_TOKEN_TTL_MS;
+        // Not bound to the client address: the HTTP request may come through a proxy whose
+        // address differs from the client's UDP source.
+        const token = issueEchoToken(opts.echo.secret, { ttlMs: ttl, now: now() });
+        sendJson(res, 200, { token, ports: opts.echo.ports, host: announced(opts.echo.host, req), ttl: Math.floor(ttl / 1000) });
+      }
+      return true;
+    }
+    sendJson(res, 200, {
+      stun: opts.stun ? { host: announced(opts.stun.host, req), port: opts.stun.port } : null,
+      udpEcho: opts.echo ? { host: announced(opts.echo.host, req), ports: opts.echo.ports } : null,
+      turn: opts.turn ? { urls: opts.turn.urls } : null,
+    });
+    return true;
+  };
+}
+
+export interface MediaServeOptions {
+  stun?: { host: string; port: number };
+  echo?: { host: string; ports: number[]; secret?: string | Buffer };
+  turn?: { secret: string; urls: string[]; ttlSec?: number };
+}
+
+/**
+ * The whole media far end as one ServeModule for `netready serve`: starts the STUN responder and
+ * the UDP echo, and answers the media API. The echo secret is random per process unless given.
+ */
+export function mediaServeModule(opts: MediaServeOptions): ServeModule {
+  for (const u of opts.turn?.urls ?? []) parseTurnUrl(u);
+  const echoSecret = opts.echo?.secret ?? randomBytes(32);
+  const live: MediaHttpOptions = { turn: opts.turn };
+  let handler = createMediaHandler(live);
+  return {
+    name: 'media',
+    async start() {
+      const lines: string[] = [];
+      let stun: StunServer | undefined;
+      let echo: UdpEcho | undefined;
+      try {
+        if (opts.stun) {
+          stun = await startStunServer({ host: opts.stun.host, port: opts.stun.port });
+          live.stun = { host: stun.host, port: stun.port };
+          lines.push(`stun      udp+tcp ${fmt(stun.host, stun.port)}`);
+        }
+        if (opts.echo) {
+          echo = await startUdpEcho({ host: opts.echo.host, ports: opts.echo.ports, secret: echoSecret });
+          live.echo = { secret: echoSecret, host: echo.host, ports: echo.ports };
+          lines.push(`udp-echo  ${echo.host} ports ${echo.ports.length}${echo.failed.length ? ` (${echo.failed.length} could not be bound: ${echo.failed.map((f) => f.port).join(',')})` : ''}`);
+        }
+      } catch (e) {
+        await stun?.close();
+        await echo?.close();
+        throw e;
+      }
+      if (opts.turn) lines.push(`turn      credentials for ${opts.turn.urls.join(' ')}`);
+      handler = createMediaHandler(live);
+      return {
+        lines,
+        async close() {
+          await Promise.all([stun?.close(), echo?.close()]);
+        },
+      };
+    },
+    handle(req, res) {
+      return handler(req, res);
+    },
+  };
+}
+
+function fmt(host: string, port: number): string {
+  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
