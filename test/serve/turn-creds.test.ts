@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { turnCredentials, parseTurnUrl } from '../../src/serve/turn-creds.js';
+import { verify } from '../../src/protocol/echo-token.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { startProbe } from '../checks/media-support.js';
+
+test('coturn use-auth-secret credentials: <expiry>:netready and base64 HMAC-SHA1', () => {
+  const c = turnCredentials('S', { ttlSec: 600, nowMs: 1_700_000_000_000 });
+  assert.equal(c.username, '1700000600:netready');
+  assert.equal(c.credential, createHmac('sha1', 'S').update('1700000600:netready').digest('base64'));
+  assert.equal(c.ttl, 600);
+});
+
+test('turn URLs are validated', () => {
+  assert.deepEqual(parseTurnUrl('turn:198.18.0.2:3478?transport=udp'), { scheme: 'turn', host: '198.18.0.2', port: 3478, transport: 'udp' });
+  assert.deepEqual(parseTurnUrl('turns:turn.example'), { scheme: 'turns', host: 'turn.example', port: 443, transport: 'tcp' });
+  for (const bad of ['http://x', 'turn:', 'turns:x?transport=udp', 'turn:x:99999']) assert.throws(() => parseTurnUrl(bad), UsageError);
+});
+
+test('HTTP API: /.netready/turn, /.netready/udp-token, /.netready/media, 404 when not configured', async (t) => {
+  const probe = await startProbe({
+    turn: { secret: 'S', urls: ['turn:127.0.0.1:3478?transport=udp'] },
+    echo: { secret: 'E', host: '0.0.0.0', ports: [1025, 65535] },
+    stun: { host: '127.0.0.1', port: 3478 },
+  });
+  t.after(() => probe.close());
+  const turn = await (await fetch(`${probe.url}/.netready/turn`)).json();
+  assert.match(turn.username, /^\d+:netready$/);
+  assert.equal(turn.credential, createHmac('sha1', 'S').update(turn.username).digest('base64'));
+  assert.deepEqual(turn.urls, ['turn:127.0.0.1:3478?transport=udp']);
+  const tok = await (await fetch(`${probe.url}/.netready/udp-token`)).json();
+  assert.equal(tok.host, '127.0.0.1', 'an unspecified bind address is announced as the name the client used');
+  assert.deepEqual(tok.ports, [1025, 65535]);
+  assert.equal(verify('E', tok.token, Date.now()).ok, true);
+  const media = await (await fetch(`${probe.url}/.netready/media`)).json();
+  assert.deepEqual(media.stun, { host: '127.0.0.1', port: 3478 });
+  assert.equal((await fetch(`${probe.url}/.netready/turn`, { method: 'POST' })).status, 405);
+  const empty = await startProbe({});
+  t.after(() => empty.close());
+  assert.equal((await fetch(`${empty.url}/.netready/turn`)).status, 404);
+  assert.equal((await fetch(`${empty.url}/.netready/udp-token`)).status, 404);
+});
