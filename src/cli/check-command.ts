@@ -1,0 +1,120 @@
+// `netready check`: plan -> run -> raw evidence -> verdict -> reports. Also `--from-raw` replay.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { CHECKS } from '../checks/registry.js';
+import type { CheckTask } from '../checks/types.js';
+import { runTasks } from '../engine/engine.js';
+import { loadProfiles } from '../profiles/load.js';
+import { createProxyResolver } from '../net/proxy.js';
+import { buildReport } from '../verdict/index.js';
+import type { RawRun, Report } from '../report/types.js';
+import { createProgress } from '../report/progress.js';
+import { UsageError } from './errors.js';
+import { buildConfig, type CheckOptions } from './options.js';
+import type { RunConfig } from './config.js';
+import { VERSION } from './version.js';
+import { writeOutputs, type OutputOptions } from './output.js';
+import { checkProbe } from './probe.js';
+
+export interface CheckCommandOptions extends CheckOptions, OutputOptions {
+  saveRaw?: string;
+  fromRaw?: string;
+}
+
+export interface CheckRun {
+  raw: RawRun;
+  report: Report;
+}
+
+/** Plan every registered check for these profiles (pure). */
+export function planTasks(config: RunConfig, profiles: ReturnType<typeof loadProfiles>): CheckTask[] {
+  return CHECKS.flatMap((d) => d.plan(profiles, config));
+}
+
+/** Runs a check and returns the evidence and the report (no output written). */
+export async function runCheck(
+  config: RunConfig,
+  opts: { progress?: ReturnType<typeof createProgress>; signal?: AbortSignal } = {},
+): Promise<CheckRun> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const profiles = loadProfiles(config.profiles, config.params);
+  const proxy = createProxyResolver(config);
+  if (config.probe) await checkProbe(config, Math.min(3000, config.timeouts.connectMs + config.timeouts.firstByteMs));
+  const tasks = planTasks(config, profiles);
+  const run = await runTasks(tasks, {
+    defs: CHECKS,
+    concurrency: config.concurrency,
+    deadlineMs: Math.max(0, config.deadlineMs - (performance.now() - t0) - 250),
+    signal: opts.signal,
+    context: { config, timeouts: config.timeouts, proxy, now: () => performance.now() },
+    onStart: (t) => opts.progress?.start(t),
+    onFinish: (t, r) => opts.progress?.finish(t, r),
+  });
+  opts.progress?.done();
+  const raw: RawRun = {
+    schema: 'netready/raw@1',
+    tool: { name: 'netready', version: VERSION },
+    profiles: profiles.profiles.map((p) => p.id),
+    params: profiles.params,
+    hosts: profiles.hosts,
+    media: profiles.media,
+    ...(profiles.pcc ? { pcc: profiles.pcc } : {}),
+    proxy: proxy.describe(),
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    deadlineHit: run.deadlineHit,
+    results: run.results,
+  };
+  const notes = run.deadlineHit ? [`the run reached its deadline of ${config.deadlineMs / 1000} s; unfinished checks are marked timeout`] : [];
+  return { raw, report: buildReport(raw, { notes }) };
+}
+
+export function readRaw(file: string): RawRun {
+  let doc: RawRun;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as RawRun;
+  } catch (e) {
+    throw new UsageError(`--from-raw: cannot read ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc?.schema !== 'netready/raw@1' || !Array.isArray(doc.results) || !Array.isArray(doc.hosts))
+    throw new UsageError(`--from-raw: ${file} is not a netready raw run (schema netready/raw@1)`);
+  return doc;
+}
+
+export async function checkCommand(o: CheckCommandOptions): Promise<number> {
+  let report: Report;
+  if (o.fromRaw) {
+    const raw = readRaw(o.fromRaw);
+    report = buildReport(raw, { notes: [`replayed from ${o.fromRaw} without a network`] });
+  } else {
+    const config = buildConfig(o);
+    const quietStdout = o.json === '-';
+    const progress = createProgress(process.stderr, {
+      tty: Boolean(process.stderr.isTTY) && !process.env.CI,
+      color: useColor(process.stderr),
+    });
+    const ac = new AbortController();
+    const onSig = () => ac.abort(new Error('interrupted'));
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+    try {
+      const run = await runCheck(config, { progress, signal: ac.signal });
+      report = run.report;
+      if (o.saveRaw) writeFileSync(o.saveRaw, JSON.stringify(run.raw, null, 2) + '\n');
+    } finally {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+    }
+    void quietStdout;
+  }
+  writeOutputs(report, o);
+  return report.ready ? 0 : 1;
+}
+
+export function useColor(stream: NodeJS.WriteStream): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}

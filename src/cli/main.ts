@@ -1,0 +1,115 @@
+// The `netready` command line. Exit codes (contract): 0 ready, 1 not ready, 2 bad usage or
+// input (one line on stderr, no stack trace), 3 internal error (a report is still written).
+
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from './errors.js';
+import { VERSION } from './version.js';
+import { checkCommand } from './check-command.js';
+import { reportCommand } from './report-command.js';
+import { profilesCommand } from './profiles-command.js';
+import { demoCommand } from './demo-command.js';
+import { serveCommand } from './serve-command.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function addReportOptions(cmd: Command): Command {
+  return cmd
+    .option('--json <file|->', 'write the JSON report (netready/report@1); "-" = stdout and nothing else there')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--md <file>', 'write a Markdown report')
+    .option('-v, --verbose', 'list every check in the terminal report', false);
+}
+
+function addCheckOptions(cmd: Command): Command {
+  return addReportOptions(
+    cmd
+      .option('--profile <id|file>', 'built-in profile id or a YAML file; repeatable (checks are merged)', collect)
+      .option('--sign-domain <host>', 'the OneSpan Sign domain (allowlist row 1)')
+      .option('--param <name=value>', 'set a profile parameter (see `netready profiles`); repeatable', collect)
+      .option('--probe <url>', 'a `netready serve` instance used for UDP range, TURN credentials and quality')
+      .option('--ca <file>', 'extra trusted CA certificates (PEM), added to the public roots; repeatable', collect)
+      .option('--resolve <host:addr>', 'use ADDR for HOST instead of DNS, like curl --resolve; repeatable', collect)
+      .option('--connect-to <h1:p1:h2:p2>', 'connect to H2:P2 instead of H1:P1, like curl --connect-to; repeatable', collect)
+      .option('--proxy <url>', 'explicit HTTP proxy (else HTTPS_PROXY/HTTP_PROXY/NO_PROXY as curl reads them)')
+      .option('--pac <url|file>', 'evaluate a PAC file to choose the proxy per URL')
+      .option('--deadline <seconds>', 'hard cap for the whole run; a partial report is still written', '30')
+      .option('--idle-window <seconds>', 'how long long-lived connections are held idle', '10')
+      .option('--quality-seconds <seconds>', 'the length of the quality phase', '5')
+      .option('--concurrency <n>', 'checks run at once', '16')
+      .option('--save-raw <file>', "save the run's raw evidence for --from-raw")
+      .addOption(new Option('--from-raw <file>', 'replay saved raw evidence through the verdict, without a network')),
+  );
+}
+
+export function buildProgram(): Command {
+  const program = new Command('netready')
+    .description('Will this network carry a OneSpan Virtual Room video-signing session? And if not, what to change.')
+    .version(VERSION)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  addCheckOptions(program.command('check').description("run a profile's checks from this machine and write a report")).action(
+    async (o) => { process.exitCode = await checkCommand(o); },
+  );
+
+  program
+    .command('serve')
+    .description('the self-hosted far end: vendor stand-in and measurement server')
+    .option('--listen <addr:port>', 'an HTTPS/WSS/SSE listener; repeatable', collect)
+    .option('--http <addr:port>', 'a plain HTTP listener (OCSP/CRL stand-ins); repeatable', collect)
+    .option('--cert <file>', 'certificate served for every name (default: a throw-away CA)')
+    .option('--key <file>', 'private key for --cert')
+    .option('--stun <addr:port>', 'STUN binding responder, UDP and TCP')
+    .option('--udp-echo <addr>', 'address of the tokened UDP echo')
+    .option('--udp-ports <list>', 'UDP echo ports, e.g. 1025,5000,20000-20010,65535')
+    .option('--turn-url <url>', 'a coturn URL to hand out credentials for; repeatable', collect)
+    .option('--turn-secret <secret>', "coturn's static-auth-secret (use-auth-secret)")
+    .option('--max-connections <n>', 'maximum concurrent connections')
+    .action(async (o) => { process.exitCode = await serveCommand(o); });
+
+  addReportOptions(program.command('report').description('render a saved JSON report again').argument('<file>', 'a JSON report')).action(
+    async (file, o) => { process.exitCode = await reportCommand(file, o); },
+  );
+
+  program
+    .command('profiles')
+    .description('list the built-in profiles and their parameters')
+    .option('--json', 'machine-readable list')
+    .action(async (o) => { process.exitCode = await profilesCommand(o); });
+
+  addReportOptions(program.command('demo').description('the embedded demo: serve on loopback and check the Virtual Room profile against it'))
+    .option('--deadline <seconds>', 'hard cap for the check', '20')
+    .option('--idle-window <seconds>', 'how long long-lived connections are held idle', '1')
+    .action(async (o) => { process.exitCode = await demoCommand(o); });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = undefined;
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are not errors; commander already printed its one line.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`netready: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`netready: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.NETREADY_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    return 3;
+  }
+}
+
+// Run directly with tsx: `node --import tsx src/cli/main.ts ...`
+if (process.argv[1] && /[\\/]cli[\\/]main\.(ts|js)$/.test(process.argv[1])) {
+  main(process.argv).then((code) => (process.exitCode = code));
+}

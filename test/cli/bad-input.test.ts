@@ -1,0 +1,69 @@
+// Bad input: one clear line on stderr, exit 2, no stack trace — through the real CLI process.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { runCli } from '../support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nr-badinput-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function assertUsage(res: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) {
+  assert.equal(res.code, 2, `exit 2, got ${res.code}; stderr: ${res.stderr}`);
+  const lines = res.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${res.stderr}`);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace');
+}
+
+test('unknown profile', async () => {
+  assertUsage(await runCli(['check', '--profile', 'no-such-profile']), /unknown profile "no-such-profile"/);
+});
+
+test('broken YAML profile names the file', async () => {
+  const f = join(dir, 'broken.yaml');
+  writeFileSync(f, 'id: x\nhosts: [\n');
+  assertUsage(await runCli(['check', '--profile', f]), /broken\.yaml: not valid YAML/);
+});
+
+test('a profile with a wrong field names the field and what was expected', async () => {
+  const f = join(dir, 'wrong.yaml');
+  writeFileSync(f, 'id: x\ntitle: t\nsource: 000.txt\nmedia: maybe\nparams: []\nhosts: []\n');
+  assertUsage(await runCli(['check', '--profile', f]), /wrong\.yaml: field media: expected true or false, got "maybe"/);
+});
+
+test('malformed URL and host', async () => {
+  assertUsage(await runCli(['check', '--proxy', 'http//nope']), /--proxy: malformed URL/);
+  assertUsage(await runCli(['check', '--probe', 'ftp://x.example/']), /--probe: expected a http or https URL/);
+  assertUsage(await runCli(['check', '--sign-domain', 'bad host!']), /--sign-domain: not a valid host name/);
+  assertUsage(await runCli(['check', '--resolve', 'example.com:not-an-ip']), /--resolve: "not-an-ip" is not an IP address|--resolve: expected HOST:ADDR/);
+});
+
+test('a port out of range', async () => {
+  assertUsage(await runCli(['check', '--connect-to', '::127.0.0.1:70000']), /port out of range/);
+  assertUsage(await runCli(['check', '--proxy', 'http://127.0.0.1:99999']), /--proxy: (malformed URL|port out of range)/);
+});
+
+test('an unreachable --probe', async () => {
+  const port = await closedPort();
+  assertUsage(await runCli(['check', '--probe', `https://127.0.0.1:${port}`]), /--probe https:\/\/127\.0\.0\.1:\d+: unreachable \(ECONNREFUSED\)/);
+});
+
+test('bad numbers, unknown options, missing files', async () => {
+  assertUsage(await runCli(['check', '--deadline', 'soon']), /--deadline: expected a number of seconds/);
+  assertUsage(await runCli(['check', '--bogus']), /unknown option '--bogus'/);
+  assertUsage(await runCli(['check', '--ca', join(dir, 'missing.pem')]), /--ca: cannot read .*missing\.pem: ENOENT/);
+  assertUsage(await runCli(['report', join(dir, 'missing.json')]), /report: cannot read .*missing\.json: ENOENT/);
+  assertUsage(await runCli(['check', '--from-raw', join(dir, 'missing.json')]), /--from-raw: cannot read/);
+  assertUsage(await runCli(['serve', '--listen', 'nowhere']), /--listen: expected ADDR:PORT/);
+});
