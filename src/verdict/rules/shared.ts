@@ -66,6 +66,8 @@ export function pathOf(r: CheckResult): string | null {
 }
 
 /** Proxy refusals of the Virtual Room paths on a host whose other requests pass. */
+const firstSegment = (path: string) => path.split('/')[1] ?? '';
+
 export function pathFiltered(input: VerdictInput): CheckResult[] {
   const kw = keywordFiltered(input);
   return input.results.filter((r) => {
@@ -74,6 +76,14 @@ export function pathFiltered(input: VerdictInput): CheckResult[] {
     if (!host || kw.has(host)) return false;
     const path = pathOf(r);
     if (!path || !FILTERED_PATHS.some((re) => re.test(path))) return false;
+    // A refused stream or upgrade is a path filter only when plain requests under the same first
+    // path segment are refused too; when they pass, the proxy refuses the stream itself
+    // (e.g. by content type), which the sse-/websocket-blocked rules report.
+    if (r.id !== 'http.path') {
+      const top = firstSegment(path);
+      const plain = input.forHost(host).filter((o) => o.id === 'http.path' && firstSegment(pathOf(o) ?? '') === top);
+      if (plain.length > 0 && !plain.some((o) => code(o) === 'HTTP_BLOCKED_BY_PROXY')) return false;
+    }
     return input.forHost(host).some((o) => o !== r && REQUEST_CHECKS.has(o.id) && o.status === 'ok');
   });
 }
