@@ -1,0 +1,90 @@
+// npm run lab -- <command>
+//   up FILE            bring a lab up from a scenario (state in .lab-state/)
+//   exec -- CMD...     run CMD in the client namespace of the lab that is up
+//   down               tear down every lab (state files, then anything named nrl-*)
+//   test [FILES...]    run scenarios (default: lab/scenarios/*.yaml), print a table
+//   selftest           measure every knob with standard tools
+//   build              compile lab/helpers/nfq-delay
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../src/cli/errors.js';
+import { loadScenario } from './scenario.js';
+import { up, downAll, listStates, REPO, ADDR } from './lab.js';
+import { LabError } from './sh.js';
+import { runTests } from './runner.js';
+import { selftest } from './selftest.js';
+
+export function buildHelper(): void {
+  const src = join(REPO, 'lab', 'helpers', 'nfq-delay.c');
+  const out = join(REPO, 'lab', 'helpers', 'nfq-delay');
+  const r = spawnSync('gcc', ['-O2', '-Wall', '-o', out, src, '-lnetfilter_queue', '-lnfnetlink'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new LabError('gcc failed building nfq-delay (needs gcc and libnetfilter-queue-dev)');
+}
+
+function usage(): never {
+  throw new UsageError('usage: npm run lab -- up FILE | exec -- CMD... | down | test [FILES...] | selftest | build');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'build':
+      buildHelper();
+      return 0;
+    case 'up': {
+      if (rest.length !== 1) usage();
+      const sc = loadScenario(rest[0]);
+      if (!existsSync(join(REPO, 'lab', 'helpers', 'nfq-delay'))) buildHelper();
+      const st = await up(sc);
+      console.log(`lab ${st.id} up from ${sc.file}`);
+      console.log(`  namespaces: ${Object.values(st.ns).join(' ')}`);
+      console.log(`  lab CA: ${st.files.labCa}`);
+      console.log(`  proxy host: ${ADDR.proxy}  sign domain: ${st.signDomain}`);
+      console.log(`  npm run lab -- exec -- CMD   runs in ${st.ns.client}; npm run lab -- down`);
+      return 0;
+    }
+    case 'exec': {
+      const args = rest[0] === '--' ? rest.slice(1) : rest;
+      if (!args.length) usage();
+      const states = listStates();
+      if (!states.length) throw new UsageError('no lab is up (npm run lab -- up FILE)');
+      const st = states.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+      const r = spawnSync('ip', ['netns', 'exec', st.ns.client, ...args], {
+        stdio: 'inherit',
+        env: { ...process.env, LAB_CA: st.files.labCa, LAB_CA_BUNDLE: st.files.caBundle ?? st.files.labCa, LAB_PROXY: ADDR.proxy, LAB_DIR: st.tmpDir },
+      });
+      return r.status ?? 1;
+    }
+    case 'down': {
+      const notes = await downAll();
+      for (const n of notes) console.log(n);
+      console.log('lab down');
+      return 0;
+    }
+    case 'test':
+      if (!existsSync(join(REPO, 'lab', 'helpers', 'nfq-delay'))) buildHelper();
+      return runTests(rest);
+    case 'selftest':
+      if (!existsSync(join(REPO, 'lab', 'helpers', 'nfq-delay'))) buildHelper();
+      return selftest();
+    default:
+      usage();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`lab: ${e.message}`);
+      process.exit(2);
+    }
+    if (e instanceof LabError) {
+      console.error(`lab: ${e.message}`);
+      process.exit(1);
+    }
+    console.error(e);
+    process.exit(3);
+  },
+);

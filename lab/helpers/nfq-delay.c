@@ -1,0 +1,148 @@
+/*
+ * nfq-delay: hold every packet of an NFQUEUE queue for a fixed time, then accept it.
+ * tc netem is not in this kernel (see /work/shared/design/lab-notes.md), so the lab adds one-way
+ * delay with an iptables-legacy `-j NFQUEUE --queue-num N --queue-bypass` rule in the router
+ * namespace feeding this helper.
+ *
+ *   nfq-delay QUEUE:DELAY_MS [QUEUE:DELAY_MS ...]
+ *
+ * Each queue has a constant delay, so its packets leave in arrival order: a FIFO per queue.
+ * Only packet metadata is copied (NFQNL_COPY_META); the kernel keeps the packet until the verdict.
+ * Runs until SIGTERM/SIGINT, then accepts everything still held and exits.
+ *
+ * Build: gcc -O2 -Wall -o nfq-delay nfq-delay.c -lnetfilter_queue -lnfnetlink
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#define MAXQ 8
+#define FIFO_CAP 262144 /* packets held per queue, bounded */
+
+struct held { uint32_t id; uint64_t due_ns; };
+struct q {
+  int num;
+  uint64_t delay_ns;
+  struct nfq_q_handle *qh;
+  struct held *fifo;
+  size_t head, len;
+  unsigned long long passed, overflow;
+};
+
+static struct q queues[MAXQ];
+static int nq;
+static volatile sig_atomic_t stop;
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void on_signal(int s) { (void)s; stop = 1; }
+
+static int cb(struct nfq_q_handle *qh, struct nfgenmsg *m, struct nfq_data *nfa, void *data) {
+  (void)m;
+  struct q *q = data;
+  struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
+  if (!ph) return 0;
+  uint32_t id = ntohl(ph->packet_id);
+  if (q->len >= FIFO_CAP) { /* never hold more than the cap: pass it on at once */
+    q->overflow++;
+    return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
+  }
+  size_t tail = (q->head + q->len) % FIFO_CAP;
+  q->fifo[tail].id = id;
+  q->fifo[tail].due_ns = now_ns() + q->delay_ns;
+  q->len++;
+  return 0;
+}
+
+static void release(int all) {
+  uint64_t t = now_ns();
+  for (int i = 0; i < nq; i++) {
+    struct q *q = &queues[i];
+    while (q->len && (all || q->fifo[q->head].due_ns <= t)) {
+      nfq_set_verdict(q->qh, q->fifo[q->head].id, NF_ACCEPT, 0, NULL);
+      q->head = (q->head + 1) % FIFO_CAP;
+      q->len--;
+      q->passed++;
+    }
+  }
+}
+
+static int next_timeout_ms(void) {
+  uint64_t t = now_ns(), best = UINT64_MAX;
+  for (int i = 0; i < nq; i++)
+    if (queues[i].len && queues[i].fifo[queues[i].head].due_ns < best) best = queues[i].fifo[queues[i].head].due_ns;
+  if (best == UINT64_MAX) return 200;
+  if (best <= t) return 0;
+  uint64_t ms = (best - t + 999999) / 1000000;
+  return ms > 200 ? 200 : (int)ms;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: nfq-delay QUEUE:DELAY_MS [QUEUE:DELAY_MS ...]\n");
+    return 2;
+  }
+  struct nfq_handle *h = nfq_open();
+  if (!h) { perror("nfq_open"); return 1; }
+  nfq_unbind_pf(h, AF_INET);
+  if (nfq_bind_pf(h, AF_INET) < 0) { perror("nfq_bind_pf"); return 1; }
+  for (int i = 1; i < argc && nq < MAXQ; i++) {
+    int num; double ms;
+    if (sscanf(argv[i], "%d:%lf", &num, &ms) != 2 || num < 0 || num > 65535 || ms < 0 || ms > 10000) {
+      fprintf(stderr, "nfq-delay: bad argument '%s' (want QUEUE:DELAY_MS)\n", argv[i]);
+      return 2;
+    }
+    struct q *q = &queues[nq];
+    q->num = num;
+    q->delay_ns = (uint64_t)(ms * 1e6);
+    q->fifo = calloc(FIFO_CAP, sizeof(struct held));
+    if (!q->fifo) { perror("calloc"); return 1; }
+    q->qh = nfq_create_queue(h, num, &cb, q);
+    if (!q->qh) { fprintf(stderr, "nfq-delay: cannot bind queue %d\n", num); return 1; }
+    if (nfq_set_mode(q->qh, NFQNL_COPY_META, 0) < 0) { perror("nfq_set_mode"); return 1; }
+    nfq_set_queue_maxlen(q->qh, FIFO_CAP);
+    nq++;
+  }
+  int fd = nfq_fd(h);
+  int rcv = 8 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv);
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  fprintf(stderr, "nfq-delay: ready\n");
+  char buf[65536] __attribute__((aligned));
+  while (!stop) {
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r = poll(&p, 1, next_timeout_ms());
+    if (r > 0) {
+      for (int k = 0; k < 256; k++) { /* bounded batch, then release due packets */
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) break;
+        nfq_handle_packet(h, buf, (int)n);
+      }
+    } else if (r < 0 && errno != EINTR) {
+      perror("poll");
+      break;
+    }
+    release(0);
+  }
+  release(1);
+  for (int i = 0; i < nq; i++) {
+    fprintf(stderr, "nfq-delay: queue %d passed %llu overflow %llu\n", queues[i].num, queues[i].passed, queues[i].overflow);
+    nfq_destroy_queue(queues[i].qh);
+  }
+  nfq_close(h);
+  return 0;
+}

@@ -1,0 +1,140 @@
+// `npm run lab -- test [FILES...]`: for each scenario bring the lab up, run `netready check` in
+// the client namespace, compare the JSON report with `expect:`, and tear the lab down — always,
+// also on failure, exception, SIGINT or SIGTERM.
+
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadScenario, type Scenario } from './scenario.js';
+import { up, down, abortUp, REPO, ADDR, type LabState } from './lab.js';
+import { runAsync } from './sh.js';
+
+interface Report {
+  ready: boolean;
+  tier: string | null;
+  causes: { id: string; severity?: string; summary?: string }[];
+}
+
+export interface Outcome {
+  name: string;
+  status: 'pass' | 'fail' | 'skip';
+  detail: string;
+  seconds: number;
+}
+
+export function defaultScenarioFiles(): string[] {
+  const dir = join(REPO, 'lab', 'scenarios');
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function fillPlaceholders(argv: string[], st: LabState, reportFile: string): string[] {
+  const map: Record<string, string | undefined> = {
+    labCa: st.files.labCa,
+    reportFile,
+    proxy: ADDR.proxy,
+    pacFile: st.files.pac,
+    signDomain: st.signDomain,
+    squidCa: st.files.squidCa,
+    mitmCa: st.files.mitmCa,
+    labDir: st.tmpDir,
+    caBundle: st.files.caBundle,
+  };
+  return argv.map((a) =>
+    a.replace(/\{([A-Za-z]+)\}/g, (m, k: string) => {
+      const v = map[k];
+      if (v === undefined) throw new Error(`check: placeholder ${m} has no value in this lab`);
+      return v;
+    }),
+  );
+}
+
+/** Compare a report with expect:, returning the list of mismatches (empty = pass). */
+export function compare(expect: NonNullable<Scenario['expect']>, report: Report, exitCode: number | null): string[] {
+  const bad: string[] = [];
+  const got = new Set(report.causes.map((c) => c.id));
+  if (expect.ready !== undefined && report.ready !== expect.ready) bad.push(`ready ${report.ready} (want ${expect.ready})`);
+  if (expect.tier !== undefined && report.tier !== expect.tier) bad.push(`tier ${report.tier} (want ${expect.tier})`);
+  if (expect.causes) {
+    // an empty list means: no cause at all
+    if (expect.causes.length === 0 && got.size) bad.push(`causes [${[...got].join(',')}] (want none)`);
+    for (const c of expect.causes) if (!got.has(c)) bad.push(`missing cause ${c}`);
+  }
+  for (const c of expect.notCauses ?? []) if (got.has(c)) bad.push(`unwanted cause ${c}`);
+  const wantExit = expect.exitCode ?? (expect.ready === undefined ? undefined : expect.ready ? 0 : 1);
+  if (wantExit !== undefined && exitCode !== wantExit) bad.push(`exit ${exitCode} (want ${wantExit})`);
+  return bad;
+}
+
+let current: LabState | null = null;
+let interrupted = false;
+
+function installSignalHandlers(): void {
+  const onSig = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\nlab: ${sig}: tearing down`);
+    abortUp();
+    const st = current;
+    // twice: the second pass catches what a step in flight added during the first
+    void (st ? down(st).then(() => down(st)) : Promise.resolve([])).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+}
+
+export async function runScenario(sc: Scenario): Promise<Outcome> {
+  const t0 = Date.now();
+  const secs = () => Math.round((Date.now() - t0) / 100) / 10;
+  if (sc.pending) return { name: sc.name, status: 'skip', detail: `pending: ${sc.pending}`, seconds: 0 };
+  let st: LabState | null = null;
+  try {
+    st = await up(sc, { onState: (s) => (current = s) });
+    const reportFile = join(st.tmpDir, 'report.json');
+    const args = fillPlaceholders(sc.check ?? [], st, reportFile);
+    const deadline = Number(args[args.indexOf('--deadline') + 1]) || 30;
+    // LAB_NETREADY_MAIN: another entry point of the CLI (e.g. dist/cli/main.js), for debugging
+    const entry = process.env.LAB_NETREADY_MAIN ?? join(REPO, 'src', 'cli', 'main.ts');
+    const r = await runAsync([process.execPath, '--import', 'tsx', entry, 'check', ...args], {
+      ns: st.ns.client,
+      timeoutMs: (deadline + 30) * 1000,
+    });
+    if (!existsSync(reportFile))
+      return { name: sc.name, status: 'fail', detail: `no report (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`, seconds: secs() };
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
+    const bad = compare(sc.expect ?? {}, report, r.code);
+    const summary = `ready=${report.ready} tier=${report.tier} causes=[${report.causes.map((c) => c.id).join(',')}]`;
+    return { name: sc.name, status: bad.length ? 'fail' : 'pass', detail: bad.length ? `${bad.join('; ')} — got ${summary}` : summary, seconds: secs() };
+  } catch (e) {
+    return { name: sc.name, status: 'fail', detail: `lab error: ${(e as Error).message}`, seconds: secs() };
+  } finally {
+    if (st) await down(st);
+    current = null;
+  }
+}
+
+export async function runTests(files: string[]): Promise<number> {
+  installSignalHandlers();
+  const list = files.length ? files : defaultScenarioFiles();
+  const scenarios = list.map(loadScenario); // validate all first: a broken file is exit 2
+  const outcomes: Outcome[] = [];
+  for (const sc of scenarios) {
+    if (interrupted) break;
+    process.stderr.write(`lab: ${sc.name} … `);
+    const o = await runScenario(sc);
+    process.stderr.write(`${o.status} (${o.seconds}s)\n`);
+    outcomes.push(o);
+  }
+  const w = Math.max(8, ...outcomes.map((o) => o.name.length));
+  console.log(`${'scenario'.padEnd(w)}  result  time    detail`);
+  for (const o of outcomes) {
+    const mark = o.status === 'pass' ? '✔ pass' : o.status === 'fail' ? '✘ FAIL' : '- skip';
+    console.log(`${o.name.padEnd(w)}  ${mark}  ${`${o.seconds}s`.padEnd(6)}  ${o.detail}`);
+  }
+  const n = (s: Outcome['status']) => outcomes.filter((o) => o.status === s).length;
+  const skipped = n('skip');
+  console.log(`${n('pass')} passed, ${n('fail')} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  if (interrupted) return 130;
+  return n('fail') ? 1 : 0;
+}

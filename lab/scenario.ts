@@ -1,0 +1,157 @@
+// Scenario files (lab/scenarios/*.yaml): one customer network each. Validated with valibot; a
+// broken file is a UsageError naming the file and the field (exit 2).
+
+import { readFileSync, existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import * as v from 'valibot';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { UsageError } from '../src/cli/errors.js';
+
+const Port = v.pipe(v.number(), v.integer(), v.minValue(1, 'a port 1-65535'), v.maxValue(65535, 'a port 1-65535'));
+const PortSpec = v.union(
+  [Port, v.pipe(v.string(), v.regex(/^\d{1,5}(-\d{1,5})?$/, 'a port or range "A-B"'))],
+  'a port number or "A-B" range',
+);
+const Percent = v.pipe(v.number('a number'), v.minValue(0, '0-100'), v.maxValue(100, '0-100'));
+const Dir = <T extends v.GenericSchema>(s: T) => v.optional(v.strictObject({ up: v.optional(s), down: v.optional(s) }, 'an object { up?, down? }'));
+const CauseId = v.pipe(v.string('a cause id'), v.regex(/^[a-z0-9-]+$/, 'a kebab-case cause id'));
+const Tier = v.nullable(v.picklist(['optimal', 'recommended-minimum', 'absolute-minimum', 'none'], 'optimal|recommended-minimum|absolute-minimum|none|null'));
+
+const FirewallRule = v.strictObject({
+  action: v.picklist(['drop', 'reject', 'accept'], 'drop|reject|accept'),
+  proto: v.optional(v.picklist(['tcp', 'udp', 'icmp', 'any'], 'tcp|udp|icmp|any'), 'any'),
+  ports: v.optional(v.array(PortSpec, 'a list of ports/ranges')),
+  /** Profile host names or lab addresses (198.18.0.0/15); empty = every destination. */
+  hosts: v.optional(v.array(v.string('a host name or address'))),
+  /** Whose traffic: the client's (default), the proxy host's, or any. */
+  from: v.optional(v.picklist(['client', 'proxy', 'any'], 'client|proxy|any'), 'client'),
+});
+
+const Squid = v.strictObject({
+  kind: v.literal('squid'),
+  port: Port,
+  /** basic auth: every request without credentials gets 407 */
+  auth: v.optional(v.boolean()),
+  /** ssl-bump every CONNECT, re-signed by the squid's own CA (TLS inspection) */
+  bump: v.optional(v.boolean()),
+  /** cut idle tunnels after this many seconds (read_timeout + client_idle_pconn_timeout) */
+  idleTimeoutS: v.optional(v.pipe(v.number(), v.minValue(1))),
+  /** hard cap on a connection's life (client_lifetime; not for opaque CONNECT tunnels) */
+  lifetimeS: v.optional(v.pipe(v.number(), v.minValue(1))),
+  /** urlpath_regex deny (needs bump for HTTPS) */
+  denyPathRegex: v.optional(v.array(v.string())),
+  /** dstdom_regex + ssl::server_name_regex deny (CONNECT host and SNI) */
+  denyHostRegex: v.optional(v.array(v.string())),
+  /** http_reply_access deny by reply content type, e.g. ^text/event-stream (needs bump for HTTPS) */
+  denyReplyMimeRegex: v.optional(v.array(v.string())),
+  /** dstdomain deny list (exact host names) */
+  denyHosts: v.optional(v.array(v.string())),
+});
+const Mitm = v.strictObject({ kind: v.literal('mitmproxy'), port: Port });
+const Proxy = v.variant('kind', [Squid, Mitm], 'kind: squid|mitmproxy');
+
+const Nginx = v.strictObject({
+  /** profile host names whose DNS answer points at this nginx instead of the vendor */
+  hosts: v.pipe(v.array(v.string()), v.minLength(1, 'at least one host')),
+  /** gzip on for text/event-stream: SSE arrives in batches / late */
+  bufferSse: v.optional(v.boolean()),
+  /** proxy_read_timeout: idle streams are cut after this many seconds */
+  readTimeoutS: v.optional(v.pipe(v.number(), v.minValue(1))),
+});
+
+export const ScenarioSchema = v.strictObject({
+  description: v.pipe(v.string('a description'), v.minLength(3)),
+  /** seed rows / cause ids this scenario stands for */
+  covers: v.optional(v.array(v.string())),
+  pending: v.optional(v.string('a reason')),
+  /** profiles whose host names the lab DNS answers (default: every built-in profile) */
+  profiles: v.optional(v.array(v.string())),
+  /** profile parameters, e.g. signDomain */
+  params: v.optional(v.record(v.string(), v.union([v.string(), v.boolean()]))),
+  /** extra names the lab DNS answers with a vendor address */
+  extraHosts: v.optional(v.array(v.string())),
+  dns: v.optional(
+    v.strictObject({
+      nxdomain: v.optional(v.array(v.string())),
+      timeout: v.optional(v.array(v.string())),
+    }),
+  ),
+  firewall: v.optional(v.array(FirewallRule, 'a list of rules')),
+  udp: v.optional(v.picklist(['on', 'off', 'only-3478'], 'on|off|only-3478'), 'on'),
+  link: v.optional(
+    v.strictObject({
+      rateKbit: Dir(v.pipe(v.number(), v.minValue(8), v.maxValue(10_000_000))),
+      lossPercent: Dir(Percent),
+      delayMs: Dir(v.pipe(v.number(), v.minValue(0), v.maxValue(5000))),
+      mtu: v.optional(v.pipe(v.number(), v.integer(), v.minValue(576), v.maxValue(9000))),
+    }),
+  ),
+  proxies: v.optional(v.array(Proxy)),
+  /** an intercepting proxy in the router: TCP to these ports from the client is redirected to a
+   * squid that bumps (TLS inspection) — the client configures nothing */
+  transparent: v.optional(
+    v.strictObject({
+      ports: v.optional(v.array(v.picklist([80, 443])), [443]),
+      hosts: v.optional(v.array(v.string())),
+    }),
+  ),
+  nginx: v.optional(Nginx),
+  /** a PAC file ({pacFile}) returning this proxy for every URL, e.g. "PROXY {proxy}:3128" */
+  pac: v.optional(v.string()),
+  /** a VPN-like ipip tunnel in the client; these hosts are routed through it */
+  vpn: v.optional(v.strictObject({ hosts: v.array(v.string()) })),
+  /** argv of `netready check` run in the client; placeholders {labCa} {reportFile} {proxy} {pacFile} {signDomain} */
+  check: v.optional(v.array(v.string())),
+  expect: v.optional(
+    v.strictObject({
+      ready: v.optional(v.boolean()),
+      tier: v.optional(Tier),
+      causes: v.optional(v.array(CauseId)),
+      notCauses: v.optional(v.array(CauseId)),
+      /** exit code of netready check (default: 0 when ready, 1 when not) */
+      exitCode: v.optional(v.number()),
+    }),
+  ),
+});
+
+export type Scenario = v.InferOutput<typeof ScenarioSchema> & { file: string; name: string };
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  const keys = (issue.path ?? []).map((p) => String((p as { key: unknown }).key));
+  return keys.length ? keys.join('.') : '(top level)';
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message;
+    throw new UsageError(`scenario ${file}: not valid YAML: ${msg}`);
+  }
+  const res = v.safeParse(ScenarioSchema, doc);
+  if (!res.success) {
+    const issue = res.issues[0];
+    const got = issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)?.slice(0, 60);
+    throw new UsageError(`scenario ${file}: field ${issuePath(issue)}: expected ${issue.expected ?? issue.message}, got ${got}`);
+  }
+  const s = res.output;
+  if (!s.pending && (!s.check || !s.expect))
+    throw new UsageError(`scenario ${file}: field check/expect: a runnable scenario needs both (or pending: "reason")`);
+  if (s.proxies) {
+    const ports = s.proxies.map((p) => p.port);
+    if (new Set(ports).size !== ports.length) throw new UsageError(`scenario ${file}: field proxies: two proxies on one port`);
+  }
+  for (const r of s.firewall ?? [])
+    for (const p of r.ports ?? []) {
+      const [a, b] = String(p).split('-').map(Number);
+      if (a < 1 || a > 65535 || (b !== undefined && (b < a || b > 65535)))
+        throw new UsageError(`scenario ${file}: field firewall.ports: "${p}" is not a port range within 1-65535`);
+    }
+  return { ...s, file, name: basename(file).replace(/\.ya?ml$/, '') };
+}
+
+export function loadScenario(file: string): Scenario {
+  if (!existsSync(file)) throw new UsageError(`scenario ${file}: no such file`);
+  return parseScenario(readFileSync(file, 'utf8'), file);
+}
