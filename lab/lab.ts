@@ -382,11 +382,17 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
 
   // ---- middleboxes -----------------------------------------------------------------------------
   const waits: Promise<void>[] = [];
+  // Awaited together below; until then a rejection (e.g. an interrupt) must not go unhandled
+  // while a later step throws first.
+  const wait = (p: Promise<void>) => {
+    p.catch(() => {});
+    waits.push(p);
+  };
   for (const px of sc.proxies ?? []) {
     if (px.kind === 'squid') {
       const { argv, name } = squidConfig(st, px, P, ADDR.routerProxy, false);
       const d = addProc(st, name, P, argv);
-      waits.push(waitListen(P, px.port, 'tcp', d.pid, name, join(st.tmpDir, name, 'cache.log')));
+      wait(waitListen(P, px.port, 'tcp', d.pid, name, join(st.tmpDir, name, 'cache.log')));
     } else {
       const conf = join(st.tmpDir, `mitm-${px.port}`);
       mkdirSync(conf, { recursive: true });
@@ -398,17 +404,17 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
         { ...process.env, HOME: conf },
       );
       st.files.mitmCa = join(conf, 'mitmproxy-ca-cert.pem');
-      waits.push(waitListen(P, px.port, 'tcp', d.pid, 'mitmproxy', d.log, 30_000));
+      wait(waitListen(P, px.port, 'tcp', d.pid, 'mitmproxy', d.log, 30_000));
     }
   }
   if (sc.transparent) {
     const { argv, name } = squidConfig(st, { kind: 'squid', port: TRANSPARENT_PORT[443], bump: true }, R, ADDR.routerClient, true);
     const d = addProc(st, name, R, argv);
-    waits.push(waitListen(R, TRANSPARENT_PORT[443], 'tcp', d.pid, name, join(st.tmpDir, name, 'cache.log')));
+    wait(waitListen(R, TRANSPARENT_PORT[443], 'tcp', d.pid, name, join(st.tmpDir, name, 'cache.log')));
   }
   if (sc.nginx) {
     const d = nginxUp(st, sc.nginx, P);
-    waits.push(waitListen(P, 443, 'tcp', d.pid, 'nginx', d.log));
+    wait(waitListen(P, 443, 'tcp', d.pid, 'nginx', d.log));
   }
   if (sc.pac) {
     st.files.pac = join(st.tmpDir, 'proxy.pac');

@@ -3,6 +3,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import { rootCertificates } from 'node:tls';
+import { isIP } from 'node:net';
 import type { RunConfig } from './config.js';
 import { UsageError } from './errors.js';
 import { mapEndpoint } from '../net/endpoint.js';
@@ -19,7 +20,7 @@ export async function checkProbe(config: RunConfig, timeoutMs: number): Promise<
         port: ep.port,
         path: url.pathname,
         method: 'GET',
-        servername: url.hostname,
+        ...(isIP(url.hostname) ? {} : { servername: url.hostname }),
         headers: { host: url.host, 'user-agent': 'netready' },
         ca: [...rootCertificates, ...config.caPem],
         timeout: timeoutMs,

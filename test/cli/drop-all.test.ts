@@ -21,7 +21,7 @@ test('a network that drops everything yields ready:false within --deadline + 1 s
   mkdirSync(`/etc/netns/${ns}`, { recursive: true });
   writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 198.18.0.53\noptions timeout:1 attempts:1\n');
   execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
-    input: 'table inet nrtdrop { chain out { type filter hook output priority 0; policy drop; } }\n',
+    input: 'table inet nrtdrop {\n  chain out {\n    type filter hook output priority 0; policy drop;\n  }\n}\n',
   });
   const deadline = 4;
   const res = await runCli(
