@@ -52,6 +52,12 @@ export interface CheckTask {
   params: Record<string, unknown>;
   /** Long-lived checks (idle holds) start at once and are not counted against the pool. */
   background?: boolean;
+  /**
+   * Higher first among tasks ready to start (default 0). Long checks (event streams, upgrades that
+   * an idle hold waits for) set it so they start as early as their dependencies allow; the engine
+   * lends a task's priority to the tasks it depends on.
+   */
+  priority?: number;
 }
 
 export interface PhaseTimeouts {

@@ -116,7 +116,24 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
     finish(task, r);
   };
 
-  const pending = tasks.filter((t) => !t.background);
+  // Priority: a task's own, raised to that of any task depending on it (transitively), so a long
+  // check's dependency chain is not queued behind short checks. Stable: equal priorities keep plan order.
+  const prio = new Map<string, number>(tasks.map((t) => [t.key, t.priority ?? 0]));
+  for (const t of tasks) {
+    const p = t.priority ?? 0;
+    if (p <= 0) continue;
+    const stack = [...t.dependsOn];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const k = stack.pop()!;
+      if (seen.has(k) || !byKey.has(k)) continue;
+      seen.add(k);
+      if ((prio.get(k) ?? 0) < p) prio.set(k, p);
+      stack.push(...byKey.get(k)!.dependsOn);
+    }
+  }
+  const byPriority = (a: CheckTask, b: CheckTask) => (prio.get(b.key) ?? 0) - (prio.get(a.key) ?? 0);
+  const pending = tasks.filter((t) => !t.background).sort(byPriority);
   const background = tasks.filter((t) => t.background);
   const running = new Set<Promise<void>>();
   const bgRunning = new Set<Promise<void>>();

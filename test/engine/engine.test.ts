@@ -125,3 +125,42 @@ test('an unknown dependency key does not block; a cycle is reported, not hung', 
   assert.equal(results[1].error?.code, 'PLAN_CYCLE');
   assert.equal(results[2].error?.code, 'PLAN_CYCLE');
 });
+
+test('priority: a ready long task starts before queued short ones; its dependency chain is lent the priority', async () => {
+  const order: string[] = [];
+  const defs = [
+    def('short', async (t) => {
+      order.push(t.key);
+      await sleep(5);
+      return { status: 'ok' };
+    }),
+    def('long', async (t) => {
+      order.push(t.key);
+      await sleep(5);
+      return { status: 'ok' };
+    }),
+  ];
+  const tasks = [
+    task('short', '1'),
+    task('short', '2'),
+    task('short', '3'),
+    task('short', 'dep-b', ['short dep-a']), // planned late, but the long task needs it
+    task('short', 'dep-a'),
+    task('short', '4'),
+    task('long', 'x', ['short dep-b'], { priority: 20 }),
+    task('long', 'y', [], { priority: 10 }),
+  ];
+  const { results } = await runTasks(tasks, { defs, context, concurrency: 1, deadlineMs: 5000 });
+  assert.ok(results.every((r) => r.status === 'ok'));
+  assert.deepEqual(results.map((r) => r.target), ['1', '2', '3', 'dep-b', 'dep-a', '4', 'x', 'y'], 'results keep plan order');
+  // dep-a and dep-b are lent x's priority 20, so they run first, then x (20), y (10), then plan order.
+  assert.deepEqual(order, ['short dep-a', 'short dep-b', 'long x', 'long y', 'short 1', 'short 2', 'short 3', 'short 4']);
+});
+
+test('priority: without priorities the plan order is kept (stable)', async () => {
+  const order: string[] = [];
+  const defs = [def('a', async (t) => (order.push(t.target), { status: 'ok' }))];
+  const tasks = ['5', '3', '9', '1'].map((n) => task('a', n));
+  await runTasks(tasks, { defs, context, concurrency: 1, deadlineMs: 5000 });
+  assert.deepEqual(order, ['5', '3', '9', '1']);
+});
