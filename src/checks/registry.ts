@@ -1,4 +1,17 @@
 // Every check, in plan order. Adding a capability = adding a file and a line here.
 import type { CheckDef } from './types.js';
+import { proxyConfig } from './proxy-config.js';
+import { dnsResolve } from './dns-resolve.js';
+import { tcpConnect } from './tcp-connect.js';
+import { tlsHandshake } from './tls-handshake.js';
+import { httpPath } from './http-path.js';
+import { wsUpgrade } from './ws-upgrade.js';
+import { sseStream } from './sse-stream.js';
+import { connIdle } from './conn-idle.js';
+import { stunBinding } from './stun-binding.js';
+import { udpRange } from './udp-range.js';
+import { turnAllocate } from './turn-allocate.js';
+import { vpnRoute } from './vpn-route.js';
+import { pccAgent } from './pcc-agent.js';
 
-export const CHECKS: CheckDef[] = [];
+export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, vpnRoute, pccAgent];
