@@ -11,7 +11,8 @@ import { connIdle } from './conn-idle.js';
 import { stunBinding } from './stun-binding.js';
 import { udpRange } from './udp-range.js';
 import { turnAllocate } from './turn-allocate.js';
+import { webrtcIce } from './webrtc-ice.js';
 import { vpnRoute } from './vpn-route.js';
 import { pccAgent } from './pcc-agent.js';
 
-export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, vpnRoute, pccAgent];
+export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent];

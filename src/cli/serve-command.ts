@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { UsageError } from './errors.js';
 import { startServe, formatHostPort, type ListenAddr, type ServeModule } from '../serve/server.js';
 import { mediaServeModule, parseTurnUrl } from '../serve/turn-creds.js';
+import { webrtcServeModule } from '../serve/webrtc-peer.js';
 import { parsePortList, DEFAULT_ECHO_PORTS } from '../serve/udp-echo.js';
 
 export interface ServeCommandOptions {
@@ -119,7 +120,11 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
       ...(certPem && keyPem ? { certPem, keyPem } : {}),
       ...(maxConnections ? { maxConnections } : {}),
       writeCaFile: true,
-      modules: media ? [media] : [],
+      // The WebRTC peer (webrtc.ice) is always there; with --turn-url it offers the same TURN servers.
+      modules: [
+        ...(media ? [media] : []),
+        webrtcServeModule(o.turnUrl?.length ? { turn: { secret: o.turnSecret!, urls: o.turnUrl } } : {}),
+      ],
       log: err,
     });
   } catch (e) {

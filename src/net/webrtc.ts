@@ -76,25 +76,57 @@ export function encodeSignal(s: Signal): string {
   return JSON.stringify(s);
 }
 
+/** Bound on one TURN allocation inside werift (it retransmits over UDP for ~6 s, then tries TCP). */
+export const TURN_ALLOCATE_MS = 4_000;
+
 let patched = false;
 /**
- * werift 0.24 refreshes a TURN allocation in a loop around `await timers/promises.setTimeout(5/6 x
- * lifetime)`; closing the connection cancels the loop but not the pending 500 s timer, which keeps
- * the process (and a test file) alive. Our peer connections live seconds (the serve closes its
- * peers after 20 s), far below the 600 s allocation lifetime, so the refresh loop is not started
- * at all: closing then leaves nothing behind.
+ * Two fix-ups of werift 0.24's TURN client (pinned version; see package.json):
+ * - It refreshes an allocation in a loop around `await timers/promises.setTimeout(5/6 x lifetime)`;
+ *   closing the connection cancels the loop but not the pending 500 s timer, which keeps the
+ *   process (and a test file) alive. Our peer connections live seconds (the serve closes its peers
+ *   after 20 s), far below the 600 s allocation lifetime, so the refresh loop is not started.
+ * - A failed allocation leaves its socket open and its transactions retransmitting: the
+ *   allocation is bounded by TURN_ALLOCATE_MS, and on failure its transactions are ended and its
+ *   socket closed.
  */
 export function disableTurnRefresh(): void {
   if (patched) return;
   patched = true;
-  const proto = TurnProtocol.prototype as unknown as { connectionMade(this: TurnProtocol): Promise<void> };
+  type Turn = { refresh: (exp: number) => void; refreshHandle: unknown; transactions: Record<string, TransactionLike>; transport?: { close(): Promise<void> } };
+  const proto = TurnProtocol.prototype as unknown as { connectionMade(this: Turn): Promise<void> };
   const original = proto.connectionMade;
-  proto.connectionMade = function (this: TurnProtocol) {
-    (this as unknown as { refresh: (exp: number) => void }).refresh = () => {
-      (this as unknown as { refreshHandle: unknown }).refreshHandle = undefined;
+  proto.connectionMade = function (this: Turn) {
+    this.refresh = () => {
+      this.refreshHandle = undefined;
     };
-    return original.call(this);
+    const allocation = original.call(this);
+    allocation.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`TURN allocation took over ${TURN_ALLOCATE_MS} ms`)), TURN_ALLOCATE_MS);
+    });
+    return Promise.race([allocation, bound]).then(
+      () => clearTimeout(timer),
+      async (e: unknown) => {
+        clearTimeout(timer);
+        endTransactions(this.transactions);
+        await this.transport?.close().catch(() => undefined);
+        throw e;
+      },
+    );
   };
+}
+
+function endTransactions(table: Record<string, TransactionLike> | undefined): void {
+  for (const tr of Object.values(table ?? {})) {
+    try {
+      if (tr.failWithTimeout) tr.failWithTimeout();
+      else tr.cancel?.();
+    } catch {
+      /* already ended */
+    }
+  }
 }
 
 export interface PairEnd {
@@ -128,4 +160,31 @@ export function selectedPair(pc: RTCPeerConnection): SelectedPair | null {
   const local = end(nominated.localCandidate);
   const relayProtocol = local.type === 'relay' ? (nominated.protocol?.turn?.transport?.type ?? null) : null;
   return { local, remote: end(nominated.remoteCandidate), relayProtocol };
+}
+
+interface TransactionLike {
+  failWithTimeout?: () => void;
+  cancel?: () => void;
+}
+interface ProtocolLike {
+  transactions?: Record<string, TransactionLike>;
+  turn?: { transactions?: Record<string, TransactionLike> };
+}
+
+/**
+ * Close a werift peer connection and leave nothing running: werift 0.24 closes the sockets but
+ * lets pending STUN transactions (ICE checks to pairs that never answered) retransmit on their
+ * backoff timers for up to ~12 s more. They are ended here. Bounded by `ms`.
+ */
+export async function closePeer(pc: RTCPeerConnection, ms = 1_000): Promise<void> {
+  const protocols: ProtocolLike[] = [];
+  for (const t of (pc as unknown as { iceTransports?: { connection?: { protocols?: ProtocolLike[] } }[] }).iceTransports ?? [])
+    protocols.push(...(t.connection?.protocols ?? []));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([pc.close().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+  for (const p of protocols) {
+    endTransactions(p.transactions);
+    endTransactions(p.turn?.transactions);
+  }
 }

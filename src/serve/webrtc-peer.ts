@@ -11,7 +11,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceServer } from 'werift';
-import { SIGNAL_MAX_BYTES, disableTurnRefresh, encodeSignal, parseSignal, type Signal } from '../net/webrtc.js';
+import { SIGNAL_MAX_BYTES, closePeer, disableTurnRefresh, encodeSignal, parseSignal, type Signal } from '../net/webrtc.js';
 import type { ServeModule } from './server.js';
 import { parseTurnUrl, turnCredentials, type MediaServeOptions } from './turn-creds.js';
 
@@ -89,7 +89,7 @@ export function webrtcServeModule(opts: WebrtcServeOptions = {}): ServeModule {
       setTimeout(() => ws.terminate(), 1_000).unref();
       const p = pc;
       pc = null;
-      await p?.close().catch(() => undefined);
+      if (p) await closePeer(p);
     };
     const stop = () => end('server closing');
     sessions.add(stop);
