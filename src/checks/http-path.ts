@@ -4,33 +4,16 @@
 // status code proves the domain is reachable).
 
 import type { CheckDef, CheckTask } from './types.js';
-import { taskKey } from './types.js';
 import { NetError } from '../cli/errors.js';
 import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
-import { dialWeb, hostHeader, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { dialWeb, hostHeader, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
 
 export const httpPath: CheckDef = {
   id: 'http.path',
   title: 'The paths the product uses answer (not blocked by a proxy)',
   plan(profiles, config): CheckTask[] {
-    const tasks: CheckTask[] = [];
-    for (const h of profiles.hosts) {
-      const port = webPort(h);
-      if (!h.tcp.includes(port)) continue;
-      for (const spec of h.http) {
-        const target = webUrl(h.host, spec.path, h.tls);
-        tasks.push({
-          key: taskKey('http.path', target),
-          id: 'http.path',
-          target,
-          dependsOn: webDeps(h.host, port, h.tls, config),
-          host: h,
-          params: { path: spec.path, anyStatus: !!spec.anyStatus, port, tls: h.tls },
-        });
-      }
-    }
-    return tasks;
+    return planPathTasks('http.path', profiles.hosts, config, { specs: (h) => h.http, params: (spec) => ({ anyStatus: !!spec.anyStatus }) });
   },
   async run(task, ctx) {
     const h = task.host!;

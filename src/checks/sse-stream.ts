@@ -3,12 +3,11 @@
 // proxies that hold responses for scanning break Server-Sent Events".
 
 import type { CheckDef, CheckTask } from './types.js';
-import { taskKey } from './types.js';
 import { NetError } from '../cli/errors.js';
 import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { SseTimer } from '../protocol/sse-timing.js';
-import { dialWeb, hostHeader, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { dialWeb, hostHeader, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
 
 /** The stream netready asks serve for: 8 events 250 ms apart (about 1.75 s). */
 export const SSE_INTERVAL_MS = 250;
@@ -18,15 +17,8 @@ export const sseStream: CheckDef = {
   id: 'sse.stream',
   title: 'Server-Sent Events arrive on time, unbuffered',
   plan(profiles, config): CheckTask[] {
-    const tasks: CheckTask[] = [];
-    for (const h of profiles.hosts) {
-      const port = webPort(h);
-      for (const spec of h.sse) {
-        const target = webUrl(h.host, spec.path, h.tls);
-        tasks.push({ key: taskKey('sse.stream', target), id: 'sse.stream', target, dependsOn: webDeps(h.host, port, h.tls, config), host: h, priority: 20, params: { path: spec.path, port, tls: h.tls } });
-      }
-    }
-    return tasks;
+    // The longest short check (~1.8 s of events): started first among its peers.
+    return planPathTasks('sse.stream', profiles.hosts, config, { specs: (h) => h.sse, priority: 20 });
   },
   async run(task, ctx) {
     const h = task.host!;

@@ -3,25 +3,17 @@
 // through the proxy on port 443"; "TLS inspection ... breaks WebSocket upgrades".
 
 import type { CheckDef, CheckTask } from './types.js';
-import { taskKey } from './types.js';
 import { proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
-import { dialWeb, hostHeader, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { dialWeb, hostHeader, planPathTasks, withDetails } from '../net/web.js';
 
 export const wsUpgrade: CheckDef = {
   id: 'ws.upgrade',
   title: 'WebSocket upgrades complete and carry frames',
   plan(profiles, config): CheckTask[] {
-    const tasks: CheckTask[] = [];
-    for (const h of profiles.hosts) {
-      const port = webPort(h);
-      for (const spec of h.ws) {
-        const target = webUrl(h.host, spec.path, h.tls, true);
-        tasks.push({ key: taskKey('ws.upgrade', target), id: 'ws.upgrade', target, dependsOn: webDeps(h.host, port, h.tls, config), host: h, priority: 10, params: { path: spec.path, port, tls: h.tls } });
-      }
-    }
-    return tasks;
+    // Long (a round trip after the upgrade): started early, see CheckTask.priority.
+    return planPathTasks('ws.upgrade', profiles.hosts, config, { specs: (h) => h.ws, ws: true, priority: 10 });
   },
   async run(task, ctx) {
     const h = task.host!;

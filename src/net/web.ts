@@ -140,3 +140,30 @@ export function taskHost(task: CheckTask): HostEntry {
 export function webDeps(host: string, port: number, tls: boolean, config: RunConfig): string[] {
   return proxyMayApply(decisionUrl(host, port, tls), config) ? [] : [taskKey('tcp.connect', `${host}:${port}`)];
 }
+
+/** The shared plan of http.path, ws.upgrade and sse.stream: one task per (host, path) of the profile. */
+export function planPathTasks<S extends { path: string }>(
+  id: string,
+  hosts: HostEntry[],
+  config: RunConfig,
+  opts: { specs: (h: HostEntry) => S[]; ws?: boolean; priority?: number; params?: (spec: S) => Record<string, unknown> },
+): CheckTask[] {
+  const tasks: CheckTask[] = [];
+  for (const h of hosts) {
+    const port = webPort(h);
+    if (!h.tcp.includes(port)) continue;
+    for (const spec of opts.specs(h)) {
+      const target = webUrl(h.host, spec.path, h.tls, opts.ws);
+      tasks.push({
+        key: taskKey(id, target),
+        id,
+        target,
+        dependsOn: webDeps(h.host, port, h.tls, config),
+        host: h,
+        ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+        params: { path: spec.path, port, tls: h.tls, ...opts.params?.(spec) },
+      });
+    }
+  }
+  return tasks;
+}
