@@ -39,6 +39,14 @@ export const ADDR = {
   vpnRouter: '198.18.9.1',
 } as const;
 const TRANSPARENT_PORT = { 443: 3443, 80: 3180 } as const;
+export const TURN_HOST = 'turn.lab.test';
+export const PROBE_HOST = 'probe.lab.test';
+/** UDP echo ports of the probe: a few dozen spread over 1025-65535 (seed 000: "UDP 1025–65535"),
+ * low, middle and high; never 3478 (STUN/TURN) so "UDP only 3478" closes every one of them. */
+export const LAB_ECHO_PORTS = [
+  1025, 1500, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 12000, 15000, 16384, 20000, 25000, 30000, 32768, 35000, 40000, 45000, 49152, 50000,
+  52000, 55000, 57000, 60000, 61000, 62000, 63000, 64000, 65000, 65534, 65535,
+];
 const VPN_UDP_PORT = 5555;
 
 export interface LabProc {
@@ -96,8 +104,10 @@ export function labHostNames(sc: Scenario): { names: string[]; signDomain: strin
     const own = Object.fromEntries(Object.entries(params).filter(([k]) => known.has(k)));
     for (const h of loadProfiles([id], own).hosts) if (!/^\d/.test(h.host) && h.host !== 'localhost.esignlive.com') names.add(h.host);
   }
-  // a TURN host for the media issue; seed 000 names no TURN host name, so the lab invents one
-  names.add('turn.lab.test');
+  // the media far end: seed 000 names no TURN host, so the lab invents one (coturn), and a probe
+  // host (`netready serve` with STUN, the UDP echo and TURN credentials): `--probe https://probe.lab.test`
+  names.add(TURN_HOST);
+  names.add(PROBE_HOST);
   for (const n of sc.extraHosts ?? []) names.add(n.toLowerCase());
   const signDomain = String(params.signDomain ?? 'apps.esignlive.com');
   return { names: [...names].sort(), signDomain };
@@ -118,11 +128,11 @@ function resolveTargets(st: LabState, list: string[] | undefined, what: string):
   return out;
 }
 
-export async function waitListen(ns: string, port: number, proto: 'tcp' | 'udp', pid: number, name: string, logFile: string, timeoutMs = 15_000): Promise<void> {
+export async function waitListen(ns: string, port: number, proto: 'tcp' | 'udp', pid: number, name: string, logFile: string, timeoutMs = 15_000, addr?: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     checkAbort();
-    const r = run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u', `sport = :${port}`], { ns, allowFail: true });
+    const r = run(['ss', '-Hln', proto === 'tcp' ? '-t' : '-u', addr ? `src ${addr}:${port}` : `sport = :${port}`], { ns, allowFail: true });
     if (r.stdout.trim()) return;
     if (!alive(pid)) break;
     await sleep(100);
@@ -226,6 +236,10 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     st.hosts[n] = a;
     ip(V, 'addr', 'add', `${a}/16`, 'dev', 'v0');
   });
+  const turnAddr = st.hosts[TURN_HOST];
+  const probeAddr = st.hosts[PROBE_HOST];
+  // serve listens on every vendor address but the TURN host's, whose 443 is coturn's (TURN over TLS)
+  const serveAddrs = [ADDR.vendor, ...Object.values(st.hosts).filter((a) => a !== turnAddr)];
   const mtu = sc.link?.mtu;
   for (const [ns, dev] of [[C, 'c0'], [R, 'rc'], [R, 'rv'], [R, 'rp'], [V, 'v0'], [P, 'p0']] as const) {
     ip(ns, 'link', 'set', dev, 'up');
@@ -292,20 +306,37 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     ns: V,
     input: `table inet nrlv {\n chain input { type filter hook input priority 0; policy accept;\n  ip daddr ${ADDR.dnsBlackhole} udp dport 53 drop\n  ip daddr ${ADDR.dnsBlackhole} tcp dport 53 drop\n }\n}\n`,
   });
+  const turnSecret = randomBytes(16).toString('hex');
   const serve = addProc(st, 'serve', V, [
     process.execPath,
     '--import',
     'tsx',
     join(REPO, 'lab', 'helpers', 'serve-entry.ts'),
-    '--listen',
-    '0.0.0.0:443',
+    ...serveAddrs.flatMap((a) => ['--listen', `${a}:443`]),
     '--http',
     '0.0.0.0:80',
     '--cert',
     st.files.cert,
     '--key',
     st.files.key,
+    // the media far end on the probe host: STUN (UDP+TCP 3478), the tokened UDP echo, and TURN
+    // credentials for the coturn below (use-auth-secret)
+    '--stun',
+    `${probeAddr}:3478`,
+    '--udp-echo',
+    probeAddr,
+    '--udp-ports',
+    LAB_ECHO_PORTS.join(','),
+    '--turn-url',
+    `turn:${TURN_HOST}:3478?transport=udp`,
+    '--turn-url',
+    `turn:${TURN_HOST}:3478?transport=tcp`,
+    '--turn-url',
+    `turns:${TURN_HOST}:443?transport=tcp`,
+    '--turn-secret',
+    turnSecret,
   ]);
+  const coturn = coturnUp(st, V, turnAddr, turnSecret);
 
   // ---- router knobs ----------------------------------------------------------------------------
   const fromClient = sc.vpn ? '{ "rc", "vpn0" }' : '"rc"';
@@ -436,7 +467,10 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   await Promise.all([
     ...waits,
     waitListen(R, 53, 'udp', dns.pid, 'dnsmasq', dns.log),
-    waitListen(V, 443, 'tcp', serve.pid, 'serve', serve.log, 30_000),
+    waitListen(V, 443, 'tcp', serve.pid, 'serve', serve.log, 30_000, probeAddr),
+    waitListen(V, 3478, 'udp', serve.pid, 'serve (stun)', serve.log, 30_000, probeAddr),
+    waitListen(V, 443, 'tcp', coturn.pid, 'coturn', coturn.log, 15_000, turnAddr),
+    waitListen(V, 3478, 'udp', coturn.pid, 'coturn', coturn.log, 15_000, turnAddr),
   ]);
   if (st.files.mitmCa) {
     const until = Date.now() + 10_000;
@@ -457,6 +491,46 @@ async function waitLog(file: string, text: string, pid: number, name: string, ti
     await sleep(50);
   }
   throw new LabError(`${name} did not start: ${existsSync(file) ? readFileSync(file, 'utf8').trim().slice(-300) : 'no log'}`);
+}
+
+/**
+ * coturn (Debian `turnserver`) on the TURN host's own vendor address: UDP/TCP 3478 and TLS 443
+ * with the lab certificate, TURN REST credentials (use-auth-secret), and peers limited to the
+ * vendor network so it is never an open relay (lab-notes: denied-peer-ip everything, then
+ * allowed-peer-ip the lab range; a peer outside gets 403).
+ */
+function coturnUp(st: LabState, ns: string, addr: string, secret: string): { pid: number; log: string } {
+  const dir = join(st.tmpDir, 'coturn');
+  mkdirSync(dir, { recursive: true });
+  return addProc(st, 'coturn', ns, [
+    'turnserver',
+    '-n',
+    '--no-cli',
+    `--listening-ip=${addr}`,
+    `--relay-ip=${addr}`,
+    '--listening-port=3478',
+    '--tls-listening-port=443',
+    '--alt-listening-port=0',
+    '--alt-tls-listening-port=0',
+    '--min-port=49152',
+    '--max-port=65535',
+    '--use-auth-secret',
+    `--static-auth-secret=${secret}`,
+    '--realm=lab.test',
+    '--fingerprint',
+    `--cert=${st.files.cert}`,
+    `--pkey=${st.files.key}`,
+    '--no-tlsv1',
+    '--no-tlsv1_1',
+    '--no-dtls',
+    '--no-multicast-peers',
+    '--denied-peer-ip=0.0.0.0-255.255.255.255',
+    '--allowed-peer-ip=198.19.0.0-198.19.255.255',
+    `--userdb=${join(dir, 'turndb')}`,
+    `--pidfile=${join(dir, 'turnserver.pid')}`,
+    '--log-file=stdout',
+    '--simple-log',
+  ]);
 }
 
 interface SquidSpec {

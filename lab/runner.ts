@@ -11,7 +11,7 @@ import { runAsync } from './sh.js';
 interface Report {
   ready: boolean;
   tier: string | null;
-  causes: { id: string; severity?: string; summary?: string }[];
+  causes: { id: string; severity?: string; summary?: string; remedy?: string }[];
 }
 
 export interface Outcome {
@@ -62,6 +62,11 @@ export function compare(expect: NonNullable<Scenario['expect']>, report: Report,
     for (const c of expect.causes) if (!got.has(c)) bad.push(`missing cause ${c}`);
   }
   for (const c of expect.notCauses ?? []) if (got.has(c)) bad.push(`unwanted cause ${c}`);
+  for (const [id, re] of Object.entries(expect.causeText ?? {})) {
+    const c = report.causes.find((x) => x.id === id);
+    if (!c) bad.push(`missing cause ${id} (causeText)`);
+    else if (!new RegExp(re, 'i').test(`${c.summary ?? ''} ${c.remedy ?? ''}`)) bad.push(`cause ${id} does not say /${re}/`);
+  }
   const wantExit = expect.exitCode ?? (expect.ready === undefined ? undefined : expect.ready ? 0 : 1);
   if (wantExit !== undefined && exitCode !== wantExit) bad.push(`exit ${exitCode} (want ${wantExit})`);
   return bad;

@@ -108,6 +108,8 @@ export const ScenarioSchema = v.strictObject({
       tier: v.optional(Tier),
       causes: v.optional(v.array(CauseId)),
       notCauses: v.optional(v.array(CauseId)),
+      /** cause id -> regular expression its summary or remedy must match (case-insensitive) */
+      causeText: v.optional(v.record(CauseId, v.pipe(v.string(), v.minLength(1)))),
       /** exit code of netready check (default: 0 when ready, 1 when not) */
       exitCode: v.optional(v.number()),
     }),
@@ -141,6 +143,13 @@ export function parseScenario(text: string, file: string): Scenario {
   if (s.proxies) {
     const ports = s.proxies.map((p) => p.port);
     if (new Set(ports).size !== ports.length) throw new UsageError(`scenario ${file}: field proxies: two proxies on one port`);
+  }
+  for (const [id, re] of Object.entries(s.expect?.causeText ?? {})) {
+    try {
+      new RegExp(re, 'i');
+    } catch {
+      throw new UsageError(`scenario ${file}: field expect.causeText.${id}: not a regular expression: ${re}`);
+    }
   }
   for (const r of s.firewall ?? [])
     for (const p of r.ports ?? []) {

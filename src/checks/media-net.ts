@@ -3,12 +3,12 @@
 // matching and bounded retransmission, and a small JSON fetch from the --probe server.
 
 import dgram from 'node:dgram';
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
-import { abortError, resolveHost, trustedCAs, type DialContext } from '../net/dial.js';
+import { abortError, resolveHost, type DialContext } from '../net/dial.js';
+import type { ProxyResolver } from '../net/proxy.js';
+import { probeGet } from '../cli/probe.js';
 import { mapEndpoint } from '../net/endpoint.js';
 import { StreamFramer, StunParseError, decodeMessage, decodeChannelData, isChannelData, looksLikeStun, type StunMessage } from '../protocol/stun.js';
 
@@ -262,62 +262,42 @@ export async function resolveFirst(host: string, port: number, ctx: DialContext)
   return { address: v4 ?? res.addresses[0], port: res.port ?? ep.port, resolveMs: res.resolveMs };
 }
 
-/** GET a JSON document from the --probe server (direct, like cli/probe.ts). */
-export async function probeJson(config: RunConfig, path: string, timeoutMs: number, signal: AbortSignal): Promise<{ status: number; body: Record<string, unknown> | null }> {
+/** GET a JSON document from the --probe server: directly, or through the proxy that applies to
+ * the probe's URL when the resolver is given (as a browser fetches it). */
+export async function probeJson(
+  config: RunConfig,
+  path: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  proxy?: ProxyResolver,
+): Promise<{ status: number; body: Record<string, unknown> | null }> {
   if (!config.probe) throw new NetError('PROBE_MISSING', 'no --probe given', 'failed');
-  const url = new URL(path, config.probe);
-  const tlsOn = url.protocol === 'https:';
-  const port = Number(url.port || (tlsOn ? 443 : 80));
-  const ep = mapEndpoint(config, url.hostname, port);
-  const lib = tlsOn ? https : http;
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal));
-    const req = lib.request(
-      {
-        host: ep.host.replace(/^\[|\]$/g, ''),
-        port: ep.port,
-        path: url.pathname + url.search,
-        method: 'GET',
-        servername: net.isIP(url.hostname) ? undefined : url.hostname,
-        headers: { host: url.host, 'user-agent': 'netready', accept: 'application/json' },
-        ca: tlsOn ? trustedCAs(config) : undefined,
-        agent: false,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          if (body.length < 65536) body += d;
-        });
-        res.on('end', () => {
-          finish();
-          let doc: Record<string, unknown> | null = null;
-          try {
-            const v = JSON.parse(body);
-            if (v && typeof v === 'object' && !Array.isArray(v)) doc = v as Record<string, unknown>;
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, body: doc });
-        });
-        res.on('error', (e) => fail(new NetError('PROBE_UNREACHABLE', `the probe ${config.probe} broke off: ${e.message}`, 'failed')));
-      },
-    );
-    const timer = setTimeout(() => fail(new NetError('PROBE_TIMEOUT', `the probe ${config.probe} did not answer ${url.pathname} within ${timeoutMs} ms`, 'timeout')), timeoutMs);
-    const onAbort = () => fail(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    function finish() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
-    function fail(e: NetError) {
-      finish();
-      req.destroy();
-      reject(e);
-    }
-    req.on('error', (e: NodeJS.ErrnoException) => fail(new NetError('PROBE_UNREACHABLE', `the probe ${config.probe} is unreachable: ${e.code ?? e.message}`, 'failed')));
-    req.end();
-  });
+  if (signal.aborted) throw abortError(signal);
+  try {
+    return await probeGet(config, path, { timeoutMs, signal, proxy });
+  } catch (e) {
+    if (signal.aborted) throw abortError(signal);
+    if (e instanceof NetError && e.code === 'PROBE_TIMEOUT')
+      throw new NetError('PROBE_TIMEOUT', `the probe ${config.probe} did not answer ${path} within ${timeoutMs} ms`, 'timeout');
+    if (e instanceof NetError && e.code === 'PROBE_UNREACHABLE')
+      throw new NetError('PROBE_UNREACHABLE', `the probe ${config.probe} is unreachable: ${String(e.details.cause ?? e.message)}`, 'failed');
+    throw e;
+  }
+}
+
+/** The probe's host name (lower case, no brackets), or null. */
+export function probeHostName(config: RunConfig): string | null {
+  if (!config.probe) return null;
+  try {
+    return new URL(config.probe).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+/** A host for a target string: [v6] literals bracketed. */
+export function targetHost(host: string): string {
+  return net.isIPv6(host) ? `[${host}]` : host;
 }
 
 /** Majority of n: at least floor(n/2)+1. */

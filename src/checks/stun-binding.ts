@@ -12,7 +12,7 @@ import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { dial } from '../net/dial.js';
 import { Attr, Method, encodeMessage, getMappedAddress, getXorAddress, getString, newTransactionId, type StunMessage, type TransportAddress } from '../protocol/stun.js';
-import { StunTransport, majority, parseMediaTarget, r1, resolveFirst, sleep } from './media-net.js';
+import { StunTransport, majority, parseMediaTarget, probeHostName, r1, resolveFirst, sleep, targetHost } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 export const STUN_PORT = 3478; // seed 000: UDP 3478 (STUN/TURN)
@@ -20,25 +20,21 @@ export const STUN_ATTEMPTS = 3;
 /** Time one UDP binding (all attempts) may take. */
 export const STUN_UDP_TIMEOUT_MS = 2000;
 
-function probeHost(config: RunConfig): string | null {
-  if (!config.probe) return null;
-  try {
-    return new URL(config.probe).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  } catch {
-    return null;
-  }
-}
-
 export function planStun(profiles: ProfileSet, config: RunConfig): CheckTask[] {
   if (!profiles.media) return [];
   const tasks: CheckTask[] = [];
   const add = (target: string, params: Record<string, unknown>, host?: CheckTask['host']) =>
     tasks.push({ key: taskKey('stun.binding', target), id: 'stun.binding', target, dependsOn: [], host, params });
-  const probe = probeHost(config);
-  if (probe) {
-    const h = probe.includes(':') ? `[${probe}]` : probe;
-    add(`udp:${h}:${STUN_PORT}`, { viaProbe: true });
-    add(`tcp:${h}:${STUN_PORT}`, { viaProbe: true });
+  const probe = probeHostName(config);
+  const stun = config.probeInfo?.stun;
+  if (stun) {
+    // what the probe says it runs (GET /.netready/media, fetched before planning)
+    add(`udp:${targetHost(stun.host)}:${stun.port}`, { viaProbe: true });
+    add(`tcp:${targetHost(stun.host)}:${stun.port}`, { viaProbe: true });
+  } else if (probe) {
+    // no media description from the probe: its host name and the standard port
+    add(`udp:${targetHost(probe)}:${STUN_PORT}`, { viaProbe: true });
+    add(`tcp:${targetHost(probe)}:${STUN_PORT}`, { viaProbe: true });
   }
   // Without credentials, the vendor's own media hosts are only asked for a STUN binding
   // (seed 002 lists UDP 1025-65535 and TCP 3478 for the mantis/turn hosts).

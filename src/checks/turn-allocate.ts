@@ -34,7 +34,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '../protocol/stun.js';
-import { StunTransport, formatHostPort, parseMediaTarget, probeJson, r1, resolveFirst, sleep, type MediaTransportKind } from './media-net.js';
+import { StunTransport, formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, sleep, targetHost, type MediaTransportKind } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 export const TURN_TARGETS: { kind: MediaTransportKind; port: number }[] = [
@@ -48,29 +48,41 @@ const CHANNEL = 0x4000;
 const RELAY_TRIES = 3;
 const RELAY_SPACING_MS = 300;
 
+/** The turn.allocate targets of the probe's TURN URLs (turns: = TLS), in URL order, deduplicated. */
+export function turnTargetsFromUrls(urls: string[]): { kind: MediaTransportKind; host: string; port: number }[] {
+  const out: { kind: MediaTransportKind; host: string; port: number }[] = [];
+  const seen = new Set<string>();
+  for (const u of urls) {
+    const m = /^(turns?):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:\?transport=(udp|tcp))?$/.exec(u.trim());
+    if (!m) continue;
+    const tlsOn = m[1] === 'turns';
+    const port = m[3] ? Number(m[3]) : tlsOn ? 443 : 3478; // RFC 7065 defaults (seed 000: UDP 3478, TLS 443)
+    if (port < 1 || port > 65535) continue;
+    const kind: MediaTransportKind = tlsOn ? 'tls' : ((m[4] as 'udp' | 'tcp' | undefined) ?? 'udp');
+    if (tlsOn && m[4] === 'udp') continue; // DTLS: not supported
+    const host = m[2].replace(/^\[|\]$/g, '').toLowerCase();
+    const key = `${kind}:${host}:${port}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ kind, host, port });
+  }
+  return out;
+}
+
 export function planTurn(profiles: ProfileSet, config: RunConfig): CheckTask[] {
   if (!profiles.media) return [];
-  let host: string | null = null;
-  if (config.probe) {
-    try {
-      host = new URL(config.probe).hostname.toLowerCase();
-    } catch {
-      host = null;
-    }
-  }
-  return TURN_TARGETS.map(({ kind, port }) => {
-    const h = host ?? 'probe';
-    const target = `turn:${kind}:${h}:${port}`;
-    return {
-      key: taskKey('turn.allocate', target),
-      id: 'turn.allocate',
-      target,
-      dependsOn: [],
-      params: host
-        ? {}
-        : { skip: 'no --probe: TURN needs credentials from a netready serve; against the vendor media hosts only a STUN binding is made' },
-    };
-  });
+  const host = probeHostName(config);
+  const task = (target: string, params: Record<string, unknown>): CheckTask => ({ key: taskKey('turn.allocate', target), id: 'turn.allocate', target, dependsOn: [], params });
+  // The probe's own TURN URLs (GET /.netready/media, fetched before planning).
+  const fromProbe = turnTargetsFromUrls(config.probeInfo?.turn?.urls ?? []);
+  if (host && fromProbe.length) return fromProbe.map((t) => task(`turn:${t.kind}:${targetHost(t.host)}:${t.port}`, {}));
+  // Fallback: the probe's host name with the standard ports.
+  return TURN_TARGETS.map(({ kind, port }) =>
+    task(
+      `turn:${kind}:${host ? targetHost(host) : 'probe'}:${port}`,
+      host ? {} : { skip: 'no --probe: TURN needs credentials from a netready serve; against the vendor media hosts only a STUN binding is made' },
+    ),
+  );
 }
 
 function urlMatches(url: string, kind: MediaTransportKind): boolean {
@@ -290,7 +302,7 @@ export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<Check
   const t = parseMediaTarget(task.target);
   if (!t) return { status: 'skipped', reason: `not a turn.allocate target: ${task.target}` };
   const ms = ctx.timeouts.firstByteMs;
-  const credRes = await probeJson(ctx.config, '/.netready/turn', ms, ctx.signal);
+  const credRes = await probeJson(ctx.config, '/.netready/turn', ms, ctx.signal, ctx.proxy);
   if (credRes.status === 404) return { status: 'skipped', reason: 'the probe hands out no TURN credentials (serve without --turn-url/--turn-secret)' };
   const b = credRes.body ?? {};
   const creds: TurnCreds = {
@@ -303,7 +315,7 @@ export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<Check
   if (creds.urls.length && !creds.urls.some((u) => urlMatches(u, t.kind)))
     return { status: 'skipped', reason: `the probe's TURN server offers no TURN over ${t.kind.toUpperCase()} (${creds.urls.join(' ')})` };
 
-  const echoRes = await probeJson(ctx.config, '/.netready/udp-token', ms, ctx.signal);
+  const echoRes = await probeJson(ctx.config, '/.netready/udp-token', ms, ctx.signal, ctx.proxy);
   const e = echoRes.body ?? {};
   const ports = Array.isArray(e.ports) ? e.ports.filter((p): p is number => Number.isInteger(p)) : [];
   if (echoRes.status !== 200 || typeof e.token !== 'string' || !decodeToken(e.token) || !ports.length || typeof e.host !== 'string')

@@ -10,7 +10,7 @@ import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { encodeEchoRequest, parseEchoPacket, decodeToken } from '../protocol/echo-token.js';
-import { probeJson, r1, resolveFirst, sleep } from './media-net.js';
+import { probeHostName, probeJson, r1, resolveFirst, sleep } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 /** Packets per port (sent 150 ms apart); a port passes when one answer arrives. */
@@ -33,18 +33,15 @@ export function planUdpRange(profiles: ProfileSet, config: RunConfig): CheckTask
       },
     ];
   }
-  let host: string;
-  try {
-    host = new URL(config.probe).hostname.toLowerCase();
-  } catch {
-    return [];
-  }
+  // The echo host the probe announces (GET /.netready/media), else the probe's own host name.
+  const host = config.probeInfo?.udpEcho?.host ?? probeHostName(config);
+  if (!host) return [];
   return [{ key: taskKey('udp.range', host), id: 'udp.range', target: host, dependsOn: [], params: {} }];
 }
 
 export async function runUdpRange(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
   if (typeof task.params.skip === 'string') return { status: 'skipped', reason: task.params.skip };
-  const got = await probeJson(ctx.config, '/.netready/udp-token', ctx.timeouts.firstByteMs, ctx.signal);
+  const got = await probeJson(ctx.config, '/.netready/udp-token', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
   if (got.status === 404) return { status: 'skipped', reason: 'the probe has no UDP echo (serve without --udp-echo)' };
   const body = got.body ?? {};
   const token = typeof body.token === 'string' ? body.token : '';

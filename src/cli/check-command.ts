@@ -15,7 +15,7 @@ import { buildConfig, type CheckOptions } from './options.js';
 import type { RunConfig } from './config.js';
 import { VERSION } from './version.js';
 import { writeOutputs, type OutputOptions } from './output.js';
-import { checkProbe } from './probe.js';
+import { checkProbe, fetchProbeInfo } from './probe.js';
 
 export interface CheckCommandOptions extends CheckOptions, OutputOptions {
   saveRaw?: string;
@@ -41,7 +41,13 @@ export async function runCheck(
   const t0 = performance.now();
   const profiles = loadProfiles(config.profiles, config.params);
   const proxy = createProxyResolver(config);
-  if (config.probe) await checkProbe(config, Math.min(3000, config.timeouts.connectMs + config.timeouts.firstByteMs));
+  if (config.probe) {
+    const probeMs = Math.min(3000, config.timeouts.connectMs + config.timeouts.firstByteMs);
+    await checkProbe(config, probeMs, proxy);
+    // The media checks plan from what the probe offers (STUN address, TURN URLs, echo ports); one
+    // bounded request, and without an answer they fall back to the probe's host and standard ports.
+    if (config.probeInfo === undefined) config = { ...config, probeInfo: await fetchProbeInfo(config, probeMs, proxy, opts.signal) };
+  }
   const tasks = planTasks(config, profiles);
   const run = await runTasks(tasks, {
     defs: CHECKS,

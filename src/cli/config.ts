@@ -21,12 +21,25 @@ export interface RunConfig {
   env: { httpsProxy?: string; httpProxy?: string; noProxy?: string; allProxy?: string };
   /** A netready serve instance (URL) for UDP range, TURN credentials and quality. */
   probe: string | null;
+  /** The probe's media description (/.netready/media), fetched once before planning so the media
+   * checks plan real targets; absent without --probe or when the probe did not answer. */
+  probeInfo?: ProbeInfo | null;
   deadlineMs: number;
   idleWindowMs: number;
   qualityMs: number;
   timeouts: PhaseTimeouts;
   /** Pool size for concurrent checks. */
   concurrency: number;
+}
+
+/** What a `netready serve` probe says it offers (GET /.netready/media), as plain data. */
+export interface ProbeInfo {
+  /** STUN binding responder (UDP and TCP). */
+  stun: { host: string; port: number } | null;
+  /** Tokened UDP echo: host and ports. */
+  udpEcho: { host: string; ports: number[] } | null;
+  /** TURN URLs it hands out credentials for (turn:HOST:PORT?transport=udp|tcp, turns:HOST:PORT). */
+  turn: { urls: string[] } | null;
 }
 
 export interface ConnectTo {

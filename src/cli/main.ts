@@ -111,5 +111,7 @@ export async function main(argv: string[]): Promise<number> {
 
 // Run directly with tsx: `node --import tsx src/cli/main.ts ...`
 if (process.argv[1] && /[\\/]cli[\\/]main\.(ts|js)$/.test(process.argv[1])) {
-  main(process.argv).then((code) => (process.exitCode = code));
+  // Exit like bin/netready.js does: after a check the report is written, and a handle some check
+  // abandoned (e.g. a WebRTC stack that never closed) must not keep the process alive.
+  main(process.argv).then((code) => process.exit(code));
 }
