@@ -105,7 +105,7 @@ interface Creds {
 }
 
 async function fetchTurn(ctx: CheckContext, kind: 'udp' | 'tcp' | 'tls'): Promise<{ creds: Creds; url: string } | { skip: string }> {
-  const res = await probeJson(ctx.config, '/.netready/turn', ctx.timeouts.firstByteMs, ctx.signal);
+  const res = await probeJson(ctx.config, '/.netready/turn', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
   if (res.status === 404) return { skip: 'the probe hands out no TURN credentials (serve without --turn-url/--turn-secret)' };
   const b = res.body ?? {};
   const creds: Creds = {
