@@ -2,6 +2,7 @@
 // the client namespace, compare the JSON report with `expect:`, and tear the lab down — always,
 // also on failure, exception, SIGINT or SIGTERM.
 
+import { validateReport } from '../src/report/validate.js';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario, type Scenario } from './scenario.js';
@@ -109,6 +110,9 @@ export async function runScenario(sc: Scenario): Promise<Outcome> {
       return { name: sc.name, status: 'fail', detail: `no report (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`, seconds: secs() };
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
     const bad = compare(sc.expect ?? {}, report, r.code);
+    // every report the lab produces must keep the contract
+    const schemaErrors = validateReport(report);
+    if (schemaErrors.length) bad.push(`report does not validate against schema/report.v1.json: ${schemaErrors.slice(0, 3).join('; ')}`);
     const summary = `ready=${report.ready} tier=${report.tier} causes=[${report.causes.map((c) => c.id).join(',')}]`;
     return { name: sc.name, status: bad.length ? 'fail' : 'pass', detail: bad.length ? `${bad.join('; ')} — got ${summary}` : summary, seconds: secs() };
   } catch (e) {
