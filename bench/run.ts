@@ -68,3 +68,4 @@ async function spine() {
 }
 
 await spine();
+await import('./quality.js').then(async (m) => { await m.qualityBench(); await m.cleanWallTime(); });

@@ -14,5 +14,7 @@ import { turnAllocate } from './turn-allocate.js';
 import { webrtcIce } from './webrtc-ice.js';
 import { vpnRoute } from './vpn-route.js';
 import { pccAgent } from './pcc-agent.js';
+import { qualityUdpTrain } from './quality-udp-train.js';
+import { qualityThroughput } from './quality-throughput.js';
 
-export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent];
+export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput];

@@ -9,6 +9,7 @@ import { startServe, formatHostPort, type ListenAddr, type ServeModule } from '.
 import { mediaServeModule, parseTurnUrl } from '../serve/turn-creds.js';
 import { webrtcServeModule } from '../serve/webrtc-peer.js';
 import { parsePortList, DEFAULT_ECHO_PORTS } from '../serve/udp-echo.js';
+import { bandwidthServeModule } from '../serve/bandwidth.js';
 
 export interface ServeCommandOptions {
   listen?: string[];
@@ -124,6 +125,7 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
       modules: [
         ...(media ? [media] : []),
         webrtcServeModule(o.turnUrl?.length ? { turn: { secret: o.turnSecret!, urls: o.turnUrl } } : {}),
+        bandwidthServeModule(), // quality.throughput: /.netready/down and /.netready/up
       ],
       log: err,
     });

@@ -3,7 +3,8 @@
 // base64(HMAC-SHA1(secret, username)). Plus the HTTP API of the media far end that the lead mounts
 // into `netready serve` (ServeModule.handle):
 //   GET /.netready/turn      -> {username, credential, ttl, urls}          (404 without --turn-secret)
-//   GET /.netready/udp-token -> {token, ports, host, ttl}                  (404 without --udp-echo)
+//   GET /.netready/udp-token -> {token, boundToken, ports, host, ttl}      (404 without --udp-echo)
+//     boundToken: bound to the address the request came from (the quality train's higher rate)
 //   GET /.netready/media     -> {stun: {host, port} | null, udpEcho: {host, ports} | null, turn: {urls} | null}
 
 import { createHmac, randomBytes } from 'node:crypto';
@@ -99,7 +100,9 @@ export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingM
         // Not bound to the client address: the HTTP request may come through a proxy whose
         // address differs from the client's UDP source.
         const token = issueEchoToken(opts.echo.secret, { ttlMs: ttl, now: now() });
-        sendJson(res, 200, { token, ports: opts.echo.ports, host: announced(opts.echo.host, req), ttl: Math.floor(ttl / 1000) });
+        const from = (req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+        const boundToken = from ? issueEchoToken(opts.echo.secret, { ttlMs: ttl, now: now(), clientAddr: from }) : null;
+        sendJson(res, 200, { token, boundToken, ports: opts.echo.ports, host: announced(opts.echo.host, req), ttl: Math.floor(ttl / 1000) });
       }
       return true;
     }

@@ -60,6 +60,13 @@ export interface UdpEchoOptions {
   /** Per source address, packets per second answered (default 100, burst 200). */
   ratePerSec?: number;
   burst?: number;
+  /**
+   * Per source address for tokens bound to that address (issued over HTTPS to the same address,
+   * so the source is not spoofed: return routability): the quality train's rate (default 600,
+   * burst 300). Replies are still never longer than requests.
+   */
+  boundRatePerSec?: number;
+  boundBurst?: number;
   /** Injectable wall clock (token expiry is wall-clock time). */
   now?: () => number;
 }
@@ -78,6 +85,8 @@ export async function startUdpEcho(opts: UdpEchoOptions): Promise<UdpEcho> {
   if (opts.ports.length > MAX_ECHO_PORTS) throw new UsageError(`--udp-ports: more than ${MAX_ECHO_PORTS} ports`);
   const rate = opts.ratePerSec ?? 100;
   const limiter = new RateLimiter({ ratePerSec: rate, burst: opts.burst ?? rate * 2 });
+  const boundRate = opts.boundRatePerSec ?? 600;
+  const boundLimiter = new RateLimiter({ ratePerSec: boundRate, burst: opts.boundBurst ?? boundRate / 2, maxSources: 256 });
   const now = opts.now ?? Date.now;
   const stats = { answered: 0, dropped: 0, bytesIn: 0, bytesOut: 0 };
   const type = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
@@ -90,8 +99,10 @@ export async function startUdpEcho(opts: UdpEchoOptions): Promise<UdpEcho> {
     if (msg.length > ECHO_MAX_BYTES) return void stats.dropped++;
     const pkt = parseEchoPacket(msg);
     if (!pkt || pkt.reply) return void stats.dropped++;
-    if (!verifyRaw(opts.secret, pkt.token, now()).ok) return void stats.dropped++;
-    if (!limiter.allow(rinfo.address, now())) return void stats.dropped++;
+    const source = rinfo.address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    if (!verifyRaw(opts.secret, pkt.token, now(), source).ok) return void stats.dropped++;
+    const bound = (pkt.token[1] & 1) === 1; // verified against this very source address
+    if (!(bound ? boundLimiter : limiter).allow(source, now())) return void stats.dropped++;
     const reply = echoReplyFor(msg);
     if (reply.length > msg.length) return void stats.dropped++; // never amplify (cannot happen)
     stats.answered++;

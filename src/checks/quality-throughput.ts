@@ -1,0 +1,300 @@
+// quality.throughput — download and upload rate over WebSocket/TLS to the --probe server
+// (src/serve/bandwidth.ts), in the manner of ndt7: bounded time, slow start discarded, stopped
+// early once the rate is stable (src/protocol/throughput.ts). Target: the probe's HOST.
+// Seed 000_637c892c7d775e13.txt "Bandwidth and performance": "at least 3 Mbps up and down per
+// participant".
+//
+// Download: the client counts the bytes it receives (TLS payload: WebSocket frames of 64 KiB, so
+// the 10-byte frame headers are 0.015 % of it). Upload: the server counts what arrives and reports
+// every 100 ms; the client's own count would include what still sits in its socket buffers.
+// Both figures are application goodput, the same layer iperf3 reports (TCP payload).
+// Before the download, five WebSocket pings on the idle connection give wsRttMs.
+//
+// metrics: downBps, upBps, wsRttMs (metric names must end in a unit: schema/report.v1.json).
+// details: host, seconds, down/up {bytes, ms, stable (the estimate settled before the time ran
+// out), windowsBps}, videoResolution (what the slower direction supports, 75 % rule), proxy.
+
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { NetError } from '../cli/errors.js';
+import type { RunConfig } from '../cli/config.js';
+import type { ProfileSet } from '../profiles/types.js';
+import { probeProxy } from '../cli/probe.js';
+import { dial, abortError } from '../net/dial.js';
+import { wsOpen, type WsOpened } from '../net/ws-client.js';
+import { encodeClientFrame } from '../net/ws-frame.js';
+import { ThroughputEstimator, videoResolutionFor, type ThroughputEstimate } from '../protocol/throughput.js';
+import { publishThroughput } from './quality-udp-train.js';
+import { probeHostName, sleep, targetHost } from './media-net.js';
+import { taskKey, type PhaseTimeouts, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+
+/** Share of --quality-seconds for each direction. */
+export const DIRECTION_SHARE = 0.25;
+export const PINGS = 5;
+export const START_DELAY_MS = 1000;
+const UP_FRAME_BYTES = 4 * 1024;
+
+export function planThroughput(profiles: ProfileSet, config: RunConfig): CheckTask[] {
+  if (!profiles.media || !config.probe || !(config.qualityMs > 0)) return [];
+  const host = probeHostName(config);
+  if (!host) return [];
+  const target = targetHost(host);
+  return [{ key: taskKey('quality.throughput', target), id: 'quality.throughput', target, dependsOn: [], params: {}, priority: -10 }];
+}
+
+interface Direction {
+  est: ThroughputEstimate;
+  bytes: number;
+  ms: number;
+}
+
+interface Conn {
+  sock: Duplex & { destroy(): void; writableLength: number };
+  opened: WsOpened;
+  proxy: { display: string; source: string } | null;
+  inspected: boolean;
+}
+
+async function connect(ctx: CheckContext, path: string): Promise<Conn> {
+  const url = new URL(ctx.config.probe!);
+  const tlsOn = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (tlsOn ? 443 : 80));
+  const choice = await probeProxy(ctx.config, ctx.proxy, ctx.signal);
+  const d = await dial({ host, port, tls: tlsOn, alpn: ['http/1.1'], proxy: choice }, ctx);
+  const sock = d.socket as unknown as Conn['sock'];
+  sock.on('error', () => {});
+  let opened: WsOpened;
+  try {
+    opened = await wsOpen(sock, url.host, path, { signal: ctx.signal, now: ctx.now, firstByteMs: ctx.timeouts.firstByteMs });
+  } catch (e) {
+    sock.destroy();
+    throw e;
+  }
+  if (!opened.upgraded) {
+    sock.destroy();
+    throw new NetError('WS_NO_UPGRADE', `the probe answered the WebSocket upgrade of ${path} with HTTP ${opened.head.status}`, 'failed', { status: opened.head.status });
+  }
+  return { sock, opened, proxy: d.proxy, inspected: d.inspected };
+}
+
+/** The socket whose bytesRead counts TCP payload: the TCP socket under our TLS (Node keeps it as
+ * `_parent`), else the socket itself. */
+export function wireSocket(sock: unknown): { bytesRead: number } {
+  const p = (sock as { _parent?: { bytesRead?: unknown } })._parent;
+  return p && typeof p.bytesRead === 'number' ? (p as { bytesRead: number }) : (sock as { bytesRead: number });
+}
+
+/** Pings on the idle connection; resolves the RTTs that came back. */
+async function pings(c: Conn, ctx: CheckContext, n: number): Promise<number[]> {
+  const rtts: number[] = [];
+  let waiting: { payload: Buffer; t0: number; done: (ok: boolean) => void } | null = null;
+  const onData = (chunk: Buffer) => {
+    for (const f of c.opened.decoder.push(chunk)) {
+      if (f.opcode === 10 && waiting && f.payload.equals(waiting.payload)) {
+        rtts.push(ctx.now() - waiting.t0);
+        waiting.done(true);
+      }
+    }
+  };
+  c.sock.on('data', onData);
+  if (c.opened.head.rest.length) onData(c.opened.head.rest);
+  c.sock.resume();
+  try {
+    for (let i = 0; i < n && !ctx.signal.aborted; i++) {
+      const payload = randomBytes(8);
+      const ok = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), Math.min(1000, ctx.timeouts.firstByteMs));
+        waiting = {
+          payload,
+          t0: ctx.now(),
+          done: (v) => {
+            clearTimeout(timer);
+            resolve(v);
+          },
+        };
+        c.sock.write(encodeClientFrame(payload, 9));
+      });
+      waiting = null;
+      if (!ok) break;
+    }
+  } finally {
+    c.sock.off('data', onData);
+  }
+  return rtts;
+}
+
+/** Wait until the estimate is stable or the budget is spent. */
+async function runFor(est: ThroughputEstimator, budgetMs: number, t0: () => number | null, ctx: CheckContext, failed: () => boolean): Promise<ThroughputEstimate> {
+  const start = ctx.now();
+  for (let i = 0; i < 10_000 && !ctx.signal.aborted && !failed(); i++) {
+    await sleep(25, ctx.signal);
+    const e = est.estimate();
+    if (e.stable) return e;
+    const began = t0() ?? start;
+    if (ctx.now() - began >= budgetMs) break;
+    if (ctx.now() - start >= budgetMs + 2_000) break; // nothing arrives at all
+  }
+  return est.estimate();
+}
+
+async function measureDown(ctx: CheckContext, budgetMs: number): Promise<{ dir: Direction; rtts: number[]; conn: Conn }> {
+  const conn = await connect(ctx, `/.netready/down?ms=${budgetMs + 1000}`);
+  try {
+    const rtts = await pings(conn, ctx, PINGS);
+    const est = new ThroughputEstimator();
+    // Counted at the TCP payload layer (TLS records: what iperf3 counts), sampled every 20 ms.
+    const wire = wireSocket(conn.sock);
+    const base = wire.bytesRead;
+    let bytes = 0;
+    let t0: number | null = null;
+    let closed = false;
+    conn.sock.on('data', () => {
+      /* consumed; counted below */
+    });
+    const sample = () => {
+      const now = ctx.now();
+      const n = wire.bytesRead - base;
+      if (t0 === null) {
+        if (n <= 0) return;
+        t0 = now;
+      }
+      bytes = n;
+      est.add(now - t0, n);
+    };
+    const sampler = setInterval(sample, 20);
+    conn.sock.once('close', () => (closed = true));
+    conn.sock.write(encodeClientFrame(Buffer.from('go'), 1));
+    conn.sock.resume();
+    let e: ThroughputEstimate;
+    try {
+      e = await runFor(est, budgetMs, () => t0, ctx, () => closed);
+    } finally {
+      clearInterval(sampler);
+    }
+    return { dir: { est: e, bytes, ms: t0 === null ? 0 : ctx.now() - t0 }, rtts, conn };
+  } finally {
+    conn.sock.destroy();
+  }
+}
+
+async function measureUp(ctx: CheckContext, budgetMs: number): Promise<{ dir: Direction; conn: Conn }> {
+  const conn = await connect(ctx, `/.netready/up?ms=${budgetMs + 1000}`);
+  try {
+    const est = new ThroughputEstimator();
+    let last = { bytes: 0, ms: 0 };
+    let t0: number | null = null;
+    let closed = false;
+    const onData = (chunk: Buffer) => {
+      for (const f of conn.opened.decoder.push(chunk)) {
+        if (f.opcode !== 1) continue;
+        try {
+          const r = JSON.parse(f.payload.toString('utf8')) as { bytes?: unknown; ms?: unknown };
+          if (typeof r.bytes === 'number' && typeof r.ms === 'number' && Number.isFinite(r.bytes) && Number.isFinite(r.ms)) {
+            if (t0 === null) {
+              t0 = ctx.now() - r.ms;
+              est.add(0, 0);
+            }
+            est.add(r.ms, r.bytes);
+            last = { bytes: r.bytes, ms: r.ms };
+          }
+        } catch {
+          /* not a report */
+        }
+      }
+    };
+    conn.sock.on('data', onData);
+    if (conn.opened.head.rest.length) onData(conn.opened.head.rest);
+    conn.sock.once('close', () => (closed = true));
+    conn.sock.resume();
+    // A few frames with different masks, sent in turn (the payload is random bytes either way).
+    const payload = randomBytes(UP_FRAME_BYTES);
+    const frames = Array.from({ length: 8 }, () => encodeClientFrame(payload, 2));
+    let k = 0;
+    let stop = false;
+    const pump = () => {
+      for (let guard = 0; guard < 64 && !stop && !closed; guard++) {
+        if (!conn.sock.write(frames[k++ % frames.length])) {
+          conn.sock.once('drain', pump);
+          return;
+        }
+      }
+      if (!stop && !closed) setImmediate(pump);
+    };
+    pump();
+    const e = await runFor(est, budgetMs, () => t0, ctx, () => closed);
+    stop = true;
+    return { dir: { est: e, bytes: last.bytes, ms: last.ms }, conn };
+  } finally {
+    conn.sock.destroy();
+  }
+}
+
+/** The longest quality.throughput can take (what the train waits for at most). */
+export function throughputBudgetMs(qualityMs: number, t: PhaseTimeouts): number {
+  const dir = Math.max(300, Math.round(qualityMs * DIRECTION_SHARE));
+  const setup = t.connectMs + t.tlsMs + t.firstByteMs + PINGS * Math.min(1000, t.firstByteMs);
+  return START_DELAY_MS + 2 * (dir + 2_100 + setup) + 500;
+}
+
+export async function runThroughput(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+  let slower: number | null = null;
+  try {
+    const out = await throughput(task, ctx);
+    const m = out.metrics ?? {};
+    if (typeof m.downBps === 'number' && typeof m.upBps === 'number') slower = Math.min(m.downBps, m.upBps);
+    return out;
+  } finally {
+    publishThroughput(ctx.config, slower);
+  }
+}
+
+async function throughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+  const host = probeHostName(ctx.config) ?? _task.target;
+  const budgetMs = Math.max(300, Math.round(ctx.config.qualityMs * DIRECTION_SHARE));
+  // Let the run's short checks (handshakes, certificates) pass first: on a slow link they would
+  // share it with the measurement.
+  await sleep(Math.min(START_DELAY_MS, ctx.config.qualityMs * 0.2), ctx.signal);
+  const down = await measureDown(ctx, budgetMs);
+  if (ctx.signal.aborted) throw abortError(ctx.signal);
+  const up = await measureUp(ctx, budgetMs);
+  if (ctx.signal.aborted) throw abortError(ctx.signal);
+
+  const rtts = [...down.rtts].sort((a, b) => a - b);
+  const metrics: Record<string, number> = {};
+  const dirDetails = (d: Direction) => ({
+    bytes: Math.round(d.bytes),
+    ms: Math.round(d.ms),
+    stable: d.est.stable,
+    windowsBps: d.est.windows.map((w) => Math.round(w)),
+    fromMs: d.est.fromMs,
+    toMs: d.est.toMs,
+  });
+  if (down.dir.est.bps !== null) metrics.downBps = Math.round(down.dir.est.bps);
+  if (up.dir.est.bps !== null) metrics.upBps = Math.round(up.dir.est.bps);
+  if (rtts.length) metrics.wsRttMs = Math.round(rtts[Math.floor(rtts.length / 2)] * 10) / 10;
+  const slower = Math.min(metrics.downBps ?? 0, metrics.upBps ?? 0);
+  const res = videoResolutionFor(slower);
+  const details = {
+    host,
+    seconds: Math.round((down.dir.ms + up.dir.ms) / 100) / 10,
+    down: dirDetails(down.dir),
+    up: dirDetails(up.dir),
+    videoResolution: metrics.downBps !== undefined && metrics.upBps !== undefined ? (res?.name ?? 'none') : null,
+    proxy: down.conn.proxy,
+    inspected: down.conn.inspected,
+  };
+  if (metrics.downBps === undefined || metrics.upBps === undefined) {
+    const which = [metrics.downBps === undefined ? 'download' : '', metrics.upBps === undefined ? 'upload' : ''].filter(Boolean).join(' and ');
+    return { status: 'failed', metrics, error: { code: 'THROUGHPUT_NO_DATA', message: `no ${which} data came through the probe's WebSocket` }, details };
+  }
+  return { status: 'ok', metrics, details };
+}
+
+export const qualityThroughput: CheckDef = {
+  id: 'quality.throughput',
+  title: 'Throughput down and up over WebSocket/TLS to the probe (ndt7-like)',
+  plan: planThroughput,
+  run: runThroughput,
+};
+// (runThroughput publishes its result to quality.udp-train, which waits for it.)

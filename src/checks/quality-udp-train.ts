@@ -1,0 +1,284 @@
+// quality.udp-train — RTT, RFC 3550 jitter, loss and reordering of a paced UDP packet train through
+// the --probe server's tokened UDP echo, as media would see them: an audio-like stream (50 packets
+// per second) plus a video-like stream of frame bursts at 1.5 Mbit/s (seed 000_637c892c7d775e13.txt:
+// "300 kbps to 1.5 Mbps per video stream"). Target `udp:HOST:PORT` (the echo).
+//
+// Rate: the echo answers 100 packets/s per source for ordinary tokens; tokens bound to our own
+// address (`boundToken`, issued over HTTPS to the address the request came from) get the train's
+// rate. A short preflight tells which token works (behind a proxy or a NAT that maps HTTPS and UDP
+// to different addresses only the ordinary one does; the train then drops to 80 packets/s).
+//
+// metrics: rttMs (median RTT of the audio stream), jitterMs (RFC 3550 over the audio stream),
+// lossRatio (one-way loss estimated from the round trip, both directions assumed alike),
+// roundTripLossRatio, packetsCount (sent), receivedCount, reorderedCount, duplicateCount,
+// rttMinMs, rttP95Ms, videoJitterMs, videoSentBps, videoDeliveredBps; details.mos (E-model).
+//
+// The quality phase runs its parts one after the other (throughput down, up, then the train, whose
+// video stream takes at most half the measured rate) so they do not measure each other.
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { NetError } from '../cli/errors.js';
+import type { RunConfig } from '../cli/config.js';
+import type { ProfileSet } from '../profiles/types.js';
+import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
+import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket } from '../protocol/udp-train.js';
+import { mosFrom } from '../protocol/mos.js';
+import { probeHostName, probeJson, resolveFirst, sleep, targetHost } from './media-net.js';
+import { throughputBudgetMs } from './quality-throughput.js';
+import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+
+const r1 = (n: number) => Math.round(n * 10) / 10;
+const r4 = (n: number) => Math.round(n * 10_000) / 10_000;
+
+/** Share of --quality-seconds the train's send span takes (the rest: preflight, tail, throughput). */
+export const TRAIN_SHARE = 0.3;
+export const TRAIN_VIDEO_BPS = 1_500_000;
+/** Video packets of the bound (full-rate) train; 600 bytes keeps ~360 packets/s for the statistics. */
+export const TRAIN_VIDEO_PACKET_BYTES = 600;
+/** The unbound train (100 packets/s per source at the echo): audio + one video packet per frame. */
+export const TRAIN_UNBOUND_VIDEO_BPS = 240_000;
+const PREFLIGHT_ROUNDS = 3;
+const PREFLIGHT_GAP_MS = 200;
+const FIRST_TRAIN_SEQ = 1000;
+
+// ---- the quality phase: one part at a time ------------------------------------------------------
+// quality.throughput runs first and publishes the slower direction's rate; the train then waits
+// for it and sends its video-like stream at no more than half of that rate, so that on a slow link
+// the train measures the link, not the queue it would build itself.
+
+interface Phase {
+  throughput: Promise<number | null>;
+  publish: (bps: number | null) => void;
+}
+const phases = new WeakMap<RunConfig, Phase>();
+
+function phaseFor(config: RunConfig): Phase {
+  let p = phases.get(config);
+  if (!p) {
+    let publish!: (bps: number | null) => void;
+    const throughput = new Promise<number | null>((r) => (publish = r));
+    p = { throughput, publish };
+    phases.set(config, p);
+  }
+  return p;
+}
+
+/** Called by quality.throughput when it ends (null: nothing measured). */
+export function publishThroughput(config: RunConfig, bps: number | null): void {
+  phaseFor(config).publish(bps);
+}
+
+/** The slower direction's rate of this run's throughput check; null after maxWaitMs or abort. */
+export async function awaitThroughput(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const v = await Promise.race([
+    phaseFor(config).throughput,
+    new Promise<null>((r) => {
+      timer = setTimeout(() => r(null), maxWaitMs);
+      signal.addEventListener('abort', () => r(null), { once: true });
+    }),
+  ]);
+  clearTimeout(timer);
+  return v;
+}
+
+/** Share of the available rate the train's video stream may take. */
+export const TRAIN_LOAD_SHARE = 0.5;
+
+// ---- plan ---------------------------------------------------------------------------------------
+
+export function planUdpTrain(profiles: ProfileSet, config: RunConfig): CheckTask[] {
+  if (!profiles.media || !config.probe || !(config.qualityMs > 0)) return [];
+  const echo = config.probeInfo?.udpEcho;
+  const host = echo?.host ?? probeHostName(config);
+  if (!host) return [];
+  const port = echo?.ports.length ? echo.ports[Math.floor(echo.ports.length / 2)] : null;
+  const target = `udp:${targetHost(host)}:${port ?? 'echo'}`;
+  // Low priority: the short checks go first; the train must not slow their handshakes.
+  return [{ key: taskKey('quality.udp-train', target), id: 'quality.udp-train', target, dependsOn: [], params: { host, port }, priority: -10 }];
+}
+
+// ---- run ----------------------------------------------------------------------------------------
+
+interface Sock {
+  send(b: Buffer): void;
+  close(): void;
+}
+
+async function openUdp(address: string, port: number, onMessage: (b: Buffer, at: number) => void, now: () => number): Promise<Sock> {
+  const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.connect(port, address, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  sock.on('error', () => {
+    /* ICMP unreachable: the packets just do not come back */
+  });
+  sock.on('message', (b) => onMessage(b, now()));
+  return {
+    send: (b) => {
+      try {
+        sock.send(b);
+      } catch {
+        /* closed */
+      }
+    },
+    close: () => {
+      try {
+        sock.close();
+      } catch {
+        /* closed */
+      }
+    },
+  };
+}
+
+export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+  // Wait for quality.throughput (bounded: its worst case), then take the token (fresh).
+  const availableBps = await awaitThroughput(ctx.config, ctx.signal, throughputBudgetMs(ctx.config.qualityMs, ctx.timeouts));
+  if (ctx.signal.aborted) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
+  const got = await probeJson(ctx.config, '/.netready/udp-token', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
+  if (got.status === 404) return { status: 'skipped', reason: 'the probe has no UDP echo (serve without --udp-echo)' };
+  const body = got.body ?? {};
+  const token = typeof body.token === 'string' ? decodeToken(body.token) : null;
+  const bound = typeof body.boundToken === 'string' ? decodeToken(body.boundToken) : null;
+  const ports = Array.isArray(body.ports) ? body.ports.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535) : [];
+  if (got.status !== 200 || !token || ports.length === 0)
+    throw new NetError('PROBE_PROTOCOL', `the probe answered /.netready/udp-token with HTTP ${got.status} and no usable token/ports`, 'failed');
+  const echoHost = typeof body.host === 'string' && body.host ? body.host.replace(/^\[|\]$/g, '') : String(task.params.host);
+  const port = typeof task.params.port === 'number' && ports.includes(task.params.port) ? task.params.port : ports[Math.floor(ports.length / 2)];
+  const ep = await resolveFirst(echoHost, port, ctx);
+
+  const sentAt = new Map<number, number>();
+  const recv: RecvRecord[] = [];
+  const maxRecv = 50_000;
+  const preflight = new Map<number, 'bound' | 'plain'>();
+  let firstAnswer: { kind: 'bound' | 'plain'; rttMs: number } | null = null;
+  let boundAnswered = false;
+  const onMessage = (b: Buffer, at: number) => {
+    const pkt = parseEchoPacket(b);
+    if (!pkt || !pkt.reply) return;
+    const kind = preflight.get(pkt.seq);
+    if (kind) {
+      const rtt = at - (sentAt.get(pkt.seq) ?? at);
+      if (kind === 'bound') boundAnswered = true;
+      firstAnswer ??= { kind, rttMs: rtt };
+      return;
+    }
+    if (sentAt.has(pkt.seq) && recv.length < maxRecv) recv.push({ seq: pkt.seq, recvAt: at });
+  };
+  const sock = await openUdp(ep.address, ep.port, onMessage, () => ctx.now());
+  try {
+    // ---- preflight: which token does the echo answer, and a first RTT --------------------------
+    let seq = 1;
+    for (let round = 0; round < PREFLIGHT_ROUNDS && !boundAnswered && !ctx.signal.aborted; round++) {
+      for (const [kind, tok] of [['bound', bound], ['plain', token]] as const) {
+        if (!tok) continue;
+        const s = seq++;
+        preflight.set(s, kind);
+        sentAt.set(s, ctx.now());
+        sock.send(encodeEchoRequest(tok, s, Date.now(), 64));
+      }
+      const until = ctx.now() + PREFLIGHT_GAP_MS;
+      for (let i = 0; i < 50 && ctx.now() < until && !boundAnswered && !ctx.signal.aborted; i++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
+      if (firstAnswer && !bound) break;
+    }
+    // One more short wait for a slow path (≤ 1 s RTT) before calling it blocked.
+    for (let i = 0; i < 100 && !firstAnswer && !ctx.signal.aborted; i++) await sleep(10, ctx.signal);
+    if (ctx.signal.aborted) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
+    const fa = firstAnswer as { kind: 'bound' | 'plain'; rttMs: number } | null;
+    if (!fa) {
+      return {
+        status: 'failed',
+        error: { code: 'UDP_NO_ECHO', message: `no echo came back from UDP ${targetHost(echoHost)}:${ep.port}` },
+        details: { host: echoHost, port: ep.port, address: ep.address },
+      };
+    }
+    const fullRate = boundAnswered && bound !== null;
+    const useToken = fullRate ? bound! : token;
+
+    // ---- the train -----------------------------------------------------------------------------
+    const durationMs = Math.max(200, Math.round(ctx.config.qualityMs * TRAIN_SHARE));
+    const cap = availableBps !== null && availableBps > 0 ? availableBps * TRAIN_LOAD_SHARE : Infinity;
+    const videoBps = Math.round(Math.min(fullRate ? TRAIN_VIDEO_BPS : TRAIN_UNBOUND_VIDEO_BPS, cap));
+    const plan: TrainPacket[] = planTrain({
+      durationMs,
+      videoBps,
+      maxPacketBytes: fullRate ? TRAIN_VIDEO_PACKET_BYTES : 1200,
+      firstSeq: FIRST_TRAIN_SEQ,
+    });
+    const sent: SentRecord[] = [];
+    const t0 = ctx.now();
+    let i = 0;
+    for (let guard = 0; i < plan.length && guard < plan.length + 100_000 && !ctx.signal.aborted; guard++) {
+      const elapsed = ctx.now() - t0;
+      while (i < plan.length && plan[i].atMs <= elapsed) {
+        const p = plan[i++];
+        const at = ctx.now();
+        sentAt.set(p.seq, at);
+        sock.send(encodeEchoRequest(useToken, p.seq, Date.now(), p.size));
+        sent.push({ seq: p.seq, sentAt: at, size: p.size, stream: p.stream });
+      }
+      if (i < plan.length) await sleep(Math.max(0, plan[i].atMs - (ctx.now() - t0)), ctx.signal);
+    }
+    // Tail: answers still on their way (bounded by the RTT seen so far).
+    const rttSeen = Math.max(fa.rttMs, ...recv.slice(-50).map((r) => r.recvAt - (sentAt.get(r.seq) ?? r.recvAt)));
+    const tail = Math.min(1_500, Math.max(300, 2 * rttSeen + 100));
+    const until = ctx.now() + tail;
+    for (let k = 0; k < 500 && ctx.now() < until && recv.length < sent.length && !ctx.signal.aborted; k++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
+    if (ctx.signal.aborted && sent.length < plan.length) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
+
+    const st = analyzeTrain(sent, recv);
+    const details = {
+      host: echoHost,
+      port: ep.port,
+      address: ep.address,
+      proxy: null,
+      seconds: r1(durationMs / 1000),
+      rate: fullRate ? 'bound' : 'unbound',
+      videoBps,
+      availableBps,
+      audio: { sent: st.audio.sentCount, received: st.audio.receivedCount, rttMedianMs: nr(st.audio.rttMedianMs), jitterMs: nr(st.audio.jitterMs) },
+      video: { sent: st.video.sentCount, received: st.video.receivedCount, sentBytes: st.video.sentBytes, receivedBytes: st.video.receivedBytes },
+    };
+    if (st.receivedCount === 0) {
+      return { status: 'failed', error: { code: 'UDP_NO_ECHO', message: `none of ${st.sentCount} train packets came back` }, details };
+    }
+    const rttMs = st.audio.rttMedianMs ?? st.rttMedianMs!;
+    const jitterMs = st.audio.jitterMs ?? st.jitterMs ?? 0;
+    const metrics: Record<string, number> = {
+      rttMs: r1(rttMs),
+      jitterMs: r1(jitterMs),
+      lossRatio: r4(st.oneWayLossRatio),
+      roundTripLossRatio: r4(st.lossRatio),
+      packetsCount: st.sentCount,
+      receivedCount: st.receivedCount,
+      reorderedCount: st.reorderedCount,
+      duplicateCount: st.duplicateCount,
+      rttMinMs: r1(st.rttMinMs ?? rttMs),
+      rttP95Ms: r1(st.rttP95Ms ?? rttMs),
+    };
+    if (st.video.jitterMs !== null) metrics.videoJitterMs = r1(st.video.jitterMs);
+    if (st.video.sentCount >= 2) {
+      const sentBps = st.video.deliveredBps !== null && st.video.receivedBytes > 0 ? (st.video.deliveredBps * st.video.sentBytes) / st.video.receivedBytes : null;
+      if (sentBps !== null) metrics.videoSentBps = Math.round(sentBps);
+      if (st.video.deliveredBps !== null) metrics.videoDeliveredBps = Math.round(st.video.deliveredBps);
+    }
+    return { status: 'ok', metrics, details: { ...details, mos: Math.round(mosFrom(rttMs, jitterMs, st.oneWayLossRatio) * 100) / 100 } };
+  } finally {
+    sock.close();
+  }
+}
+
+const nr = (v: number | null) => (v === null ? null : r1(v));
+
+export const qualityUdpTrain: CheckDef = {
+  id: 'quality.udp-train',
+  title: 'UDP packet train through the probe echo: RTT, jitter (RFC 3550), loss, reordering',
+  plan: planUdpTrain,
+  run: runUdpTrain,
+};

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeTrain, planTrain, rfc3550Jitter, type SentRecord } from '../../src/protocol/udp-train.js';
+
+test('planTrain: 50 audio packets/s and frame bursts at the video bitrate', () => {
+  const plan = planTrain({ durationMs: 1000, videoBps: 1_500_000, maxPacketBytes: 1200 });
+  const audio = plan.filter((p) => p.stream === 'audio');
+  const video = plan.filter((p) => p.stream === 'video');
+  assert.equal(audio.length, 50);
+  const videoBits = video.reduce((n, p) => n + p.size * 8, 0);
+  assert.ok(Math.abs(videoBits - 1_500_000) < 1200 * 8, `${videoBits}`);
+  assert.equal(new Set(video.map((p) => p.atMs)).size, 30, 'one burst per frame, 30 fps');
+  assert.ok(video.every((p) => p.size <= 1200 && p.size >= 64));
+  assert.deepEqual(plan.map((p) => p.seq), plan.map((_, i) => i + 1));
+  for (let i = 1; i < plan.length; i++) assert.ok(plan[i].atMs >= plan[i - 1].atMs);
+  assert.equal(planTrain({ durationMs: 60_000, maxPackets: 100 }).length, 100, 'bounded');
+});
+
+test('RFC 3550 jitter: constant transit -> 0; alternating ±D converges to D', () => {
+  const flat = Array.from({ length: 100 }, (_, i) => ({ sentAt: i * 20, recvAt: i * 20 + 30 }));
+  assert.equal(rfc3550Jitter(flat), 0);
+  const alt = Array.from({ length: 400 }, (_, i) => ({ sentAt: i * 20, recvAt: i * 20 + 30 + (i % 2 ? 10 : 0) }));
+  assert.ok(Math.abs(rfc3550Jitter(alt)! - 10) < 0.01);
+  assert.equal(rfc3550Jitter([{ sentAt: 0, recvAt: 1 }]), null);
+});
+
+test('analyzeTrain: loss, one-way estimate, RTT stats, reordering, duplicates, delivered rate', () => {
+  const sent: SentRecord[] = Array.from({ length: 100 }, (_, i) => ({ seq: i + 1, sentAt: i * 10, size: 500, stream: i % 5 === 0 ? 'audio' : 'video' }));
+  const recv = sent.filter((s) => s.seq % 10 !== 0).map((s) => ({ seq: s.seq, recvAt: s.sentAt + 40 }));
+  // swap two arrivals (reordering) and repeat one (duplicate)
+  [recv[3], recv[4]] = [recv[4], recv[3]];
+  recv.push({ ...recv[7] });
+  const st = analyzeTrain(sent, recv);
+  assert.equal(st.sentCount, 100);
+  assert.equal(st.receivedCount, 90);
+  assert.equal(st.lossRatio, 0.1);
+  assert.ok(Math.abs(st.oneWayLossRatio - (1 - Math.sqrt(0.9))) < 1e-12);
+  assert.equal(st.rttMedianMs, 40);
+  assert.equal(st.rttMinMs, 40);
+  assert.equal(st.reorderedCount, 1);
+  assert.equal(st.duplicateCount, 1);
+  assert.equal(st.audio.sentCount, 20);
+  assert.equal(st.video.sentCount, 80);
+  // 90 x 500 bytes over 100 x 10 ms = 360 kbit/s
+  assert.ok(Math.abs(st.deliveredBps! - 360_000) < 1, `${st.deliveredBps}`);
+  const none = analyzeTrain(sent, []);
+  assert.equal(none.lossRatio, 1);
+  assert.equal(none.rttMedianMs, null);
+});
