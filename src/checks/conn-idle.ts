@@ -10,7 +10,7 @@ import { readHead, writeRequest } from '../net/http1.js';
 import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
-import { dialWeb, hostHeader, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { hostHeader, openWebTask, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
 
 interface Hold {
   end: 'window' | 'closed' | 'aborted';
@@ -66,13 +66,9 @@ function holdOutcome(h: Hold, windowMs: number, kind: string, target: string, de
 }
 
 async function runWs(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  const h = task.host!;
-  const path = String(task.params.path);
-  const p = { host: h.host, port: Number(task.params.port), tls: !!task.params.tls };
-  const dw = await dialWeb(p, ctx);
+  const dw = await openWebTask(task, ctx, { kind: 'ws' });
   if (!dw.ok) return dw.outcome;
-  const sock = dw.dialed.socket;
-  const details: Record<string, unknown> = { ...dw.details, kind: 'ws', path };
+  const { p, path, sock, details } = dw;
   const windowMs = ctx.config.idleWindowMs;
   try {
     const c = { signal: ctx.signal, now: ctx.now, firstByteMs: ctx.timeouts.firstByteMs };
@@ -102,13 +98,9 @@ async function runWs(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> 
 }
 
 async function runSse(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  const h = task.host!;
-  const path = String(task.params.path);
-  const p = { host: h.host, port: Number(task.params.port), tls: !!task.params.tls };
-  const dw = await dialWeb(p, ctx);
+  const dw = await openWebTask(task, ctx, { kind: 'sse' });
   if (!dw.ok) return dw.outcome;
-  const sock = dw.dialed.socket;
-  const details: Record<string, unknown> = { ...dw.details, kind: 'sse', path };
+  const { p, path, sock, details } = dw;
   const windowMs = ctx.config.idleWindowMs;
   try {
     const sep = path.includes('?') ? '&' : '?';

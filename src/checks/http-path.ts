@@ -7,7 +7,7 @@ import type { CheckDef, CheckTask } from './types.js';
 import { NetError } from '../cli/errors.js';
 import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
-import { dialWeb, hostHeader, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
+import { hostHeader, openWebTask, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
 
 export const httpPath: CheckDef = {
   id: 'http.path',
@@ -16,18 +16,10 @@ export const httpPath: CheckDef = {
     return planPathTasks('http.path', profiles.hosts, config, { specs: (h) => h.http, params: (spec) => ({ anyStatus: !!spec.anyStatus }) });
   },
   async run(task, ctx) {
-    const h = task.host!;
-    const path = String(task.params.path);
     const anyStatus = !!task.params.anyStatus;
-    const p = { host: h.host, port: Number(task.params.port), tls: !!task.params.tls };
-    const dw = await dialWeb(p, ctx);
-    if (!dw.ok) {
-      if (dw.outcome.details) dw.outcome.details = { ...dw.outcome.details, path, anyStatus };
-      return dw.outcome;
-    }
-    const { dialed, choice } = dw;
-    const details: Record<string, unknown> = { ...dw.details, path, anyStatus };
-    const sock = dialed.socket;
+    const dw = await openWebTask(task, ctx, { anyStatus });
+    if (!dw.ok) return dw.outcome;
+    const { p, path, sock, details, choice } = dw;
     try {
       const { target, headers } = requestTarget(p, path, choice);
       const t0 = ctx.now();

@@ -7,7 +7,7 @@ import { NetError } from '../cli/errors.js';
 import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { SseTimer } from '../protocol/sse-timing.js';
-import { dialWeb, hostHeader, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
+import { hostHeader, openWebTask, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
 
 /** The stream netready asks serve for: 8 events 250 ms apart (about 1.75 s). */
 export const SSE_INTERVAL_MS = 250;
@@ -21,13 +21,9 @@ export const sseStream: CheckDef = {
     return planPathTasks('sse.stream', profiles.hosts, config, { specs: (h) => h.sse, priority: 20 });
   },
   async run(task, ctx) {
-    const h = task.host!;
-    const path = String(task.params.path);
-    const p = { host: h.host, port: Number(task.params.port), tls: !!task.params.tls };
-    const dw = await dialWeb(p, ctx);
+    const dw = await openWebTask(task, ctx);
     if (!dw.ok) return dw.outcome;
-    const sock = dw.dialed.socket;
-    const details: Record<string, unknown> = { ...dw.details, path };
+    const { p, path, sock, details } = dw;
     try {
       const sep = path.includes('?') ? '&' : '?';
       const { target, headers } = requestTarget(p, `${path}${sep}interval=${SSE_INTERVAL_MS}&count=${SSE_COUNT}`, dw.choice);

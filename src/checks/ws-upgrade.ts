@@ -6,7 +6,7 @@ import type { CheckDef, CheckTask } from './types.js';
 import { proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
-import { dialWeb, hostHeader, planPathTasks, withDetails } from '../net/web.js';
+import { hostHeader, openWebTask, planPathTasks, withDetails } from '../net/web.js';
 
 export const wsUpgrade: CheckDef = {
   id: 'ws.upgrade',
@@ -16,13 +16,9 @@ export const wsUpgrade: CheckDef = {
     return planPathTasks('ws.upgrade', profiles.hosts, config, { specs: (h) => h.ws, ws: true, priority: 10 });
   },
   async run(task, ctx) {
-    const h = task.host!;
-    const path = String(task.params.path);
-    const p = { host: h.host, port: Number(task.params.port), tls: !!task.params.tls };
-    const dw = await dialWeb(p, ctx);
+    const dw = await openWebTask(task, ctx);
     if (!dw.ok) return dw.outcome;
-    const sock = dw.dialed.socket;
-    const details: Record<string, unknown> = { ...dw.details, path };
+    const { p, path, sock, details } = dw;
     try {
       const c = { signal: ctx.signal, now: ctx.now, firstByteMs: ctx.timeouts.firstByteMs };
       const opened = await wsOpen(sock, hostHeader(p.host, p.port, p.tls), path, c);

@@ -51,6 +51,25 @@ export interface WebDialParams {
   plainViaProxy?: boolean;
 }
 
+/** A web task's connection, opened: its target, path, socket and the evidence gathered so far. */
+export interface OpenedWebTask extends WebDialOk {
+  p: WebDialParams;
+  path: string;
+  sock: Dialed['socket'];
+}
+
+/** The common start of every per-path web check: read the task's target and dial it. */
+export async function openWebTask(task: CheckTask, ctx: CheckContext, extra: Record<string, unknown> = {}): Promise<OpenedWebTask | { ok: false; outcome: CheckOutcome }> {
+  const path = String(task.params.path);
+  const p = { host: task.host!.host, port: Number(task.params.port), tls: !!task.params.tls };
+  const dw = await dialWeb(p, ctx);
+  if (!dw.ok) {
+    if (dw.outcome.details && Object.keys(extra).length) dw.outcome.details = { ...dw.outcome.details, path, ...extra };
+    return dw;
+  }
+  return { ...dw, p, path, sock: dw.dialed.socket, details: { ...dw.details, ...extra, path } };
+}
+
 /**
  * Dial for a web-layer check. Returns the socket, or an outcome: lower-layer failures that their
  * own checks report (DNS, direct TCP, TLS other than interception) become `skipped` with the same
