@@ -74,7 +74,43 @@ export async function runCheck(
     results: run.results,
   };
   const notes = run.deadlineHit ? [`the run reached its deadline of ${config.deadlineMs / 1000} s; unfinished checks are marked timeout`] : [];
-  return { raw, report: buildReport(raw, { notes }) };
+  return { raw, report: reportOrFallback(raw, notes) };
+}
+
+/** A netready bug after the evidence was gathered: the evidence still reaches the user (exit 3). */
+export class VerdictError extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly report: Report,
+    readonly raw: RawRun,
+  ) {
+    super(`the verdict failed: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+/** buildReport, but a bug in it still yields a report: the checks as gathered, not ready, no verdict. */
+export function reportOrFallback(raw: RawRun, notes: string[]): Report {
+  try {
+    return buildReport(raw, { notes });
+  } catch (e) {
+    const report: Report = {
+      schema: 'netready/report@1',
+      tool: { name: 'netready', version: VERSION },
+      profiles: raw.profiles,
+      params: raw.params,
+      startedAt: raw.startedAt,
+      durationMs: raw.durationMs,
+      ready: false,
+      tier: null,
+      causes: [],
+      symptoms: [],
+      checklist: [],
+      checks: (raw.results ?? []).filter((r) => r && typeof r === 'object'),
+      quality: null,
+      notes: [...notes, `internal error: the verdict failed (${(e as Error)?.message ?? String(e)}); the checks below are the raw evidence`],
+    };
+    throw new VerdictError(e, report, raw);
+  }
 }
 
 export function readRaw(file: string): RawRun {
@@ -91,12 +127,26 @@ export function readRaw(file: string): RawRun {
 
 export async function checkCommand(o: CheckCommandOptions): Promise<number> {
   let report: Report;
+  try {
+    report = await gatherReport(o);
+  } catch (e) {
+    if (!(e instanceof VerdictError)) throw e;
+    if (o.saveRaw && !o.fromRaw) writeFileSync(o.saveRaw, JSON.stringify(e.raw, null, 2) + '\n');
+    writeOutputs(e.report, o);
+    process.stderr.write(`netready: internal error: ${e.message}\n`);
+    return 3;
+  }
+  writeOutputs(report, o);
+  return report.ready ? 0 : 1;
+}
+
+async function gatherReport(o: CheckCommandOptions): Promise<Report> {
+  let report: Report;
   if (o.fromRaw) {
     const raw = readRaw(o.fromRaw);
-    report = buildReport(raw, { notes: [`replayed from ${o.fromRaw} without a network`] });
+    report = reportOrFallback(raw, [`replayed from ${o.fromRaw} without a network`]);
   } else {
     const config = buildConfig(o);
-    const quietStdout = o.json === '-';
     const progress = createProgress(process.stderr, {
       tty: Boolean(process.stderr.isTTY) && !process.env.CI,
       color: useColor(process.stderr),
@@ -113,10 +163,8 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
     }
-    void quietStdout;
   }
-  writeOutputs(report, o);
-  return report.ready ? 0 : 1;
+  return report;
 }
 
 export function useColor(stream: NodeJS.WriteStream): boolean {
