@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
+import type { CheckContext } from './types.js';
 import { abortError, resolveHost, type DialContext } from '../net/dial.js';
 import type { ProxyResolver } from '../net/proxy.js';
 import { probeGet } from '../cli/probe.js';
@@ -303,4 +304,29 @@ export function targetHost(host: string): string {
 /** Majority of n: at least floor(n/2)+1. */
 export function majority(n: number): number {
   return Math.floor(n / 2) + 1;
+}
+
+/** Short-lived TURN credentials as the probe hands them out (coturn use-auth-secret). */
+export interface TurnCreds {
+  username: string;
+  credential: string;
+  urls: string[];
+}
+
+/**
+ * GET /.netready/turn from the probe (through the applicable proxy): the credentials, or a skip
+ * reason when the probe offers none; a malformed answer is PROBE_PROTOCOL.
+ */
+export async function fetchTurnCreds(ctx: CheckContext): Promise<TurnCreds | { skip: string }> {
+  const res = await probeJson(ctx.config, '/.netready/turn', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
+  if (res.status === 404) return { skip: 'the probe hands out no TURN credentials (serve without --turn-url/--turn-secret)' };
+  const b = res.body ?? {};
+  const creds: TurnCreds = {
+    username: typeof b.username === 'string' ? b.username : '',
+    credential: typeof b.credential === 'string' ? b.credential : '',
+    urls: Array.isArray(b.urls) ? b.urls.filter((u): u is string => typeof u === 'string') : [],
+  };
+  if (res.status !== 200 || !creds.username || !creds.credential)
+    throw new NetError('PROBE_PROTOCOL', `the probe answered /.netready/turn with HTTP ${res.status} and no credentials`, 'failed');
+  return creds;
 }

@@ -34,7 +34,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '../protocol/stun.js';
-import { StunTransport, formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, sleep, targetHost, type MediaTransportKind } from './media-net.js';
+import { StunTransport, fetchTurnCreds, formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, sleep, targetHost, type MediaTransportKind } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 export const TURN_TARGETS: { kind: MediaTransportKind; port: number }[] = [
@@ -91,12 +91,6 @@ function urlMatches(url: string, kind: MediaTransportKind): boolean {
   const transport = m[2] ?? (m[1] === 'turns' ? 'tcp' : 'udp');
   if (kind === 'tls') return m[1] === 'turns';
   return m[1] === 'turn' && transport === kind;
-}
-
-interface TurnCreds {
-  username: string;
-  credential: string;
-  urls: string[];
 }
 
 export interface TurnSessionOptions {
@@ -302,16 +296,8 @@ export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<Check
   const t = parseMediaTarget(task.target);
   if (!t) return { status: 'skipped', reason: `not a turn.allocate target: ${task.target}` };
   const ms = ctx.timeouts.firstByteMs;
-  const credRes = await probeJson(ctx.config, '/.netready/turn', ms, ctx.signal, ctx.proxy);
-  if (credRes.status === 404) return { status: 'skipped', reason: 'the probe hands out no TURN credentials (serve without --turn-url/--turn-secret)' };
-  const b = credRes.body ?? {};
-  const creds: TurnCreds = {
-    username: typeof b.username === 'string' ? b.username : '',
-    credential: typeof b.credential === 'string' ? b.credential : '',
-    urls: Array.isArray(b.urls) ? b.urls.filter((u): u is string => typeof u === 'string') : [],
-  };
-  if (credRes.status !== 200 || !creds.username || !creds.credential)
-    throw new NetError('PROBE_PROTOCOL', `the probe answered /.netready/turn with HTTP ${credRes.status} and no credentials`, 'failed');
+  const creds = await fetchTurnCreds(ctx);
+  if ('skip' in creds) return { status: 'skipped', reason: creds.skip };
   if (creds.urls.length && !creds.urls.some((u) => urlMatches(u, t.kind)))
     return { status: 'skipped', reason: `the probe's TURN server offers no TURN over ${t.kind.toUpperCase()} (${creds.urls.join(' ')})` };
 

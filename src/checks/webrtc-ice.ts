@@ -26,7 +26,7 @@ import { wsClose, wsOpen } from '../net/ws-client.js';
 import { hostHeader } from '../net/web.js';
 import { closePeer, disableTurnRefresh, encodeSignal, parseSignal, selectedPair, type Signal } from '../net/webrtc.js';
 import { parseTurnUrl } from '../serve/turn-creds.js';
-import { formatHostPort, probeJson, r1, resolveFirst } from './media-net.js';
+import { fetchTurnCreds, formatHostPort, r1, resolveFirst, type TurnCreds } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 export const ICE_TARGETS = ['host-udp', 'relay-udp', 'relay-tcp', 'relay-tls'] as const;
@@ -98,23 +98,9 @@ function localAddressToward(address: string): Promise<string | null> {
   });
 }
 
-interface Creds {
-  username: string;
-  credential: string;
-  urls: string[];
-}
-
-async function fetchTurn(ctx: CheckContext, kind: 'udp' | 'tcp' | 'tls'): Promise<{ creds: Creds; url: string } | { skip: string }> {
-  const res = await probeJson(ctx.config, '/.netready/turn', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
-  if (res.status === 404) return { skip: 'the probe hands out no TURN credentials (serve without --turn-url/--turn-secret)' };
-  const b = res.body ?? {};
-  const creds: Creds = {
-    username: typeof b.username === 'string' ? b.username : '',
-    credential: typeof b.credential === 'string' ? b.credential : '',
-    urls: Array.isArray(b.urls) ? b.urls.filter((u): u is string => typeof u === 'string') : [],
-  };
-  if (res.status !== 200 || !creds.username || !creds.credential)
-    throw new NetError('PROBE_PROTOCOL', `the probe answered /.netready/turn with HTTP ${res.status} and no credentials`, 'failed');
+async function fetchTurn(ctx: CheckContext, kind: 'udp' | 'tcp' | 'tls'): Promise<{ creds: TurnCreds; url: string } | { skip: string }> {
+  const creds = await fetchTurnCreds(ctx);
+  if ('skip' in creds) return creds;
   const url = creds.urls.find((u) => {
     try {
       const p = parseTurnUrl(u);
@@ -226,9 +212,9 @@ export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckO
     } catch (e) {
       if (!(e instanceof NetError) || e.code === 'DEADLINE_EXCEEDED') throw e;
     }
-    const media = await probeJson(ctx.config, '/.netready/media', t.firstByteMs, ctx.signal).catch(() => null);
-    const stun = media?.status === 200 ? (media.body?.stun as { host?: unknown; port?: unknown } | null) : null;
-    if (stun && typeof stun.host === 'string' && Number.isInteger(stun.port)) {
+    // The probe described its STUN responder once, before planning (RunConfig.probeInfo).
+    const stun = ctx.config.probeInfo?.stun ?? null;
+    if (stun) {
       try {
         const ep = await resolveFirst(stun.host, Number(stun.port), ctx);
         iceServers.push({ urls: `stun:${net.isIPv6(ep.address) ? `[${ep.address}]` : ep.address}:${ep.port}` });
