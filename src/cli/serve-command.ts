@@ -10,6 +10,7 @@ import { mediaServeModule, parseTurnUrl } from '../serve/turn-creds.js';
 import { webrtcServeModule } from '../serve/webrtc-peer.js';
 import { parsePortList, DEFAULT_ECHO_PORTS } from '../serve/udp-echo.js';
 import { bandwidthServeModule } from '../serve/bandwidth.js';
+import { browserPageModule } from '../serve/browser-page.js';
 
 export interface ServeCommandOptions {
   listen?: string[];
@@ -126,6 +127,7 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
         ...(media ? [media] : []),
         webrtcServeModule(o.turnUrl?.length ? { turn: { secret: o.turnSecret!, urls: o.turnUrl } } : {}),
         bandwidthServeModule(), // quality.throughput: /.netready/down and /.netready/up
+        browserPageModule(), // the browser page: GET / (text/html), /.netready/page, /.netready/browser-results
       ],
       log: err,
     });

@@ -1,0 +1,298 @@
+// The browser page of `netready serve` (GET / from a browser, and /.netready/page): what only a
+// browser can see — its own support, camera and microphone permission (OS, policy, prompt), its
+// WebRTC policy (which ICE candidates it is allowed to gather), and WebSocket/EventSource through
+// its own proxy. The page computes its own report (schema `netready/browser@1`), offers Save and
+// Load (seed 002_*.txt: "Click the Save button to save the results to a file. Click the Load
+// button to load previously saved results."), and POSTs it here so a support engineer can fetch it.
+//
+// Routes (all answered by this module; every other request falls through to the serve):
+//   GET  /                                   the page, only when the client accepts text/html
+//                                            (browsers); curl and the checks keep the JSON answer
+//   GET  /.netready/page                     the page
+//   GET  /.netready/page.js, /.netready/page.css   its script and style (no CDN, no build step)
+//   POST /.netready/browser-results          application/json, up to maxBodyBytes; 201 {ok,id}
+//   GET  /.netready/browser-results          [{id, receivedAt, userAgent, startedAt, causes}]
+//   GET  /.netready/browser-results/latest   the last document as posted (404 before the first)
+// Bounds: bodies over maxBodyBytes get 413 (read no further), at most maxResults documents are
+// kept in memory (oldest dropped), only application/json is accepted (a cross-site form cannot
+// post here without a CORS preflight, which this module does not answer).
+
+import type http from 'node:http';
+import type { ServeModule } from './server.js';
+import type { CauseId, ChecklistId, ChecklistStatus, Severity } from '../report/types.js';
+import type { CheckStatus } from '../checks/types.js';
+import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './browser-page.html.js';
+
+export const BROWSER_SCHEMA = 'netready/browser@1';
+export const BROWSER_PAGE_PATH = '/.netready/page';
+export const BROWSER_RESULTS_PATH = '/.netready/browser-results';
+
+export const BROWSER_PAGE_DEFAULTS = {
+  maxResults: 50,
+  maxBodyBytes: 64 * 1024, // a run's document is ~6 KB
+} as const;
+
+/** The causes the page may report: its own three, and the stream causes it sees from the browser. */
+export const BROWSER_CAUSES: readonly CauseId[] = [
+  'webrtc-policy-blocked',
+  'camera-blocked',
+  'microphone-blocked',
+  'websocket-blocked',
+  'sse-blocked',
+  'sse-buffered',
+];
+
+export interface BrowserCheck {
+  id: string;
+  target: string;
+  status: CheckStatus;
+  durationMs: number;
+  metrics: Record<string, number>;
+  error: { code: string; message: string } | null;
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface BrowserCause {
+  id: CauseId;
+  severity: Severity;
+  summary: string;
+  evidence: string[];
+  remedy: string;
+}
+
+export interface BrowserChecklistItem {
+  id: ChecklistId;
+  status: ChecklistStatus;
+  evidence: string[];
+  reason?: string;
+  text?: string;
+}
+
+/** Schema `netready/browser@1`: what the page saves, loads and posts. */
+export interface BrowserResults {
+  schema: typeof BROWSER_SCHEMA;
+  userAgent: string;
+  startedAt: string;
+  checks: BrowserCheck[];
+  causes: BrowserCause[];
+  checklist: BrowserChecklistItem[];
+  /** Optional extras the page adds. */
+  durationMs?: number;
+  origin?: string;
+  browser?: { name: string; version: string };
+}
+
+const CHECK_STATUSES: readonly string[] = ['ok', 'failed', 'timeout', 'skipped', 'error'];
+const CHECKLIST_STATUSES: readonly string[] = ['pass', 'fail', 'warn', 'not-checked'];
+const CHECKLIST_IDS: readonly string[] = [
+  'sign-domain-reachable',
+  'websocket-upgrade',
+  'cobrowse-reachable-uninspected',
+  'video-domains-and-media',
+  'sse-unbuffered-idle',
+  'vpn-websocket-split-tunnel',
+  'camera-mic-policy',
+  'bandwidth-3mbps',
+  'test-session',
+];
+
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+const isStrArr = (v: unknown, maxLen: number, maxStr: number) => Array.isArray(v) && v.length <= maxLen && v.every((s) => isStr(s, maxStr));
+
+/** Checks the shape of a `netready/browser@1` document; returns the first problem, or null. */
+export function browserResultsProblem(v: unknown): string | null {
+  if (!isObj(v)) return 'not a JSON object';
+  if (v.schema !== BROWSER_SCHEMA) return `schema is not "${BROWSER_SCHEMA}"`;
+  if (!isStr(v.userAgent, 1024)) return 'userAgent: expected a string (up to 1024 characters)';
+  if (!isStr(v.startedAt, 64) || Number.isNaN(Date.parse(v.startedAt))) return 'startedAt: expected an ISO date';
+  if (!Array.isArray(v.checks) || v.checks.length > 64) return 'checks: expected an array (up to 64)';
+  for (const [i, c] of v.checks.entries()) {
+    if (!isObj(c) || !isStr(c.id, 100) || !isStr(c.target, 500)) return `checks[${i}]: expected {id, target, status, ...}`;
+    if (!CHECK_STATUSES.includes(c.status as string)) return `checks[${i}].status: expected one of ${CHECK_STATUSES.join(', ')}`;
+    if (typeof c.durationMs !== 'number' || !isObj(c.metrics)) return `checks[${i}]: expected durationMs and metrics`;
+    if (!Object.values(c.metrics).every((n) => typeof n === 'number')) return `checks[${i}].metrics: numbers only`;
+    if (c.error !== null && !(isObj(c.error) && isStr(c.error.code, 100) && isStr(c.error.message, 2000))) return `checks[${i}].error: expected null or {code, message}`;
+  }
+  if (!Array.isArray(v.causes) || v.causes.length > 32) return 'causes: expected an array (up to 32)';
+  for (const [i, c] of v.causes.entries()) {
+    if (!isObj(c) || !BROWSER_CAUSES.includes(c.id as CauseId)) return `causes[${i}].id: expected one of ${BROWSER_CAUSES.join(', ')}`;
+    if (c.severity !== 'blocking' && c.severity !== 'degrading') return `causes[${i}].severity: expected blocking or degrading`;
+    if (!isStr(c.summary, 2000) || !isStr(c.remedy, 2000) || !isStrArr(c.evidence, 32, 100)) return `causes[${i}]: expected summary, remedy and evidence`;
+  }
+  if (!Array.isArray(v.checklist) || v.checklist.length > CHECKLIST_IDS.length) return 'checklist: expected an array';
+  for (const [i, c] of v.checklist.entries()) {
+    if (!isObj(c) || !CHECKLIST_IDS.includes(c.id as string)) return `checklist[${i}].id: not a checklist id`;
+    if (!CHECKLIST_STATUSES.includes(c.status as string)) return `checklist[${i}].status: expected one of ${CHECKLIST_STATUSES.join(', ')}`;
+    if (!isStrArr(c.evidence, 32, 100)) return `checklist[${i}].evidence: expected an array of check ids`;
+  }
+  return null;
+}
+
+export interface StoredBrowserResults {
+  id: number;
+  receivedAt: string;
+  doc: BrowserResults;
+}
+
+export interface BrowserPageOptions {
+  maxResults?: number;
+  maxBodyBytes?: number;
+}
+
+/** The module plus read access to what was posted (tests, a future `serve` status line). */
+export interface BrowserPageModule extends ServeModule {
+  results(): StoredBrowserResults[];
+}
+
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+  'X-Netready-Serve': '1',
+} as const;
+
+// A Host header goes into the CSP's connect-src (ws:/wss: of the same host, for browsers whose
+// 'self' does not cover WebSocket yet); anything odd is left out.
+const HOST_HEADER_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/;
+
+function csp(req: http.IncomingMessage): string {
+  const host = String(req.headers.host ?? '');
+  const ws = HOST_HEADER_RE.test(host) ? ` wss://${host} ws://${host}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `connect-src 'self'${ws}`,
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string, method: string | undefined, extra: Record<string, string> = {}) {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...SECURITY_HEADERS, ...extra });
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+const sendJson = (res: http.ServerResponse, status: number, body: unknown, method?: string) =>
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), method);
+
+/** Reads a body up to max bytes; null when it is larger (the rest is not read). */
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (Number.isFinite(declared) && declared > max) return resolve(null);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let done = false;
+    const finish = (v: Buffer | null) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      resolve(v);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > max) {
+        req.pause();
+        finish(null);
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => finish(Buffer.concat(chunks)));
+    req.once('error', () => finish(null));
+    req.once('close', () => finish(total <= max ? Buffer.concat(chunks) : null));
+  });
+}
+
+const acceptsHtml = (req: http.IncomingMessage) => /\btext\/html\b/i.test(String(req.headers.accept ?? ''));
+
+export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageModule {
+  const maxResults = opts.maxResults ?? BROWSER_PAGE_DEFAULTS.maxResults;
+  const maxBodyBytes = opts.maxBodyBytes ?? BROWSER_PAGE_DEFAULTS.maxBodyBytes;
+  if (!(Number.isInteger(maxResults) && maxResults >= 1)) throw new Error('browser page: maxResults must be a whole number >= 1');
+  const stored: StoredBrowserResults[] = [];
+  let nextId = 1;
+
+  const tooLarge = (res: http.ServerResponse) => {
+    res.shouldKeepAlive = false;
+    res.setHeader('Connection', 'close');
+    sendJson(res, 413, { ok: false, error: `results larger than ${maxBodyBytes} bytes` });
+  };
+
+  const postResults = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') {
+      req.resume();
+      return sendJson(res, 415, { ok: false, error: 'expected Content-Type: application/json' });
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (!body) return tooLarge(res);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body.toString('utf8'));
+    } catch {
+      return sendJson(res, 400, { ok: false, error: 'body is not JSON' });
+    }
+    const problem = browserResultsProblem(doc);
+    if (problem) return sendJson(res, 422, { ok: false, error: `not a ${BROWSER_SCHEMA} document: ${problem}` });
+    const entry: StoredBrowserResults = { id: nextId++, receivedAt: new Date().toISOString(), doc: doc as BrowserResults };
+    stored.push(entry);
+    while (stored.length > maxResults) stored.shift();
+    sendJson(res, 201, { ok: true, id: entry.id, latest: `${BROWSER_RESULTS_PATH}/latest` });
+  };
+
+  return {
+    name: 'browser-page',
+    results: () => stored.slice(),
+    async handle(req, res, url) {
+      const p = url.pathname;
+      const m = req.method ?? 'GET';
+      const get = m === 'GET' || m === 'HEAD';
+      if (p === BROWSER_PAGE_PATH || (p === '/' && get && acceptsHtml(req))) {
+        if (!get) return (req.resume(), sendJson(res, 405, { ok: false, error: 'GET only' }), true);
+        req.resume();
+        send(res, 200, 'text/html; charset=utf-8', PAGE_HTML, m, {
+          'Content-Security-Policy': csp(req),
+          'Permissions-Policy': 'camera=(self), microphone=(self)',
+          'X-Frame-Options': 'DENY',
+        });
+        return true;
+      }
+      if (p === `${BROWSER_PAGE_PATH}.js` || p === `${BROWSER_PAGE_PATH}.css`) {
+        if (!get) return (req.resume(), sendJson(res, 405, { ok: false, error: 'GET only' }), true);
+        req.resume();
+        const js = p.endsWith('.js');
+        send(res, 200, js ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8', js ? PAGE_JS : PAGE_CSS, m);
+        return true;
+      }
+      if (p === BROWSER_RESULTS_PATH) {
+        if (m === 'POST') {
+          await postResults(req, res);
+          return true;
+        }
+        req.resume();
+        if (!get) return (sendJson(res, 405, { ok: false, error: 'GET or POST' }), true);
+        sendJson(
+          res,
+          200,
+          stored.map((s) => ({ id: s.id, receivedAt: s.receivedAt, userAgent: s.doc.userAgent, startedAt: s.doc.startedAt, causes: s.doc.causes.map((c) => c.id) })),
+          m,
+        );
+        return true;
+      }
+      if (p === `${BROWSER_RESULTS_PATH}/latest`) {
+        req.resume();
+        if (!get) return (sendJson(res, 405, { ok: false, error: 'GET only' }), true);
+        const last = stored.at(-1);
+        if (!last) sendJson(res, 404, { ok: false, error: 'no browser results yet: open the page and click Run' }, m);
+        else sendJson(res, 200, last.doc, m);
+        return true;
+      }
+      return false;
+    },
+  };
+}
