@@ -67,5 +67,7 @@ async function spine() {
   }
 }
 
-await spine();
-await import('./quality.js').then(async (m) => { await m.qualityBench(); await m.cleanWallTime(); });
+// BENCH_ONLY=spine|lab runs one part (the lab part needs root and the lab's packages).
+const only = process.env.BENCH_ONLY;
+if (!only || only === 'spine') await spine();
+if (!only || only === 'lab') await import('./quality.js').then(async (m) => { await m.qualityBench(); await m.cleanWallTime(); });
