@@ -15,9 +15,16 @@ export interface ThroughputOptions {
   skipWindows?: number;
   /** Most samples kept (a bound on memory; later samples beyond it only move the last one). */
   maxSamples?: number;
+  /**
+   * When the estimate is not stable, the span it averages starts this late (ms from the first
+   * sample, rounded up to whole windows; at least the last window is kept). 0 on a low-delay link
+   * (slow start is over within a few ms there); on a long path slow start lasts several round
+   * trips, so the caller passes about two RTTs (ndt7 discards slow start the same way).
+   */
+  fallbackSkipMs?: number;
 }
 
-export const THROUGHPUT_DEFAULTS = { windowMs: 200, stableWindows: 4, tolerance: 0.06, skipWindows: 1, maxSamples: 200_000 } as const;
+export const THROUGHPUT_DEFAULTS = { windowMs: 200, stableWindows: 4, tolerance: 0.06, skipWindows: 1, maxSamples: 200_000, fallbackSkipMs: 0 } as const;
 
 export interface ThroughputEstimate {
   /** Bits per second, or null before one whole window after the skipped ones. */
@@ -111,9 +118,10 @@ export class ThroughputEstimator {
     // Not stable (yet): the mean over every whole window. Measured in the lab, a shaped link
     // delivers in bursts (a slow first window and a catch-up later, or stop-and-go after drops on
     // the upload): any sub-span over- or under-shoots, the whole span does not; slow start on a
-    // low-delay link is over within the first few ms.
+    // low-delay link is over within the first few ms (on a long path, fallbackSkipMs drops it).
     const toMs = windows.length * w;
-    const fromMs = 0;
+    const skip = Math.min(windows.length - 1, Math.max(0, Math.ceil(this.o.fallbackSkipMs / w)));
+    const fromMs = skip * w;
     const bps = ((this.bytesAt(toMs) - this.bytesAt(fromMs)) * 8 * 1000) / (toMs - fromMs);
     return { ...base, bps, stable: false, fromMs, toMs };
   }

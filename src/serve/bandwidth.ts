@@ -7,7 +7,7 @@
 //                         Pings before "go" are answered (WebSocket pong) for an idle-link RTT.
 //   /.netready/up?ms=N    the server counts the bytes that arrive on the connection at the TCP
 //                         payload layer (TLS records, as iperf3 counts) and sends a text report
-//                         {"bytes":n,"ms":t} every 50 ms, t from the first byte; after N ms (clamped)
+//                         {"bytes":n,"ms":t} every 50 ms, t from the arrival of the first byte; after N ms (clamped)
 //                         it closes. Messages are discarded unread.
 //
 // Bounds: at most maxSessions connections at once (beyond: 503 before the upgrade), each closed
@@ -115,18 +115,18 @@ export function bandwidthServeModule(opts: BandwidthOptions = {}): BandwidthModu
     track(ws, ms);
     // Bytes as they arrive on the connection (decrypted TLS payload: WebSocket frames included;
     // the client sends 4 KiB frames, so the count moves in small steps).
+    // t0 is the arrival of the first byte (not the first report tick: that would put up to one
+    // report interval of bytes at ms 0 and overstate the rate by ~4 % over a 1 s measurement).
     let bytes = 0;
+    let t0: number | null = null;
     const onData = (b: Buffer) => {
+      if (t0 === null) t0 = performance.now();
       bytes += b.length;
     };
     sock.on('data', onData);
-    let t0: number | null = null;
     const report = setInterval(() => {
       if (ws.readyState !== ws.OPEN) return;
-      if (t0 === null) {
-        if (bytes <= 0) return;
-        t0 = performance.now();
-      }
+      if (t0 === null) return;
       ws.send(JSON.stringify({ bytes, ms: Math.round((performance.now() - t0) * 10) / 10 }));
       if (performance.now() - t0 >= ms) ws.close(1000, 'done');
     }, o.reportEveryMs);

@@ -63,3 +63,29 @@ test('video resolution at 75 % of the bitrate (Vonage thresholds)', () => {
   assert.equal(videoResolutionFor(100_000), null);
   assert.equal(videoResolutionFor(NaN), null);
 });
+
+test('a long path still in slow start: fallbackSkipMs drops the first round trips from the estimate', () => {
+  // 200 ms RTT, rate doubling every RTT (1, 2, 4, 8 Mbit/s), 800 ms in all: never stable
+  const feed = (est: ThroughputEstimator) => {
+    let bytes = 0;
+    est.add(0, 0);
+    for (let t = 10; t <= 800; t += 10) {
+      const rate = 1e6 * 2 ** Math.floor((t - 1) / 200);
+      bytes += (rate / 8) * 0.01;
+      est.add(t, bytes);
+    }
+    return est.estimate();
+  };
+  const whole = feed(new ThroughputEstimator());
+  const settled = feed(new ThroughputEstimator({ fallbackSkipMs: 400, skipWindows: 2 }));
+  assert.equal(whole.stable, false);
+  assert.equal(settled.stable, false);
+  assert.ok(Math.abs(whole.bps! - 3.75e6) < 1e4, `${whole.bps}`); // mean of 1,2,4,8
+  assert.equal(settled.fromMs, 400);
+  assert.ok(Math.abs(settled.bps! - 6e6) < 1e4, `${settled.bps}`); // mean of 4,8
+  // never more than the windows there are: at least the last one is kept
+  const short = new ThroughputEstimator({ fallbackSkipMs: 5000 });
+  short.add(0, 0);
+  short.add(450, 45_000);
+  assert.equal(short.estimate().fromMs, 200);
+});
