@@ -54,9 +54,19 @@ async function iperfTcp(st: LabState, reverse: boolean): Promise<number> {
 // loss is ±0.25 points (1σ) — well inside the 10 % bound — while staying light enough that a busy
 // CPU does not add drops of its own (4 Mbit/s on a loaded 2-core machine measured 12.5 % for 10 %).
 async function iperfUdpLoss(st: LabState, reverse: boolean): Promise<{ lossPct: number; packets: number }> {
-  const r = await inClient(st, ['iperf3', '-c', ADDR.vendor, '-u', '-b', '1500K', '-l', '100', '-t', '8', '-J', ...(reverse ? ['-R'] : [])], 30_000);
-  const j = JSON.parse(r.stdout) as { end: { sum: { lost_percent: number; packets: number } } };
-  return { lossPct: j.end.sum.lost_percent, packets: j.end.sum.packets };
+  // iperf3 -R -u now and then ends without its summary (the final results exchange over a lossy
+  // control connection): one more try, then the row reports what is missing.
+  for (let attempt = 1; ; attempt++) {
+    const r = await inClient(st, ['iperf3', '-c', ADDR.vendor, '-u', '-b', '1500K', '-l', '100', '-t', '8', '-J', ...(reverse ? ['-R'] : [])], 30_000);
+    let sum: { lost_percent?: number; packets?: number } | undefined;
+    try {
+      sum = (JSON.parse(r.stdout) as { end?: { sum?: { lost_percent?: number; packets?: number } } }).end?.sum;
+    } catch {
+      sum = undefined;
+    }
+    if (sum && typeof sum.lost_percent === 'number' && typeof sum.packets === 'number') return { lossPct: sum.lost_percent, packets: sum.packets };
+    if (attempt >= 2) return { lossPct: NaN, packets: 0 };
+  }
 }
 
 async function pingAvg(st: LabState, count: number, intervalS: string, extra: string[] = []): Promise<{ avgMs: number; lossPct: number; out: string }> {
@@ -213,7 +223,9 @@ pending: selftest only
     const t2 = Date.now();
     await curl(st, ['-N', '-o', '/dev/null', '--max-time', '15', '--cacert', ca, '-x', px(3132), `${sign}/virtual-room/r/event?idle=1`], 20_000);
     const cutS = (Date.now() - t2) / 1000;
-    row('squid idle timeout', 'idle CONNECT tunnel cut after 3 s', `cut after ${cutS.toFixed(1)} s`, cutS >= 2.5 && cutS < 4.5);
+    // squid checks its timeouts on a coarse clock: a 3 s read_timeout cuts between 3 and ~5 s
+    // (lab-notes: 5 s cut at 5.0-5.8 s); what matters is a cut well before the 15 s the client waits.
+    row('squid idle timeout', 'idle CONNECT tunnel cut after 3 s (squid: 3-5.5 s)', `cut after ${cutS.toFixed(1)} s`, cutS >= 2.5 && cutS < 5.5);
     // mitmproxy buffers a finite event stream (8 events, 250 ms apart)
     const sse = (via: string[], host: string, extra: string[] = []) =>
       curl(st, ['-N', '-o', '/dev/null', '-w', '%{time_starttransfer} %{http_code}', '--max-time', '10', ...extra, ...via, `https://${host}/virtual-room/r/event?count=8&interval=250`]);
