@@ -476,6 +476,23 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     for (const t of targets) ip(C, 'route', 'add', t.includes('/') ? t : `${t}/32`, 'dev', 'vpn0', 'src', ADDR.vpnClient);
   }
 
+  // ---- a Personal Certificate Client stand-in on the client's own loopback (seed 003) ----------
+  if (sc.pccAgent) {
+    const day = 86_400_000;
+    const { port, cert } = sc.pccAgent;
+    const agent = await issueCert(ca, {
+      names: [cert === 'wrong-name' ? 'agent.lab.test' : 'localhost.esignlive.com'],
+      ips: ['127.0.0.1'],
+      ...(cert === 'expired' ? { notBefore: new Date(Date.now() - 400 * day), notAfter: new Date(Date.now() - 30 * day) } : {}),
+    });
+    const certFile = join(st.tmpDir, 'pcc-cert.pem');
+    const keyFile = join(st.tmpDir, 'pcc-key.pem');
+    writeFileSync(certFile, agent.certPem + ca.certPem);
+    writeFileSync(keyFile, agent.keyPem, { mode: 0o600 });
+    const a = addProc(st, 'pcc-agent', C, [process.execPath, '--import', 'tsx', join(REPO, 'lab', 'helpers', 'serve-entry.ts'), '--listen', `127.0.0.1:${port}`, '--cert', certFile, '--key', keyFile]);
+    wait(waitListen(C, port, 'tcp', a.pid, 'pcc-agent', a.log, 30_000));
+  }
+
   await Promise.all([
     ...waits,
     waitListen(R, 53, 'udp', dns.pid, 'dnsmasq', dns.log),

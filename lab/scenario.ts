@@ -100,6 +100,16 @@ export const ScenarioSchema = v.strictObject({
   pac: v.optional(v.string()),
   /** a VPN-like ipip tunnel in the client; these hosts are routed through it */
   vpn: v.optional(v.strictObject({ hosts: v.array(v.string()) })),
+  /**
+   * a stand-in for the Personal Certificate Client in the client, on 127.0.0.1:PORT (seed 003: one
+   * of the six agent ports), with a valid, expired or wrong-name certificate for localhost.esignlive.com
+   */
+  pccAgent: v.optional(
+    v.strictObject({
+      port: v.picklist([26666, 31222, 32444, 44555, 47777, 48888], 'one of the six seed 003 agent ports'),
+      cert: v.picklist(['valid', 'expired', 'wrong-name'], 'valid | expired | wrong-name'),
+    }),
+  ),
   /** argv of `netready check` run in the client; placeholders {labCa} {reportFile} {proxy} {pacFile} {signDomain} */
   check: v.optional(v.array(v.string())),
   expect: v.optional(
