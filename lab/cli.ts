@@ -6,7 +6,7 @@
 //   selftest           measure every knob with standard tools
 //   build              compile lab/helpers/nfq-delay
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../src/cli/errors.js';
 import { loadScenario } from './scenario.js';
@@ -22,6 +22,14 @@ export function buildHelper(): void {
   if (r.status !== 0) throw new LabError('gcc failed building nfq-delay (needs gcc and libnetfilter-queue-dev)');
 }
 
+/** Build the helper when it is missing or older than its source (a knob added to the C file must
+ * not meet a stale binary that rejects the new argument form). */
+function ensureHelper(): void {
+  const src = join(REPO, 'lab', 'helpers', 'nfq-delay.c');
+  const out = join(REPO, 'lab', 'helpers', 'nfq-delay');
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) buildHelper();
+}
+
 function usage(): never {
   throw new UsageError('usage: npm run lab -- up FILE | exec -- CMD... | down | test [FILES...] | selftest | build');
 }
@@ -35,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     case 'up': {
       if (rest.length !== 1) usage();
       const sc = loadScenario(rest[0]);
-      if (!existsSync(join(REPO, 'lab', 'helpers', 'nfq-delay'))) buildHelper();
+      ensureHelper();
       const st = await up(sc);
       console.log(`lab ${st.id} up from ${sc.file}`);
       console.log(`  namespaces: ${Object.values(st.ns).join(' ')}`);
@@ -63,10 +71,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'test':
-      if (!existsSync(join(REPO, 'lab', 'helpers', 'nfq-delay'))) buildHelper();
+      ensureHelper();
       return runTests(rest);
     case 'selftest':
-      if (!existsSync(join(REPO, 'lab', 'helpers', 'nfq-delay'))) buildHelper();
+      ensureHelper();
       return selftest();
     default:
       usage();

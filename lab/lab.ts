@@ -306,6 +306,16 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     ns: V,
     input: `table inet nrlv {\n chain input { type filter hook input priority 0; policy accept;\n  ip daddr ${ADDR.dnsBlackhole} udp dport 53 drop\n  ip daddr ${ADDR.dnsBlackhole} tcp dport 53 drop\n }\n}\n`,
   });
+  // The serve's WebRTC peer allocates its own relay on turn.lab.test: the vendor namespace has no
+  // resolver (its DNS goes to the black hole, a 5 s EAI_AGAIN that made every webrtc.ice answer
+  // late), so the name comes from an /etc/hosts of its own (`ip netns exec` mounts it).
+  {
+    const dir = `/etc/netns/${V}`;
+    mkdirSync(dir, { recursive: true });
+    st.etcNetns.push(dir);
+    saveState(st);
+    writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost\n::1 localhost\n${turnAddr} ${TURN_HOST}\n`);
+  }
   const turnSecret = randomBytes(16).toString('hex');
   const serve = addProc(st, 'serve', V, [
     process.execPath,
@@ -389,7 +399,7 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     // at least ~10 frames. Measured at 5 Mbit/s with no delay: a 100 ms queue (62.5 kB) let slow
     // start overshoot into bursts of tail drops, retransmission timeouts and 0-byte 200 ms windows
     // (iperf3 43 retransmits in 5 s); 20 ms: iperf3 0 retransmits, windows within ~10 %.
-    const rtt = ((sc.link?.delayMs?.up ?? 0) + (sc.link?.delayMs?.down ?? 0)) / 1000;
+    const rtt = ((sc.link?.delayMs?.up ?? 0) + (sc.link?.delayMs?.down ?? 0) + (sc.link?.jitterMs?.up ?? 0) + (sc.link?.jitterMs?.down ?? 0)) / 1000;
     const limit = Math.max(16_000, Math.ceil(bytesPerS * (0.02 + rtt)));
     run(['tc', 'qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${kbit}kbit`, 'burst', String(burst), 'limit', String(limit)], { ns: R });
   };
@@ -409,18 +419,23 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     tbf('ifb0', rate.up);
   }
 
-  // one-way delay: iptables-legacy NFQUEUE -> nfq-delay (tc netem is not in this kernel)
+  // one-way delay and jitter: iptables-legacy NFQUEUE -> nfq-delay (tc netem is not in this
+  // kernel). A direction with jitter but no delay still goes through the helper.
   const dUp = sc.link?.delayMs?.up ?? 0;
   const dDown = sc.link?.delayMs?.down ?? 0;
-  if (dUp > 0 || dDown > 0) {
+  const jUp = sc.link?.jitterMs?.up ?? 0;
+  const jDown = sc.link?.jitterMs?.down ?? 0;
+  const qUp = dUp > 0 || jUp > 0;
+  const qDown = dDown > 0 || jDown > 0;
+  if (qUp || qDown) {
     if (!existsSync(NFQ_BIN)) throw new LabError(`${NFQ_BIN} is missing: run "npm run lab -- build" (gcc + libnetfilter-queue-dev)`);
     const args: string[] = [];
-    if (dUp > 0) args.push(`0:${dUp}`);
-    if (dDown > 0) args.push(`1:${dDown}`);
+    if (qUp) args.push(`0:${dUp}${jUp > 0 ? `:${jUp}` : ''}`);
+    if (qDown) args.push(`1:${dDown}${jDown > 0 ? `:${jDown}` : ''}`);
     const d = addProc(st, 'nfq-delay', R, [NFQ_BIN, ...args]);
     await waitLog(d.log, 'nfq-delay: ready', d.pid, 'nfq-delay');
-    if (dUp > 0) run(['iptables-legacy', '-t', 'mangle', '-A', 'FORWARD', '-i', 'rc', '-j', 'NFQUEUE', '--queue-num', '0', '--queue-bypass'], { ns: R });
-    if (dDown > 0) run(['iptables-legacy', '-t', 'mangle', '-A', 'FORWARD', '-o', 'rc', '-j', 'NFQUEUE', '--queue-num', '1', '--queue-bypass'], { ns: R });
+    if (qUp) run(['iptables-legacy', '-t', 'mangle', '-A', 'FORWARD', '-i', 'rc', '-j', 'NFQUEUE', '--queue-num', '0', '--queue-bypass'], { ns: R });
+    if (qDown) run(['iptables-legacy', '-t', 'mangle', '-A', 'FORWARD', '-o', 'rc', '-j', 'NFQUEUE', '--queue-num', '1', '--queue-bypass'], { ns: R });
   }
 
   // ---- middleboxes -----------------------------------------------------------------------------

@@ -82,7 +82,9 @@ export const ScenarioSchema = v.strictObject({
     v.strictObject({
       rateKbit: Dir(v.pipe(v.number(), v.minValue(8), v.maxValue(10_000_000))),
       lossPercent: Dir(Percent),
-      delayMs: Dir(v.pipe(v.number(), v.minValue(0), v.maxValue(5000))),
+      delayMs: Dir(v.pipe(v.number('a number of ms'), v.minValue(0, '0-5000 ms'), v.maxValue(5000, '0-5000 ms'))),
+      /** one way, added on top of delayMs: uniform random 0..N ms per packet, FIFO (no reordering) */
+      jitterMs: Dir(v.pipe(v.number('a number of ms'), v.minValue(0, '0-1000 ms'), v.maxValue(1000, '0-1000 ms'))),
       mtu: v.optional(v.pipe(v.number(), v.integer(), v.minValue(576), v.maxValue(9000))),
     }),
   ),

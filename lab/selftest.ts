@@ -1,4 +1,4 @@
-// `npm run lab -- selftest`: the knobs verify themselves. Three labs (rate+delay+MTU; loss;
+// `npm run lab -- selftest`: the knobs verify themselves. Four labs (rate+delay+MTU; loss; jitter;
 // everything that blocks, resolves or proxies) are brought up and each knob is measured with
 // standard tools in the client namespace: iperf3, ping, dig, curl, socat. Prints configured vs
 // measured and ✔ when within 10 % (rate, loss, delay) or doing exactly what it says.
@@ -125,6 +125,57 @@ pending: selftest only
     const p = await pingAvg(st, 5000, '0.0002');
     const rt = 100 * (1 - 0.95 * 0.9);
     row('loss round trip (ping, 1-(1-up)(1-down))', `${rt.toFixed(1)} %`, `${p.lossPct} % of 5000`, within(p.lossPct, rt));
+  });
+}
+
+// Jitter: nfq-delay holds each packet DELAY + U ms, U uniform on [0, J], FIFO per direction.
+// Measured with ping every T = 20 ms, J = 10 ms each way, no delay (so the helper must be
+// installed for jitter alone). Up, the packets reach the router T apart and U - U' <= J < T; down,
+// the replies are at least T - J = 10 ms apart and again U - U' <= J: the FIFO floor of the helper
+// never binds, so each round trip carries exactly U_up + U_down on top of the path's ~0.1 ms.
+//   mean extra RTT  = J/2 + J/2 = J                      (configured value; ✔ within 10 %)
+//   RFC 3550 |D|    = |(U1 + U2) - (U3 + U4)|, four independent uniforms: D + 2J is Irwin-Hall
+//                     (n = 4, scaled by J), so E|D| = 2·J·∫_0^2 x·f(2 + x) dx = 7J/15 = 4.67 ms
+//                     (Monte Carlo: 0.4664 J); E[D²] = 4·J²/12, so sd|D| = J·sqrt(1/3 - 49/225) = 0.34 J.
+// With n = 500 samples the mean extra has sd 0.408 J / sqrt(500) = 1.8 % of J: a 10 % bound is
+// 5 sigma. The mean |D| over 499 successive differences (lag-1 correlated, ~1.3x) has sd ≈
+// 0.34 J · 1.3 / sqrt(499) = 4.3 % of its 7J/15: its ✔ range is 7J/15 ± 15 % (3.5 sigma), the
+// "expected range" of a uniform jitter. netready's RFC 3550 estimator (J += (|D| - J)/16) is an
+// exponential average of the same |D| (about 31 samples wide): printed, not judged.
+async function jitterLab(): Promise<void> {
+  const J = 10;
+  const N = 500;
+  const sc = scenario(
+    `description: selftest jitter (uniform, FIFO)
+link: { jitterMs: { up: ${J}, down: ${J} } }
+pending: selftest only
+`,
+    'jitter',
+  );
+  console.error('lab: selftest jitter (nfq-delay, uniform 0..J per direction)');
+  await withLab(sc, async (st) => {
+    const r = await inClient(st, ['ping', '-n', '-c', String(N), '-i', '0.02', '-W', '2', ADDR.vendor], 40_000);
+    const rtts = [...r.stdout.matchAll(/icmp_seq=(\d+) .*time=([\d.]+) ms/g)].map((m) => ({ seq: Number(m[1]), ms: Number(m[2]) }));
+    const base = 0.1;
+    const mean = rtts.reduce((a, x) => a + x.ms, 0) / Math.max(1, rtts.length) - base;
+    let sumD = 0;
+    let nD = 0;
+    let ewma = 0;
+    for (let i = 1; i < rtts.length; i++) {
+      const d = Math.abs(rtts[i].ms - rtts[i - 1].ms);
+      sumD += d;
+      nD++;
+      ewma += (d - ewma) / 16;
+    }
+    const meanD = sumD / Math.max(1, nD);
+    const wantD = (7 * J) / 15;
+    row(`jitter: mean extra RTT (up ${J} + down ${J} ms uniform)`, `${J} ms (J/2 each way)`, `${mean.toFixed(2)} ms over ${rtts.length} pings`, rtts.length >= N * 0.95 && within(mean, J));
+    row(
+      'jitter: RFC 3550 mean |D| of successive RTTs',
+      `${wantD.toFixed(2)} ms (7J/15, ✔ ±15 %)`,
+      `${meanD.toFixed(2)} ms (RFC 3550 estimator at the end ${ewma.toFixed(2)} ms)`,
+      nD >= N * 0.9 && within(meanD, wantD, 0.15),
+    );
   });
 }
 
@@ -268,6 +319,7 @@ export async function selftest(): Promise<number> {
   const only = process.env.LAB_SELFTEST_ONLY;
   if (!only || only === 'link') await linkLab();
   if (!only || only === 'loss') await lossLab();
+  if (!only || only === 'jitter') await jitterLab();
   if (!only || only === 'policy') await policyLab();
   const w = Math.max(...rows.map((r) => r.knob.length));
   const w2 = Math.max(...rows.map((r) => r.configured.length));

@@ -1,17 +1,24 @@
 /*
- * nfq-delay: hold every packet of an NFQUEUE queue for a fixed time, then accept it.
- * tc netem is not in this kernel (see /work/shared/design/lab-notes.md), so the lab adds one-way
- * delay with an iptables-legacy `-j NFQUEUE --queue-num N --queue-bypass` rule in the router
- * namespace feeding this helper.
+ * nfq-delay: hold every packet of an NFQUEUE queue for a delay (plus optional random jitter),
+ * then accept it. tc netem is not in this kernel (see /work/shared/design/lab-notes.md), so the lab
+ * adds one-way delay and jitter with an iptables-legacy `-j NFQUEUE --queue-num N --queue-bypass`
+ * rule in the router namespace feeding this helper.
  *
- *   nfq-delay QUEUE:DELAY_MS [QUEUE:DELAY_MS ...]
+ *   nfq-delay QUEUE:DELAY_MS[:JITTER_MS] [QUEUE:DELAY_MS[:JITTER_MS] ...]
  *
- * Each queue has a constant delay, so its packets leave in arrival order: a FIFO per queue.
+ * Each packet is due at   due = max(due of the previous packet of its queue, now + DELAY + U)
+ * with U uniform random in [0, JITTER] ms. The max() keeps a FIFO per queue: jitter WITHOUT
+ * reordering (like netem with jitter over a rate/pfifo child, not netem's default, which reorders).
+ * While packets of a queue are further apart than JITTER the max() never binds and each packet's
+ * extra delay is exactly U (mean JITTER/2); denser packets bunch up behind a late one, as behind a
+ * queue that drains in bursts. Note that on a path that does not reorder, the RFC 3550 mean |D| of
+ * a stream sent every S ms can never exceed 2*S (arrivals are monotone: D >= -S and E[D] = 0).
  * Only packet metadata is copied (NFQNL_COPY_META); the kernel keeps the packet until the verdict.
  * Runs until SIGTERM/SIGINT, then accepts everything still held and exits.
  *
  * Build: gcc -O2 -Wall -o nfq-delay nfq-delay.c -lnetfilter_queue -lnfnetlink
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,7 +38,8 @@
 struct held { uint32_t id; uint64_t due_ns; };
 struct q {
   int num;
-  uint64_t delay_ns;
+  uint64_t delay_ns, jitter_ns;
+  uint64_t last_due_ns; /* due time of the last packet queued: FIFO floor for the next one */
   struct nfq_q_handle *qh;
   struct held *fifo;
   size_t head, len;
@@ -62,7 +70,11 @@ static int cb(struct nfq_q_handle *qh, struct nfgenmsg *m, struct nfq_data *nfa,
   }
   size_t tail = (q->head + q->len) % FIFO_CAP;
   q->fifo[tail].id = id;
-  q->fifo[tail].due_ns = now_ns() + q->delay_ns;
+  uint64_t due = now_ns() + q->delay_ns;
+  if (q->jitter_ns) due += (uint64_t)(drand48() * (double)(q->jitter_ns + 1));
+  if (due < q->last_due_ns) due = q->last_due_ns; /* never overtake the packet before: no reordering */
+  q->last_due_ns = due;
+  q->fifo[tail].due_ns = due;
   q->len++;
   return 0;
 }
@@ -80,19 +92,20 @@ static void release(int all) {
   }
 }
 
-static int next_timeout_ms(void) {
-  uint64_t t = now_ns(), best = UINT64_MAX;
+/* Time until the next packet is due (ns precision: poll()'s whole milliseconds would add up to
+ * 1 ms of lateness per packet), at most 200 ms so a stop request is seen. */
+static struct timespec next_timeout(void) {
+  uint64_t t = now_ns(), best = UINT64_MAX, wait = 200000000ull;
   for (int i = 0; i < nq; i++)
     if (queues[i].len && queues[i].fifo[queues[i].head].due_ns < best) best = queues[i].fifo[queues[i].head].due_ns;
-  if (best == UINT64_MAX) return 200;
-  if (best <= t) return 0;
-  uint64_t ms = (best - t + 999999) / 1000000;
-  return ms > 200 ? 200 : (int)ms;
+  if (best != UINT64_MAX) wait = best <= t ? 0 : (best - t < wait ? best - t : wait);
+  struct timespec ts = { .tv_sec = (time_t)(wait / 1000000000ull), .tv_nsec = (long)(wait % 1000000000ull) };
+  return ts;
 }
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: nfq-delay QUEUE:DELAY_MS [QUEUE:DELAY_MS ...]\n");
+    fprintf(stderr, "usage: nfq-delay QUEUE:DELAY_MS[:JITTER_MS] [QUEUE:DELAY_MS[:JITTER_MS] ...]\n");
     return 2;
   }
   struct nfq_handle *h = nfq_open();
@@ -100,14 +113,16 @@ int main(int argc, char **argv) {
   nfq_unbind_pf(h, AF_INET);
   if (nfq_bind_pf(h, AF_INET) < 0) { perror("nfq_bind_pf"); return 1; }
   for (int i = 1; i < argc && nq < MAXQ; i++) {
-    int num; double ms;
-    if (sscanf(argv[i], "%d:%lf", &num, &ms) != 2 || num < 0 || num > 65535 || ms < 0 || ms > 10000) {
-      fprintf(stderr, "nfq-delay: bad argument '%s' (want QUEUE:DELAY_MS)\n", argv[i]);
+    int num, used = 0; double ms, jit = 0;
+    int got = sscanf(argv[i], "%d:%lf%n:%lf%n", &num, &ms, &used, &jit, &used);
+    if (got < 2 || argv[i][used] != '\0' || num < 0 || num > 65535 || ms < 0 || ms > 10000 || jit < 0 || jit > 10000) {
+      fprintf(stderr, "nfq-delay: bad argument '%s' (want QUEUE:DELAY_MS[:JITTER_MS])\n", argv[i]);
       return 2;
     }
     struct q *q = &queues[nq];
     q->num = num;
     q->delay_ns = (uint64_t)(ms * 1e6);
+    q->jitter_ns = (uint64_t)(jit * 1e6);
     q->fifo = calloc(FIFO_CAP, sizeof(struct held));
     if (!q->fifo) { perror("calloc"); return 1; }
     q->qh = nfq_create_queue(h, num, &cb, q);
@@ -119,13 +134,15 @@ int main(int argc, char **argv) {
   int fd = nfq_fd(h);
   int rcv = 8 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv);
+  srand48((long)(now_ns() ^ ((uint64_t)getpid() << 32)));
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   fprintf(stderr, "nfq-delay: ready\n");
   char buf[65536] __attribute__((aligned));
   while (!stop) {
     struct pollfd p = { .fd = fd, .events = POLLIN };
-    int r = poll(&p, 1, next_timeout_ms());
+    struct timespec to = next_timeout();
+    int r = ppoll(&p, 1, &to, NULL);
     if (r > 0) {
       for (int k = 0; k < 256; k++) { /* bounded batch, then release due packets */
         ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
