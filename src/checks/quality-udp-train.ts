@@ -1,11 +1,13 @@
 // quality.udp-train — RTT, RFC 3550 jitter, loss and reordering of a paced UDP packet train through
 // the --probe server's tokened UDP echo, as media would see them: an audio-like stream of small
-// packets (250 per second with the bound token, for the loss statistics; 50 unbound) plus a video-like stream of frame bursts at 1.5 Mbit/s (seed 000_637c892c7d775e13.txt:
-// "300 kbps to 1.5 Mbps per video stream"). Target `udp:HOST:PORT` (the echo).
+// packets (250 per second with the bound token; 50 unbound) plus a video-like stream of frame
+// bursts at 1.5 Mbit/s (seed 000_637c892c7d775e13.txt: "300 kbps to 1.5 Mbps per video stream"),
+// and with the bound token a paced stream of 64-byte probe packets that only adds loss samples
+// (~4500 packets in all on a fast link). Target `udp:HOST:PORT` (the echo).
 //
 // Rate: the echo answers 100 packets/s per source for ordinary tokens; tokens bound to our own
-// address (`boundToken`, issued over HTTPS to the address the request came from) get the train's
-// rate. A short preflight tells which token works (behind a proxy or a NAT that maps HTTPS and UDP
+// address (`boundToken`, issued over HTTPS to the address the request came from) get the rate the
+// echo announces (`boundRatePerSec`, 3000/s; 600 assumed when it says nothing). A short preflight tells which token works (behind a proxy or a NAT that maps HTTPS and UDP
 // to different addresses only the ordinary one does; the train then drops to 80 packets/s).
 //
 // metrics: rttMs (median RTT of the audio stream), jitterMs (RFC 3550 over the audio stream),
@@ -34,16 +36,40 @@ const r4 = (n: number) => Math.round(n * 10_000) / 10_000;
 /** Share of --quality-seconds the train's send span takes (the rest: preflight, tail, throughput). */
 export const TRAIN_SHARE = 0.35;
 /**
- * The bound train's audio-like stream: small packets, denser than one audio stream (50 pps) so the
- * loss figure rests on ~1000 packets in 1.75 s: with the video stream (~310 pps at 1.5 Mbit/s of
- * 600-byte packets) ~560 packets/s, inside the echo's bound-token limit (600/s, burst 300). The
- * binomial 95 % interval of the one-way loss at 10 % is then about ±1.4 points (±0.7 at 1σ).
+ * The bound train's audio-like stream: small packets, denser than one audio stream (50 pps); with
+ * the video stream (~330 pps at 1.5 Mbit/s of 600-byte packets) ~580 packets/s, inside even an
+ * older echo's bound-token limit (600/s). The probe stream below adds the rest of the samples.
  */
 export const TRAIN_AUDIO_PPS = 250;
 export const TRAIN_AUDIO_BYTES = 100;
 export const TRAIN_VIDEO_BPS = 1_500_000;
 /** Video packets of the bound (full-rate) train; 600 bytes keeps ~360 packets/s for the statistics. */
 export const TRAIN_VIDEO_PACKET_BYTES = 600;
+/**
+ * The bound train's probe stream: evenly paced packets of the echo's smallest size, only to add
+ * samples to the loss figure (the one-way loss is 1 − sqrt(1 − round-trip loss), so its binomial
+ * 95 % interval at 10 % loss is ±1.96 × sqrt(0.19 × 0.81 / n) / 1.8: ±1.4 points for n = 1000,
+ * ±0.65 for n = 4500). As many as the echo answers (its announced boundRatePerSec, with
+ * PROBE_RATE_HEADROOM) beside audio and video, and no more than the link takes: the whole train
+ * stays within TRAIN_TOTAL_SHARE of the measured rate (nothing added when the rate is unknown).
+ */
+export const TRAIN_PROBE_BYTES = 64;
+export const PROBE_RATE_HEADROOM = 0.85;
+export const TRAIN_TOTAL_SHARE = 0.6;
+/** What an echo that does not announce its bound rate answers (the serve before it did). */
+const DEFAULT_BOUND_RATE = 600;
+/** IPv4 + UDP + Ethernet bytes around each echo packet, for the bitrate of the probe stream. */
+const WIRE_OVERHEAD_BYTES = 42;
+
+/** Probe packets per second: the echo's rate left after audio and video, within the link share. */
+export function probeRate(o: { boundRatePerSec: number; audioPps: number; audioBytes: number; videoBps: number; videoPps: number; availableBps: number | null }): number {
+  if (o.availableBps === null || !(o.availableBps > 0)) return 0;
+  const byEcho = o.boundRatePerSec * PROBE_RATE_HEADROOM - o.audioPps - o.videoPps;
+  const audioBps = o.audioPps * (o.audioBytes + WIRE_OVERHEAD_BYTES) * 8;
+  const byLink = (o.availableBps * TRAIN_TOTAL_SHARE - o.videoBps - audioBps) / ((TRAIN_PROBE_BYTES + WIRE_OVERHEAD_BYTES) * 8);
+  return Math.max(0, Math.floor(Math.min(byEcho, byLink)));
+}
+
 /** The unbound train (100 packets/s per source at the echo): audio + one video packet per frame. */
 export const TRAIN_UNBOUND_VIDEO_BPS = 240_000;
 const PREFLIGHT_ROUNDS = 3;
@@ -154,6 +180,7 @@ export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<C
   const body = got.body ?? {};
   const token = typeof body.token === 'string' ? decodeToken(body.token) : null;
   const bound = typeof body.boundToken === 'string' ? decodeToken(body.boundToken) : null;
+  const boundRate = typeof body.boundRatePerSec === 'number' && Number.isFinite(body.boundRatePerSec) ? Math.min(20_000, Math.max(0, body.boundRatePerSec)) : DEFAULT_BOUND_RATE;
   const ports = Array.isArray(body.ports) ? body.ports.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535) : [];
   if (got.status !== 200 || !token || ports.length === 0)
     throw new NetError('PROBE_PROTOCOL', `the probe answered /.netready/udp-token with HTTP ${got.status} and no usable token/ports`, 'failed');
@@ -213,9 +240,13 @@ export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<C
     const durationMs = Math.max(200, Math.round(ctx.config.qualityMs * TRAIN_SHARE));
     const cap = availableBps !== null && availableBps > 0 ? availableBps * TRAIN_LOAD_SHARE : Infinity;
     const videoBps = Math.round(Math.min(fullRate ? TRAIN_VIDEO_BPS : TRAIN_UNBOUND_VIDEO_BPS, cap));
+    const fps = 30;
+    const videoPps = Math.ceil(videoBps / fps / 8 / TRAIN_VIDEO_PACKET_BYTES) * fps;
+    const probePps = fullRate ? probeRate({ boundRatePerSec: boundRate, audioPps: TRAIN_AUDIO_PPS, audioBytes: TRAIN_AUDIO_BYTES, videoBps, videoPps, availableBps }) : 0;
     const plan: TrainPacket[] = planTrain({
       durationMs,
-      ...(fullRate ? { audioPps: TRAIN_AUDIO_PPS, audioBytes: TRAIN_AUDIO_BYTES } : {}),
+      fps,
+      ...(fullRate ? { audioPps: TRAIN_AUDIO_PPS, audioBytes: TRAIN_AUDIO_BYTES, probePps, probeBytes: TRAIN_PROBE_BYTES } : {}),
       videoBps,
       maxPacketBytes: fullRate ? TRAIN_VIDEO_PACKET_BYTES : 1200,
       firstSeq: FIRST_TRAIN_SEQ,
@@ -253,6 +284,7 @@ export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<C
       availableBps,
       audio: { sent: st.audio.sentCount, received: st.audio.receivedCount, rttMedianMs: nr(st.audio.rttMedianMs), jitterMs: nr(st.audio.jitterMs) },
       video: { sent: st.video.sentCount, received: st.video.receivedCount, sentBytes: st.video.sentBytes, receivedBytes: st.video.receivedBytes },
+      probe: { sent: st.probe.sentCount, received: st.probe.receivedCount, pps: probePps, echoBoundRatePerSec: fullRate ? boundRate : null },
     };
     if (st.receivedCount === 0) {
       return { status: 'failed', error: { code: 'UDP_NO_ECHO', message: `none of ${st.sentCount} train packets came back` }, details };

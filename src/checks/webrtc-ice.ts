@@ -43,6 +43,8 @@ export function planIce(profiles: ProfileSet, config: RunConfig): CheckTask[] {
     id: 'webrtc.ice',
     target,
     dependsOn: [],
+    // Early: the quality phase waits for these sessions (they would share a slow link with it).
+    priority: 15,
     params: config.probe ? {} : { skip: 'no --probe: a WebRTC round trip needs the WebRTC peer of a netready serve' },
   }));
 }

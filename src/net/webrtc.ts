@@ -1,6 +1,7 @@
 // Shared pieces of the WebRTC far end (src/serve/webrtc-peer.ts) and the webrtc.ice check:
 // the signalling message codec (sans-I/O, JSON over WebSocket), werift's selected candidate pair
-// as evidence, and one fix-up of werift 0.24 so a closed peer connection leaves no timer behind.
+// as evidence, and fix-ups of werift 0.24 (a closed peer connection leaves no timer behind; no
+// fallback to Google's STUN server).
 //
 // Signalling on wss://PROBE/.netready/webrtc (one peer connection per WebSocket):
 //   client -> {"type":"hello"}                       server -> {"type":"ready","peerMs":n,"maxMessageBytes":n}
@@ -10,7 +11,7 @@
 // A plain netready echo (a serve without the WebRTC peer) answers "hello" with "hello": the
 // client tells the two apart by that.
 
-import { TurnProtocol, type RTCPeerConnection } from 'werift';
+import { Connection, TurnProtocol, type RTCPeerConnection } from 'werift';
 
 /** Largest signalling message either side accepts (an SDP offer with a few candidates is ~2 KB). */
 export const SIGNAL_MAX_BYTES = 16 * 1024;
@@ -81,7 +82,7 @@ export const TURN_ALLOCATE_MS = 4_000;
 
 let patched = false;
 /**
- * Two fix-ups of werift 0.24's TURN client (pinned version; see package.json):
+ * Fix-ups of werift 0.24's TURN client (pinned version; see package.json):
  * - It refreshes an allocation in a loop around `await timers/promises.setTimeout(5/6 x lifetime)`;
  *   closing the connection cancels the loop but not the pending 500 s timer, which keeps the
  *   process (and a test file) alive. Our peer connections live seconds (the serve closes its peers
@@ -93,6 +94,16 @@ let patched = false;
 export function disableTurnRefresh(): void {
   if (patched) return;
   patched = true;
+  // - Without a STUN server in iceServers werift 0.24 falls back to stun.l.google.com:19302 and
+  //   holds candidate gathering (and so setLocalDescription, and the serve peer's answer) up to
+  //   5 s for it: an outside host netready must never contact, and ~5 s added to every
+  //   webrtc.ice. No STUN server given: no server-reflexive gathering.
+  const conn = Connection.prototype as unknown as { getCandidatePromises(this: { options?: { stunServer?: unknown }; stunServer?: unknown }, ...a: unknown[]): unknown };
+  const gather = conn.getCandidatePromises;
+  conn.getCandidatePromises = function (...a: unknown[]) {
+    if (!this.options?.stunServer) this.stunServer = undefined;
+    return gather.apply(this, a);
+  };
   type Turn = { refresh: (exp: number) => void; refreshHandle: unknown; transactions: Record<string, TransactionLike>; transport?: { close(): Promise<void> } };
   const proto = TurnProtocol.prototype as unknown as { connectionMade(this: Turn): Promise<void> };
   const original = proto.connectionMade;

@@ -1,10 +1,11 @@
 // The paced UDP packet train of quality.udp-train, sans-I/O: the send schedule (an audio-like
-// stream of 50 packets/s plus a video-like stream of frame bursts at a given bitrate) and the
+// stream of 50 packets/s, a video-like stream of frame bursts at a given bitrate, and optionally
+// an evenly paced stream of small "probe" packets that only adds samples to the loss figure) and the
 // analysis of what came back (round-trip times, RFC 3550 interarrival jitter, loss, reordering,
 // duplicates, delivered bitrate). Times are ms on one monotonic clock (the sender's): an echo
 // returns each packet, so send and receive times are both taken locally.
 
-export type TrainStream = 'audio' | 'video';
+export type TrainStream = 'audio' | 'video' | 'probe';
 
 export interface TrainPacket {
   seq: number;
@@ -24,6 +25,9 @@ export interface TrainPlanOptions {
   videoBps?: number;
   fps?: number;
   maxPacketBytes?: number;
+  /** Probe: evenly paced small packets per second (0 = none) and their size (loss samples). */
+  probePps?: number;
+  probeBytes?: number;
   /** Smallest packet the wire format allows (the echo header). */
   minPacketBytes?: number;
   /** First sequence number. */
@@ -79,7 +83,15 @@ export function planTrain(o: TrainPlanOptions): TrainPacket[] {
       carry = left;
     }
   }
-  out.sort((a, b) => a.atMs - b.atMs || (a.stream === b.stream ? 0 : a.stream === 'audio' ? -1 : 1));
+  const probePps = o.probePps ?? 0;
+  if (probePps > 0) {
+    // Offset by half a gap so probes fall between audio packets rather than on them.
+    const gap = 1000 / probePps;
+    const size = Math.max(minPkt, Math.min(maxPkt, o.probeBytes ?? minPkt));
+    for (let t = gap / 2; t < dur && out.length < cap; t += gap) out.push({ atMs: t, size, stream: 'probe' });
+  }
+  const rank = { audio: 0, video: 1, probe: 2 } as const;
+  out.sort((a, b) => a.atMs - b.atMs || rank[a.stream] - rank[b.stream]);
   const first = o.firstSeq ?? 1;
   return out.slice(0, cap).map((p, i) => ({ ...p, seq: first + i }));
 }
@@ -122,6 +134,7 @@ export interface TrainStats extends StreamStats {
   oneWayLossRatio: number;
   audio: StreamStats;
   video: StreamStats;
+  probe: StreamStats;
 }
 
 function quantile(sorted: number[], q: number): number | null {
@@ -214,5 +227,5 @@ export function analyzeTrain(sent: SentRecord[], recv: RecvRecord[]): TrainStats
     return streamStats(ss, recv.filter((r) => seqs.has(r.seq)));
   };
   const oneWayLossRatio = 1 - Math.sqrt(Math.max(0, 1 - all.lossRatio));
-  return { ...all, oneWayLossRatio, audio: pick('audio'), video: pick('video') };
+  return { ...all, oneWayLossRatio, audio: pick('audio'), video: pick('video'), probe: pick('probe') };
 }

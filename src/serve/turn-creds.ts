@@ -3,7 +3,7 @@
 // base64(HMAC-SHA1(secret, username)). Plus the HTTP API of the media far end that the lead mounts
 // into `netready serve` (ServeModule.handle):
 //   GET /.netready/turn      -> {username, credential, ttl, urls}          (404 without --turn-secret)
-//   GET /.netready/udp-token -> {token, boundToken, ports, host, ttl}      (404 without --udp-echo)
+//   GET /.netready/udp-token -> {token, boundToken, boundRatePerSec, ports, host, ttl} (404 without --udp-echo)
 //     boundToken: bound to the address the request came from (the quality train's higher rate)
 //   GET /.netready/media     -> {stun: {host, port} | null, udpEcho: {host, ports} | null, turn: {urls} | null}
 
@@ -14,7 +14,7 @@ import { UsageError } from '../cli/errors.js';
 import { issue as issueEchoToken } from '../protocol/echo-token.js';
 import type { ServeModule } from './server.js';
 import { startStunServer, type StunServer } from './stun.js';
-import { startUdpEcho, type UdpEcho } from './udp-echo.js';
+import { BOUND_ECHO_RATE_PER_SEC, startUdpEcho, type UdpEcho } from './udp-echo.js';
 
 export const TURN_USER = 'netready';
 export const TURN_TTL_SEC = 600;
@@ -102,7 +102,7 @@ export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingM
         const token = issueEchoToken(opts.echo.secret, { ttlMs: ttl, now: now() });
         const from = (req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
         const boundToken = from ? issueEchoToken(opts.echo.secret, { ttlMs: ttl, now: now(), clientAddr: from }) : null;
-        sendJson(res, 200, { token, boundToken, ports: opts.echo.ports, host: announced(opts.echo.host, req), ttl: Math.floor(ttl / 1000) });
+        sendJson(res, 200, { token, boundToken, boundRatePerSec: BOUND_ECHO_RATE_PER_SEC, ports: opts.echo.ports, host: announced(opts.echo.host, req), ttl: Math.floor(ttl / 1000) });
       }
       return true;
     }

@@ -51,6 +51,14 @@ export function parsePortList(text: string, what = '--udp-ports'): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
+/**
+ * Packets per second answered per source for tokens bound to that source (the quality train's
+ * rate; announced in /.netready/udp-token as boundRatePerSec so the client paces below it). No
+ * amplifier: a bound token is issued over HTTPS to the address it names (the source is not
+ * spoofed), and every reply is exactly as long as its request, sent only to that source.
+ */
+export const BOUND_ECHO_RATE_PER_SEC = 3000;
+
 export interface UdpEchoOptions {
   host: string;
   /** Ports to bind; 0 = a random port (tests). */
@@ -62,8 +70,9 @@ export interface UdpEchoOptions {
   burst?: number;
   /**
    * Per source address for tokens bound to that address (issued over HTTPS to the same address,
-   * so the source is not spoofed: return routability): the quality train's rate (default 600,
-   * burst 300). Replies are still never longer than requests.
+   * so the source is not spoofed: return routability): the quality train's rate (default
+   * BOUND_ECHO_RATE_PER_SEC, burst half of it; at most 8 x that over all sources). Replies are
+   * still never longer than requests.
    */
   boundRatePerSec?: number;
   boundBurst?: number;
@@ -85,8 +94,8 @@ export async function startUdpEcho(opts: UdpEchoOptions): Promise<UdpEcho> {
   if (opts.ports.length > MAX_ECHO_PORTS) throw new UsageError(`--udp-ports: more than ${MAX_ECHO_PORTS} ports`);
   const rate = opts.ratePerSec ?? 100;
   const limiter = new RateLimiter({ ratePerSec: rate, burst: opts.burst ?? rate * 2 });
-  const boundRate = opts.boundRatePerSec ?? 600;
-  const boundLimiter = new RateLimiter({ ratePerSec: boundRate, burst: opts.boundBurst ?? boundRate / 2, maxSources: 256 });
+  const boundRate = opts.boundRatePerSec ?? BOUND_ECHO_RATE_PER_SEC;
+  const boundLimiter = new RateLimiter({ ratePerSec: boundRate, burst: opts.boundBurst ?? boundRate / 2, maxSources: 256, globalPerSec: boundRate * 8 });
   const now = opts.now ?? Date.now;
   const stats = { answered: 0, dropped: 0, bytesIn: 0, bytesOut: 0 };
   const type = isIP(opts.host) === 6 ? 'udp6' : 'udp4';

@@ -4,7 +4,8 @@ import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { startUdpEcho } from '../../src/serve/udp-echo.js';
 import { issue, encodeEchoRequest } from '../../src/protocol/echo-token.js';
-import { planUdpTrain, runUdpTrain, publishThroughput } from '../../src/checks/quality-udp-train.js';
+import { planUdpTrain, runUdpTrain, publishThroughput, probeRate } from '../../src/checks/quality-udp-train.js';
+import { BOUND_ECHO_RATE_PER_SEC } from '../../src/serve/udp-echo.js';
 import { loadProfiles } from '../../src/profiles/load.js';
 import { defaultConfig } from '../../src/cli/config.js';
 import { makeCtx, startProbe, task } from './media-support.js';
@@ -21,7 +22,10 @@ test('quality.udp-train through the tokened echo: full-rate train, RTT, jitter, 
   assert.equal(out.status, 'ok', JSON.stringify(out));
   const m = out.metrics!;
   assert.equal(out.details!.rate, 'bound', 'the address-bound token got the full rate');
-  assert.ok(m.packetsCount > 150, `${m.packetsCount} packets in 0.6 s`);
+  assert.ok(m.packetsCount > 1500, `${m.packetsCount} packets in 0.7 s`);
+  const pr = out.details!.probe as { sent: number; received: number; echoBoundRatePerSec: number };
+  assert.equal(pr.echoBoundRatePerSec, BOUND_ECHO_RATE_PER_SEC, 'the echo announced its bound rate');
+  assert.ok(pr.sent > 1000 && pr.received === pr.sent, JSON.stringify(pr));
   assert.equal(m.lossRatio, 0);
   assert.equal(m.receivedCount, m.packetsCount);
   assert.ok(m.rttMs >= 0 && m.rttMs < 20, `${m.rttMs}`);
@@ -70,7 +74,7 @@ test('echo rate: an ordinary token is held to 100/s per source, a token bound to
   sock.on('message', () => got++);
   const blast = async (token: string) => {
     got = 0;
-    // 400 packets over ~200 ms (2 per ms): the plain bucket allows 200 + 100/s, the bound one 300 + 600/s
+    // 400 packets over ~200 ms (2 per ms): the plain bucket allows 200 + 100/s, the bound one 1500 + 3000/s
     for (let i = 0; i < 400; i++) {
       sock.send(encodeEchoRequest(token, i, 0, 300), echo.ports[0], '127.0.0.1');
       if (i % 2) await new Promise((r) => setTimeout(r, 1));
@@ -85,6 +89,40 @@ test('echo rate: an ordinary token is held to 100/s per source, a token bound to
   assert.ok(bound > plain + 50, `bound ${bound} vs plain ${plain}`);
   assert.equal(foreign, 0, 'a token bound to another address is never answered');
   assert.ok(echo.stats.bytesOut <= echo.stats.bytesIn);
+});
+
+test('the bound rate is still a limit: a burst beyond it is not answered, replies never longer', async (t) => {
+  const secret = randomBytes(32);
+  const echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret, boundRatePerSec: 1000 });
+  t.after(() => echo.close());
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  t.after(() => sock.close());
+  let got = 0;
+  sock.on('message', () => got++);
+  const token = issue(secret, { ttlMs: 60_000, now: Date.now(), clientAddr: '127.0.0.1' });
+  const t0 = Date.now();
+  for (let i = 0; i < 1500; i++) {
+    sock.send(encodeEchoRequest(token, i, 0, 64), echo.ports[0], '127.0.0.1');
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const elapsed = (Date.now() - t0) / 1000;
+  // bucket: burst 500 + 1000/s over the sending time (the 300 ms wait sends nothing)
+  assert.ok(got <= 500 + 1000 * elapsed + 5, `answered ${got} of 1500 in ${elapsed} s`);
+  assert.ok(got >= 400, `answered ${got}`);
+  assert.ok(echo.stats.bytesOut <= echo.stats.bytesIn);
+});
+
+test('probeRate: what the echo answers beside audio and video, within 60 % of the link, none when the rate is unknown', () => {
+  const base = { boundRatePerSec: 3000, audioPps: 250, audioBytes: 100, videoBps: 1_500_000, videoPps: 330 };
+  assert.equal(probeRate({ ...base, availableBps: null }), 0);
+  assert.equal(probeRate({ ...base, availableBps: 1e9 }), Math.floor(3000 * 0.85 - 250 - 330));
+  assert.equal(probeRate({ ...base, boundRatePerSec: 600, availableBps: 1e9 }), 0, 'an older echo (600/s): no room');
+  // 5 Mbit/s: 3 Mbit/s of train, 1.5 video + 0.284 audio -> ~1.2 Mbit/s of 106-byte wire packets
+  const r5 = probeRate({ ...base, availableBps: 5e6 });
+  assert.ok(r5 > 1300 && r5 < 1500, `${r5}`);
+  assert.equal(probeRate({ ...base, videoBps: 950_000, availableBps: 1.9e6 }), 0, 'a 2 Mbit/s link gets no probe stream');
 });
 
 test('plan: only with --probe, a media profile and a quality phase', () => {

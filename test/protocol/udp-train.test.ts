@@ -16,6 +16,22 @@ test('planTrain: 50 audio packets/s and frame bursts at the video bitrate', () =
   assert.equal(planTrain({ durationMs: 60_000, maxPackets: 100 }).length, 100, 'bounded');
 });
 
+test('planTrain: an evenly paced probe stream of small packets beside audio and video', () => {
+  const plan = planTrain({ durationMs: 1000, audioPps: 250, audioBytes: 100, videoBps: 1_500_000, maxPacketBytes: 600, probePps: 2000, probeBytes: 64 });
+  const probe = plan.filter((p) => p.stream === 'probe');
+  assert.equal(probe.length, 2000);
+  assert.ok(probe.every((p) => p.size === 64));
+  for (let i = 1; i < probe.length; i++) assert.ok(Math.abs(probe[i].atMs - probe[i - 1].atMs - 0.5) < 1e-9, 'evenly paced');
+  assert.equal(plan.filter((p) => p.stream === 'audio').length, 250);
+  assert.deepEqual(plan.map((p) => p.seq), plan.map((_, i) => i + 1));
+  for (let i = 1; i < plan.length; i++) assert.ok(plan[i].atMs >= plan[i - 1].atMs);
+  assert.equal(planTrain({ durationMs: 1000, probePps: 0 }).filter((p) => p.stream === 'probe').length, 0);
+  const sent: SentRecord[] = plan.map((p) => ({ seq: p.seq, sentAt: p.atMs, size: p.size, stream: p.stream }));
+  const st = analyzeTrain(sent, sent.filter((s) => s.seq % 10 !== 0).map((s) => ({ seq: s.seq, recvAt: s.sentAt + 5 })));
+  assert.equal(st.probe.sentCount, 2000);
+  assert.ok(Math.abs(st.lossRatio - 0.1) < 0.002, 'loss over every stream');
+});
+
 test('RFC 3550 jitter: constant transit -> 0; alternating ±D converges to D', () => {
   const flat = Array.from({ length: 100 }, (_, i) => ({ sentAt: i * 20, recvAt: i * 20 + 30 }));
   assert.equal(rfc3550Jitter(flat), 0);
