@@ -152,18 +152,33 @@ function median(sorted: number[]): number | null {
 /**
  * RFC 3550 interarrival jitter over packets in arrival order: D(i−1,i) = (Ri − Ri−1) − (Si − Si−1),
  * J += (|D| − J) / 16. Send times are the actual ones, so the sender's timer jitter cancels.
+ *
+ * `frameMs` measures at a media stream's own packet spacing: only packets sent at least that far
+ * apart (by send time) are compared. On a path that keeps order, D can never be below −spacing, so
+ * a dense probe (4 ms apart) could never show more than 8 ms of jitter however much the delay
+ * varies; real-time audio sends a packet every 20 ms (the usual WebRTC ptime), and that is the
+ * jitter a receiver's buffer has to absorb.
  */
-export function rfc3550Jitter(arrivals: { sentAt: number; recvAt: number }[]): number | null {
-  if (arrivals.length < 2) return null;
+export function rfc3550Jitter(arrivals: { sentAt: number; recvAt: number }[], frameMs = 0): number | null {
   let j = 0;
-  for (let i = 1; i < arrivals.length; i++) {
-    const d = arrivals[i].recvAt - arrivals[i - 1].recvAt - (arrivals[i].sentAt - arrivals[i - 1].sentAt);
-    j += (Math.abs(d) - j) / 16;
+  let prev: { sentAt: number; recvAt: number } | null = null;
+  let n = 0;
+  for (const a of arrivals) {
+    if (prev && a.sentAt - prev.sentAt < frameMs - 0.5) continue;
+    if (prev) {
+      const d = a.recvAt - prev.recvAt - (a.sentAt - prev.sentAt);
+      j += (Math.abs(d) - j) / 16;
+      n++;
+    }
+    prev = a;
   }
-  return j;
+  return n ? j : null;
 }
 
-function streamStats(sent: SentRecord[], recvInOrder: RecvRecord[]): StreamStats {
+/** The packet spacing of real-time audio the jitter figure is measured at (20 ms ptime). */
+export const AUDIO_FRAME_MS = 20;
+
+function streamStats(sent: SentRecord[], recvInOrder: RecvRecord[], jitterFrameMs = 0): StreamStats {
   const bySeq = new Map(sent.map((s) => [s.seq, s]));
   const seen = new Set<number>();
   const arrivals: { sentAt: number; recvAt: number; size: number }[] = [];
@@ -209,7 +224,7 @@ function streamStats(sent: SentRecord[], recvInOrder: RecvRecord[]): StreamStats
     rttMinMs: rtts.length ? rtts[0] : null,
     rttMedianMs: median(rtts),
     rttP95Ms: quantile(rtts, 0.95),
-    jitterMs: rfc3550Jitter(arrivals),
+    jitterMs: rfc3550Jitter(arrivals, jitterFrameMs),
     reorderedCount,
     duplicateCount,
     sentBytes,
@@ -221,11 +236,11 @@ function streamStats(sent: SentRecord[], recvInOrder: RecvRecord[]): StreamStats
 /** Analyse a train: `recv` in arrival order (duplicates allowed, unknown seqs ignored). */
 export function analyzeTrain(sent: SentRecord[], recv: RecvRecord[]): TrainStats {
   const all = streamStats(sent, recv);
-  const pick = (k: TrainStream) => {
+  const pick = (k: TrainStream, jitterFrameMs = 0) => {
     const ss = sent.filter((s) => s.stream === k);
     const seqs = new Set(ss.map((s) => s.seq));
-    return streamStats(ss, recv.filter((r) => seqs.has(r.seq)));
+    return streamStats(ss, recv.filter((r) => seqs.has(r.seq)), jitterFrameMs);
   };
   const oneWayLossRatio = 1 - Math.sqrt(Math.max(0, 1 - all.lossRatio));
-  return { ...all, oneWayLossRatio, audio: pick('audio'), video: pick('video'), probe: pick('probe') };
+  return { ...all, oneWayLossRatio, audio: pick('audio', AUDIO_FRAME_MS), video: pick('video'), probe: pick('probe') };
 }

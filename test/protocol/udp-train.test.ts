@@ -63,3 +63,27 @@ test('analyzeTrain: loss, one-way estimate, RTT stats, reordering, duplicates, d
   assert.equal(none.lossRatio, 1);
   assert.equal(none.rttMedianMs, null);
 });
+
+test('jitter at the audio frame spacing: a dense in-order stream is bounded by 2 x its spacing, 20 ms frames are not', () => {
+  // each packet held 20 ms + uniform 0..80 ms, kept in FIFO order (the lab's jitter knob)
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const through = (spacingMs: number, n: number) => {
+    let due = 0;
+    return Array.from({ length: n }, (_, i) => {
+      const sentAt = i * spacingMs;
+      due = Math.max(due, sentAt + 20 + rand() * 80);
+      return { sentAt, recvAt: due };
+    });
+  };
+  const dense = rfc3550Jitter(through(4, 1000))!;
+  assert.ok(dense <= 8, `in order, 4 ms apart: |D| is bounded by 2 x 4 ms (got ${dense})`);
+  const frames = through(20, 300);
+  const framed = rfc3550Jitter(frames, 20)!;
+  assert.ok(framed > 15, `20 ms frames show the varying delay (got ${framed})`);
+  // frameMs skips packets closer than a frame: the 20 ms view of a 4 ms stream compares every 5th
+  const sub = rfc3550Jitter(through(4, 1000), 20)!;
+  assert.ok(sub <= 40, `bounded by 2 x 20 ms (got ${sub})`);
+  // a steady path has no jitter at any spacing
+  assert.equal(rfc3550Jitter(frames.map((a) => ({ sentAt: a.sentAt, recvAt: a.sentAt + 30 })), 20), 0);
+});
