@@ -74,14 +74,7 @@ export class StunTransport {
 
   /** A connected UDP socket to address:port. */
   static async udp(address: string, port: number, signal: AbortSignal): Promise<StunTransport> {
-    const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.connect(port, address, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
+    const sock = await connectUdp(address, port);
     const t = new StunTransport(
       'udp',
       (b) => sock.send(b),
@@ -329,4 +322,17 @@ export async function fetchTurnCreds(ctx: CheckContext): Promise<TurnCreds | { s
   if (res.status !== 200 || !creds.username || !creds.credential)
     throw new NetError('PROBE_PROTOCOL', `the probe answered /.netready/turn with HTTP ${res.status} and no credentials`, 'failed');
   return creds;
+}
+
+/** A UDP socket connected to address:port (so ICMP unreachable surfaces as ECONNREFUSED). */
+export async function connectUdp(address: string, port: number): Promise<dgram.Socket> {
+  const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.connect(port, address, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  return sock;
 }

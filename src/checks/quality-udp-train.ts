@@ -18,15 +18,13 @@
 // The quality phase runs its parts one after the other (throughput down, up, then the train, whose
 // video stream takes at most half the measured rate) so they do not measure each other.
 
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket } from '../protocol/udp-train.js';
 import { mosFrom } from '../protocol/mos.js';
-import { probeHostName, probeJson, resolveFirst, sleep, targetHost } from './media-net.js';
+import { connectUdp, probeHostName, probeJson, resolveFirst, sleep, targetHost } from './media-net.js';
 import { throughputBudgetMs } from './quality-throughput.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
@@ -141,14 +139,7 @@ interface Sock {
 }
 
 async function openUdp(address: string, port: number, onMessage: (b: Buffer, at: number) => void, now: () => number): Promise<Sock> {
-  const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.connect(port, address, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
+  const sock = await connectUdp(address, port);
   sock.on('error', () => {
     /* ICMP unreachable: the packets just do not come back */
   });
