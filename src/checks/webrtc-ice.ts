@@ -24,7 +24,7 @@ import { proxySummary } from '../net/proxy.js';
 import { encodeClientFrame, FrameDecoder } from '../net/ws-frame.js';
 import { wsClose, wsOpen } from '../net/ws-client.js';
 import { hostHeader } from '../net/web.js';
-import { closePeer, disableTurnRefresh, encodeSignal, parseSignal, selectedPair, type Signal } from '../net/webrtc.js';
+import { closePeer, patchWerift, encodeSignal, parseSignal, selectedPair, type Signal } from '../net/webrtc.js';
 import { parseTurnUrl } from '../serve/turn-creds.js';
 import { fetchTurnCreds, formatHostPort, r1, resolveFirst, type TurnCreds } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
@@ -252,7 +252,7 @@ export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckO
     metrics.signallingMs = r1(ctx.now() - tSig);
 
     // ---- peer connection -----------------------------------------------------------------------
-    disableTurnRefresh();
+    patchWerift();
     pc = new RTCPeerConnection({
       iceServers,
       iceTransportPolicy: relayKind ? 'relay' : 'all',

@@ -91,7 +91,7 @@ let patched = false;
  *   allocation is bounded by TURN_ALLOCATE_MS, and on failure its transactions are ended and its
  *   socket closed.
  */
-export function disableTurnRefresh(): void {
+export function patchWerift(): void {
   if (patched) return;
   patched = true;
   // - Without a STUN server in iceServers werift 0.24 falls back to stun.l.google.com:19302 and

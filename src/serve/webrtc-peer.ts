@@ -11,7 +11,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceServer } from 'werift';
-import { SIGNAL_MAX_BYTES, closePeer, disableTurnRefresh, encodeSignal, parseSignal, type Signal } from '../net/webrtc.js';
+import { SIGNAL_MAX_BYTES, closePeer, patchWerift, encodeSignal, parseSignal, type Signal } from '../net/webrtc.js';
 import type { ServeModule } from './server.js';
 import { parseTurnUrl, turnCredentials, type MediaServeOptions } from './turn-creds.js';
 
@@ -65,7 +65,7 @@ export function webrtcServeModule(opts: WebrtcServeOptions = {}): ServeModule {
   const offerMs = opts.offerMs ?? WEBRTC_DEFAULTS.offerMs;
   const maxMessageBytes = opts.maxMessageBytes ?? WEBRTC_DEFAULTS.maxMessageBytes;
   const maxEchoes = opts.maxEchoes ?? WEBRTC_DEFAULTS.maxEchoes;
-  disableTurnRefresh();
+  patchWerift();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: SIGNAL_MAX_BYTES, perMessageDeflate: false, clientTracking: false });
   const sessions = new Set<() => Promise<void>>();
