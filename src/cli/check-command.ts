@@ -42,7 +42,11 @@ export async function runCheck(
   const profiles = loadProfiles(config.profiles, config.params);
   const proxy = createProxyResolver(config);
   if (config.probe) {
-    const probeMs = Math.min(3000, config.timeouts.connectMs + config.timeouts.firstByteMs);
+    // Connect + TLS + first byte, as every other request gets: on a lossy link a lost SYN or
+    // handshake packet costs a 1 s retransmission (5 % loss each way failed a 3 s cap in the bench),
+    // and an unreachable probe is exit 2, so it must not be declared unreachable too early.
+    // Bounded by a third of the run's deadline.
+    const probeMs = Math.min(config.deadlineMs / 3, config.timeouts.connectMs + config.timeouts.tlsMs + config.timeouts.firstByteMs);
     await checkProbe(config, probeMs, proxy);
     // The media checks plan from what the probe offers (STUN address, TURN URLs, echo ports); one
     // bounded request, and without an answer they fall back to the probe's host and standard ports.
