@@ -167,12 +167,27 @@ function estimatorFor(rttMs: number | null): ThroughputEstimator {
   return new ThroughputEstimator({ fallbackSkipMs: settle, skipWindows: Math.max(1, Math.ceil(settle / THROUGHPUT_DEFAULTS.windowMs)) });
 }
 
+/**
+ * Download streams for a path of this RTT (the rate is not known yet): one stream fills a short path
+ * (ndt7 uses one); several only pay where slow start over a long RTT would eat the budget. On a slow,
+ * short link four streams each hold a window of a packet or two and every loss in the shaper's
+ * queue costs a retransmission timeout (2 Mbit/s read 0.93 with four).
+ */
+export function downloadStreams(rttMs: number | null): number {
+  return rttMs !== null && rttMs >= 50 ? STREAMS : 1;
+}
+
 async function measureDown(ctx: CheckContext, budgetMs: number): Promise<{ dir: Direction; rtts: number[]; conn: Conn; streams: number }> {
-  const conns = await connectAll(ctx, `/.netready/down?ms=${budgetMs + 1000}`, STREAMS);
+  const opened = await connectAll(ctx, `/.netready/down?ms=${budgetMs + 1000}`, STREAMS);
+  let conns = opened;
   try {
     const rtts = await pings(conns[0], ctx, PINGS);
     const sorted = [...rtts].sort((a, b) => a - b);
-    const est = estimatorFor(sorted.length ? sorted[Math.floor(sorted.length / 2)] : null);
+    const medianRtt = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
+    const est = estimatorFor(medianRtt);
+    // The server sends only after "go": the streams not needed are closed unused.
+    conns = opened.slice(0, downloadStreams(medianRtt));
+    for (const c of opened.slice(conns.length)) c.sock.destroy();
     // Counted at the TCP payload layer (TLS records: what iperf3 counts), summed over the
     // streams, sampled every 20 ms.
     const wires = conns.map((c) => wireSocket(c.sock));
@@ -208,7 +223,7 @@ async function measureDown(ctx: CheckContext, budgetMs: number): Promise<{ dir: 
     }
     return { dir: { est: e, bytes, ms: t0 === null ? 0 : ctx.now() - t0 }, rtts, conn: conns[0], streams: conns.length };
   } finally {
-    for (const c of conns) c.sock.destroy();
+    for (const c of opened) c.sock.destroy();
   }
 }
 
