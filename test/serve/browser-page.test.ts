@@ -297,7 +297,7 @@ const haveCoturn = fs.existsSync('/usr/bin/turnserver');
 
 test('(e) with TURN from the serve (real coturn): relay candidates; the UDP-stopping policy leaves only relay -> webrtc-policy-blocked', {
   skip: noChromium || (haveCoturn ? false : '/usr/bin/turnserver is missing (apt-get install coturn): skipped'),
-  timeout: 40_000,
+  timeout: 60_000,
 }, async () => {
   const turn = await startCoturn();
   const mod = browserPageModule();
@@ -305,8 +305,14 @@ test('(e) with TURN from the serve (real coturn): relay candidates; the UDP-stop
   const s = await startServe({ listen: [{ host: '127.0.0.1', port: 0 }], modules: [mediaServeModule({ turn: turnOpts }), webrtcServeModule({ turn: turnOpts }), mod] });
   try {
     await withChromium(['--use-fake-ui-for-media-stream'], async (p) => {
-      const doc = await runPage(p, s.urls[0], mod);
-      const ice = doc.checks.find((c) => c.id === 'browser.webrtc.ice')!;
+      // Chromium gives up a TURN allocation quietly (gathering completes with host candidates only);
+      // on a loaded 2-core CI machine that happened once in several runs. One more page run, bounded.
+      let doc = await runPage(p, s.urls[0], mod);
+      let ice = doc.checks.find((c) => c.id === 'browser.webrtc.ice')!;
+      if (!(ice.metrics.relayCandidateCount >= 1)) {
+        doc = await runPage(p, s.urls[0], mod);
+        ice = doc.checks.find((c) => c.id === 'browser.webrtc.ice')!;
+      }
       assert.equal(ice.status, 'ok', JSON.stringify(ice));
       assert.ok(ice.metrics.relayCandidateCount >= 1, `relay candidates: ${JSON.stringify(ice.details)}`);
       assert.ok(ice.metrics.udpHostCandidateCount >= 1);
