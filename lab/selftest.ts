@@ -274,9 +274,10 @@ pending: selftest only
     const t2 = Date.now();
     await curl(st, ['-N', '-o', '/dev/null', '--max-time', '15', '--cacert', ca, '-x', px(3132), `${sign}/virtual-room/r/event?idle=1`], 20_000);
     const cutS = (Date.now() - t2) / 1000;
-    // squid checks its timeouts on a coarse clock: a 3 s read_timeout cuts between 3 and ~5 s
-    // (lab-notes: 5 s cut at 5.0-5.8 s); what matters is a cut well before the 15 s the client waits.
-    row('squid idle timeout', 'idle CONNECT tunnel cut after 3 s (squid: 3-5.5 s)', `cut after ${cutS.toFixed(1)} s`, cutS >= 2.5 && cutS < 5.5);
+    // squid checks its timeouts on a coarse (~1 s) clock: a 3 s read_timeout was seen to cut at
+    // 2.5-4.7 s here (lab-notes: 5 s cut at 5.0-5.8 s); what matters is an idle cut after about the
+    // configured time and well before the 15 s the client waits.
+    row('squid idle timeout', 'idle CONNECT tunnel cut after 3 s (squid: 2-5.5 s)', `cut after ${cutS.toFixed(1)} s`, cutS >= 2 && cutS < 5.5);
     // mitmproxy buffers a finite event stream (8 events, 250 ms apart)
     const sse = (via: string[], host: string, extra: string[] = []) =>
       curl(st, ['-N', '-o', '/dev/null', '-w', '%{time_starttransfer} %{http_code}', '--max-time', '10', ...extra, ...via, `https://${host}/virtual-room/r/event?count=8&interval=250`]);
