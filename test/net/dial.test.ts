@@ -8,28 +8,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { defaultConfig, type RunConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/cli/config.js';
 import { NetError } from '../../src/cli/errors.js';
-import { classifyDnsError, classifyVerifyError, dial, parseOverride, resolveHost, type DialContext } from '../../src/net/dial.js';
+import { ctx, rejectsCode } from './dial-helpers.js';
+import { classifyDnsError, classifyVerifyError, dial, parseOverride, resolveHost } from '../../src/net/dial.js';
 import { parseProxyUrl } from '../../src/net/proxy.js';
 import { createCA, issueCert } from '../../src/net/certs.js';
 import { connectProxy } from './connect-proxy.js';
 
-function ctx(over: Partial<RunConfig> = {}, signal = new AbortController().signal): DialContext {
-  const config = defaultConfig({ timeouts: { resolveMs: 2000, connectMs: 1000, tlsMs: 2000, firstByteMs: 2000, streamMs: 3000 }, ...over });
-  return { signal, config, timeouts: config.timeouts, now: () => performance.now() };
-}
 
-async function rejectsCode(p: Promise<unknown>, code: string): Promise<NetError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof NetError, `expected NetError, got ${e}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 function listen(server: net.Server): Promise<number> {
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)));

@@ -6,28 +6,13 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import https from 'node:https';
-import { performance } from 'node:perf_hooks';
-import { defaultConfig, type RunConfig } from '../../src/cli/config.js';
-import { NetError } from '../../src/cli/errors.js';
-import { dial, type DialContext } from '../../src/net/dial.js';
+import { defaultConfig } from '../../src/cli/config.js';
+import { ctx, rejectsCode } from './dial-helpers.js';
+import { dial } from '../../src/net/dial.js';
 import { createProxyResolver, parseProxyUrl } from '../../src/net/proxy.js';
 import { createCA, issueCert, type CertPair } from '../../src/net/certs.js';
 
-function ctx(over: Partial<RunConfig> = {}): DialContext {
-  const config = defaultConfig({ timeouts: { resolveMs: 2000, connectMs: 1000, tlsMs: 2000, firstByteMs: 2000, streamMs: 3000 }, ...over });
-  return { signal: new AbortController().signal, config, timeouts: config.timeouts, now: () => performance.now() };
-}
 
-async function rejectsCode(p: Promise<unknown>, code: string): Promise<NetError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof NetError, `expected NetError, got ${e}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 type Closer = { after(fn: () => unknown): void };
 
