@@ -154,17 +154,29 @@ function median(sorted: number[]): number | null {
  * J += (|D| − J) / 16. Send times are the actual ones, so the sender's timer jitter cancels.
  *
  * `frameMs` measures at a media stream's own packet spacing: only packets sent at least that far
- * apart (by send time) are compared. On a path that keeps order, D can never be below −spacing, so
+ * apart (by send time) are compared, in the order they arrived. On a path that keeps order, D can never be below −spacing, so
  * a dense probe (4 ms apart) could never show more than 8 ms of jitter however much the delay
  * varies; real-time audio sends a packet every 20 ms (the usual WebRTC ptime), and that is the
  * jitter a receiver's buffer has to absorb.
  */
 export function rfc3550Jitter(arrivals: { sentAt: number; recvAt: number }[], frameMs = 0): number | null {
+  // The frames: packets at least frameMs apart by send time, picked in send order — so a packet
+  // that overtook or was overtaken (a reordering path) still counts, as a jitter buffer sees it.
+  let pick: Set<{ sentAt: number; recvAt: number }> | null = null;
+  if (frameMs > 0) {
+    pick = new Set();
+    let last = -Infinity;
+    for (const a of [...arrivals].sort((x, y) => x.sentAt - y.sentAt)) {
+      if (a.sentAt - last < frameMs - 0.5) continue;
+      pick.add(a);
+      last = a.sentAt;
+    }
+  }
   let j = 0;
   let prev: { sentAt: number; recvAt: number } | null = null;
   let n = 0;
   for (const a of arrivals) {
-    if (prev && a.sentAt - prev.sentAt < frameMs - 0.5) continue;
+    if (pick && !pick.has(a)) continue;
     if (prev) {
       const d = a.recvAt - prev.recvAt - (a.sentAt - prev.sentAt);
       j += (Math.abs(d) - j) / 16;

@@ -87,3 +87,21 @@ test('jitter at the audio frame spacing: a dense in-order stream is bounded by 2
   // a steady path has no jitter at any spacing
   assert.equal(rfc3550Jitter(frames.map((a) => ({ sentAt: a.sentAt, recvAt: a.sentAt + 30 })), 20), 0);
 });
+
+test('jitter at the audio frame spacing on a reordering path: overtaken frames still count', () => {
+  // each packet held uniform 0..80 ms on its own (netem-like, later packets may overtake): the
+  // RFC 3550 |D| of two frames is |U1 - U2|, mean 80/3 = 26.7 ms
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const dense = Array.from({ length: 5000 }, (_, i) => ({ sentAt: i * 4, recvAt: i * 4 + rand() * 80 }));
+  const inArrivalOrder = [...dense].sort((a, b) => a.recvAt - b.recvAt);
+  const j = rfc3550Jitter(inArrivalOrder, 20)!;
+  assert.ok(j > 18 && j < 36, `uniform 0..80 ms per packet: jitter about 26.7 ms at 20 ms frames (got ${j})`);
+  // the frames picked are every 5th packet by send time, whatever order they came back in
+  const st = analyzeTrain(
+    dense.map((d, i) => ({ seq: i, sentAt: d.sentAt, size: 100, stream: 'audio' as const })),
+    inArrivalOrder.map((d) => ({ seq: d.sentAt / 4, recvAt: d.recvAt })),
+  );
+  assert.ok(Math.abs(st.audio.jitterMs! - j) < 1e-9);
+  assert.ok(st.audio.reorderedCount > 1000, `reordering counted (${st.audio.reorderedCount})`);
+});
