@@ -13,6 +13,7 @@ interface Report {
   ready: boolean;
   tier: string | null;
   causes: { id: string; severity?: string; summary?: string; remedy?: string }[];
+  checks?: { id: string; target: string; status: string; error?: { code: string } | null }[];
 }
 
 export interface Outcome {
@@ -67,6 +68,13 @@ export function compare(expect: NonNullable<Scenario['expect']>, report: Report,
     const c = report.causes.find((x) => x.id === id);
     if (!c) bad.push(`missing cause ${id} (causeText)`);
     else if (!new RegExp(re, 'i').test(`${c.summary ?? ''} ${c.remedy ?? ''}`)) bad.push(`cause ${id} does not say /${re}/`);
+  }
+  for (const [key, status] of Object.entries(expect.checks ?? {})) {
+    const sp = key.indexOf(' ');
+    const [id, target] = sp < 0 ? [key, null] : [key.slice(0, sp), key.slice(sp + 1)];
+    const rs = (report.checks ?? []).filter((r) => r.id === id && (target === null || r.target === target));
+    if (!rs.length) bad.push(`no result for ${key}`);
+    for (const r of rs) if (r.status !== status) bad.push(`${r.id} ${r.target} ${r.status}${r.error ? ` ${r.error.code}` : ''} (want ${status})`);
   }
   const wantExit = expect.exitCode ?? (expect.ready === undefined ? undefined : expect.ready ? 0 : 1);
   if (wantExit !== undefined && exitCode !== wantExit) bad.push(`exit ${exitCode} (want ${wantExit})`);

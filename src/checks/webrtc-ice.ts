@@ -358,7 +358,10 @@ export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckO
       // Remote candidates once the answer is in (the peer may send some before its answer).
       for (; st.answered && used < sig.inbox.length; used++) {
         const s = sig.inbox[used];
-        if (s.type === 'candidate') await pc.addIceCandidate(s.candidate).catch(() => undefined);
+        if (s.type === 'candidate') {
+          metrics.remoteCandidateCount = (metrics.remoteCandidateCount ?? 0) + 1;
+          await pc.addIceCandidate(s.candidate).catch(() => undefined);
+        }
       }
       if (tIce) break;
       const left = iceDeadline - ctx.now();

@@ -23,6 +23,7 @@ export interface ServeCommandOptions {
   udpPorts?: string;
   turnUrl?: string[];
   turnSecret?: string;
+  webrtcHost?: string[];
 }
 
 export interface ServeCommandIo {
@@ -113,6 +114,11 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
   }
   const maxConnections = parseMaxConnections(o.maxConnections);
   const media = mediaModule(o);
+  const webrtcHosts = (o.webrtcHost ?? []).map((h) => {
+    const a = h.trim().replace(/^\[(.*)\]$/, '$1');
+    if (!isIP(a)) throw new UsageError(`--webrtc-host: expected an IP address, got "${h}"`);
+    return a;
+  });
 
   let handle;
   try {
@@ -123,9 +129,13 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
       ...(maxConnections ? { maxConnections } : {}),
       writeCaFile: true,
       // The WebRTC peer (webrtc.ice) is always there; with --turn-url it offers the same TURN servers.
+      // Its host candidates: the address a client reached, plus --webrtc-host.
       modules: [
         ...(media ? [media] : []),
-        webrtcServeModule(o.turnUrl?.length ? { turn: { secret: o.turnSecret!, urls: o.turnUrl } } : {}),
+        webrtcServeModule({
+          ...(o.turnUrl?.length ? { turn: { secret: o.turnSecret!, urls: o.turnUrl } } : {}),
+          ...(webrtcHosts.length ? { hostAddresses: webrtcHosts } : {}),
+        }),
         bandwidthServeModule(), // quality.throughput: /.netready/down and /.netready/up
         browserPageModule(), // the browser page: GET / (text/html), /.netready/page, /.netready/browser-results
       ],

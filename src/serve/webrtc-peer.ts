@@ -57,6 +57,10 @@ function unmapped(addr: string | undefined): string | null {
   return net.isIP(a) && a !== '0.0.0.0' && a !== '::' ? a : null;
 }
 
+function isLoopback(a: string): boolean {
+  return a === '::1' || a.startsWith('127.');
+}
+
 export function webrtcServeModule(opts: WebrtcServeOptions = {}): ServeModule {
   for (const u of opts.turn?.urls ?? []) parseTurnUrl(u);
   for (const h of opts.hostAddresses ?? []) if (!net.isIP(h)) throw new Error(`webrtc host address "${h}" is not an IP address`);
@@ -102,10 +106,18 @@ export function webrtcServeModule(opts: WebrtcServeOptions = {}): ServeModule {
     const onOffer = async (sdp: string) => {
       const iceServer = serveIceServer(opts.turn);
       const hosts = [...new Set([...(localAddress ? [localAddress] : []), ...(opts.hostAddresses ?? [])])];
+      // Host candidates on the address the client reached (plus --webrtc-host addresses), not on
+      // every address of the machine: each remote candidate costs a relayed client a
+      // CreatePermission and a ChannelBind, one after another in werift, one round trip each —
+      // the lab's vendor namespace has ~75 addresses, and at 200 ms RTT the relay-* ICE checks ran
+      // out of time before reaching the one that answers. A loopback address is not among werift's
+      // interface addresses (its filter would then fall back to all of them), so it is not confined.
+      const confine = localAddress && !isLoopback(localAddress) ? localAddress : null;
       pc = new RTCPeerConnection({
         iceServers: iceServer ? [iceServer] : [],
         iceAdditionalHostAddresses: hosts,
         iceUseIpv6: hosts.some((h) => net.isIPv6(h)),
+        ...(confine ? { iceInterfaceAddresses: net.isIPv6(confine) ? { udp6: confine } : { udp4: confine } } : {}),
       });
       pc.onIceCandidate.subscribe((c) => {
         if (c?.candidate) send({ type: 'candidate', candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });

@@ -54,6 +54,7 @@ test('bad --listen input is a UsageError with one clear line', async () => {
   await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], maxConnections: 'many' }), /--max-connections: expected a whole number/);
   await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], turnUrl: ['turn:127.0.0.1:3478'] }), /--turn-url needs --turn-secret/);
   await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], udpEcho: 'nowhere' }), /--udp-echo: expected an IP address/);
+  await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], webrtcHost: ['vm.example.com'] }), (e: unknown) => e instanceof UsageError && e.message === `--webrtc-host: expected an IP address, got "vm.example.com"`);
 });
 
 test('--cert/--key problems name the file', async (t) => {

@@ -1,0 +1,30 @@
+// The lab runner's expect: comparison (lab/runner.ts compare), on report objects: no network.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compare } from '../../lab/runner.js';
+
+const report = {
+  ready: true,
+  tier: 'optimal',
+  causes: [{ id: 'high-latency', summary: 'round trip 201 ms (limit 150 ms)' }],
+  checks: [
+    { id: 'webrtc.ice', target: 'host-udp', status: 'ok', error: null },
+    { id: 'webrtc.ice', target: 'relay-tls', status: 'timeout', error: { code: 'ICE_TIMEOUT' } },
+  ],
+};
+
+test('expect.checks: every result of the id (or id + target) must have the status', () => {
+  assert.deepEqual(compare({ checks: { 'webrtc.ice host-udp': 'ok' } }, report, 0), []);
+  assert.deepEqual(compare({ checks: { 'webrtc.ice': 'ok' } }, report, 0), ['webrtc.ice relay-tls timeout ICE_TIMEOUT (want ok)']);
+  assert.deepEqual(compare({ checks: { 'webrtc.ice relay-udp': 'ok' } }, report, 0), ['no result for webrtc.ice relay-udp']);
+});
+
+test('expect: causes, notCauses, causeText and the exit code', () => {
+  assert.deepEqual(compare({ causes: ['high-latency'], causeText: { 'high-latency': '150 ms' }, ready: true }, report, 0), []);
+  assert.deepEqual(compare({ causes: [], notCauses: ['high-latency'], ready: false }, report, 0), [
+    'ready true (want false)',
+    'causes [high-latency] (want none)',
+    'unwanted cause high-latency',
+    'exit 0 (want 1)',
+  ]);
+});
