@@ -430,8 +430,9 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   if (qUp || qDown) {
     if (!existsSync(NFQ_BIN)) throw new LabError(`${NFQ_BIN} is missing: run "npm run lab -- build" (gcc + libnetfilter-queue-dev)`);
     const args: string[] = [];
-    if (qUp) args.push(`0:${dUp}${jUp > 0 ? `:${jUp}` : ''}`);
-    if (qDown) args.push(`1:${dDown}${jDown > 0 ? `:${jDown}` : ''}`);
+    const r = sc.link?.jitterReorder ? ':r' : '';
+    if (qUp) args.push(`0:${dUp}${jUp > 0 ? `:${jUp}${r}` : ''}`);
+    if (qDown) args.push(`1:${dDown}${jDown > 0 ? `:${jDown}${r}` : ''}`);
     const d = addProc(st, 'nfq-delay', R, [NFQ_BIN, ...args]);
     await waitLog(d.log, 'nfq-delay: ready', d.pid, 'nfq-delay');
     if (qUp) run(['iptables-legacy', '-t', 'mangle', '-A', 'FORWARD', '-i', 'rc', '-j', 'NFQUEUE', '--queue-num', '0', '--queue-bypass'], { ns: R });

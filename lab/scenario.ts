@@ -85,6 +85,9 @@ export const ScenarioSchema = v.strictObject({
       delayMs: Dir(v.pipe(v.number('a number of ms'), v.minValue(0, '0-5000 ms'), v.maxValue(5000, '0-5000 ms'))),
       /** one way, added on top of delayMs: uniform random 0..N ms per packet, FIFO (no reordering) */
       jitterMs: Dir(v.pipe(v.number('a number of ms'), v.minValue(0, '0-1000 ms'), v.maxValue(1000, '0-1000 ms'))),
+      /** jitter that lets a later packet overtake an earlier one (netem's default): each packet is
+       * held exactly delay + U, so a dense stream keeps the whole spread */
+      jitterReorder: v.optional(v.boolean('true or false')),
       mtu: v.optional(v.pipe(v.number(), v.integer(), v.minValue(576), v.maxValue(9000))),
     }),
   ),
@@ -124,6 +127,8 @@ export const ScenarioSchema = v.strictObject({
       causeText: v.optional(v.record(CauseId, v.pipe(v.string(), v.minLength(1)))),
       /** exit code of netready check (default: 0 when ready, 1 when not) */
       exitCode: v.optional(v.number()),
+      /** "check.id" or "check.id target" -> the status every such result must have (at least one) */
+      checks: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), v.picklist(['ok', 'failed', 'timeout', 'skipped', 'error'], 'ok|failed|timeout|skipped|error'))),
     }),
   ),
 });
