@@ -181,7 +181,7 @@ export const pccAgent: CheckDef = {
       id: PCC_ID,
       target: `${host}:${port}`,
       dependsOn: [],
-      params: { host, certName, port, source: pcc.source },
+      params: { host, certName, port, ports: [...pcc.ports], source: pcc.source },
     }));
     tasks.push({
       key: taskKey(PCC_ID, PCC_SUMMARY_TARGET),
@@ -195,7 +195,24 @@ export const pccAgent: CheckDef = {
   async run(task, ctx) {
     const host = String(task.params.host ?? PCC_DEFAULT_HOST);
     const certName = String(task.params.certName ?? host);
-    if (!task.params.summary) return portOutcome(await probeOnce(host, certName, Number(task.params.port), ctx), host);
+    if (!task.params.summary) {
+      const mine = await probeOnce(host, certName, Number(task.params.port), ctx);
+      if (mine.ok) return portOutcome(mine, host);
+      // seed 003: the agent takes one of the six ports; the other five being closed is no fault.
+      const all = (task.params.ports as number[] | undefined) ?? [];
+      const others = await Promise.all(all.filter((p) => p !== mine.port).map((port) => probeOnce(host, certName, port, ctx)));
+      const agent = others.find((p) => p.ok);
+      if (agent) {
+        const out = portOutcome(mine, host);
+        return {
+          status: 'skipped',
+          reason: `not listening (${out.error?.code ?? 'no agent'}); the agent answers on port ${agent.port} (it takes one of the ${all.length} ports, seed 003)`,
+          metrics: out.metrics,
+          details: { ...out.details, closedCode: out.error?.code ?? null, agentPort: agent.port },
+        };
+      }
+      return portOutcome(mine, host);
+    }
 
     const ports = (task.params.ports as number[]) ?? [];
     const probes = await Promise.all(ports.map((port) => probeOnce(host, certName, port, ctx)));

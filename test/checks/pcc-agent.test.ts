@@ -59,7 +59,7 @@ test('plan: one task per seed 003 port plus the summary; registered', () => {
   assert.deepEqual(pccAgent.plan(loadProfiles(['onespan-virtual-room'], { signDomain: 'apps.esignlive.com' }), config()), []);
 });
 
-test('a running agent with a valid certificate: summary ok, other ports refused', async (t) => {
+test('a running agent with a valid certificate: summary ok, the closed ports skipped naming the agent\'s port', async (t) => {
   const a = await agent(t, { names: [HOST] });
   const port = a.addresses[0].port;
   const off = await closedPort();
@@ -69,8 +69,10 @@ test('a running agent with a valid certificate: summary ok, other ports refused'
   assert.equal(p.details?.address, '127.0.0.1');
   assert.ok(p.metrics.connectMs >= 0 && p.metrics.tlsMs > 0 && p.metrics.upgradeMs > 0);
   const refused = get(byKey, `pcc.agent ${HOST}:${off}`);
-  assert.equal(refused.status, 'failed');
-  assert.equal(refused.error?.code, 'TCP_REFUSED');
+  assert.equal(refused.status, 'skipped', JSON.stringify(refused));
+  assert.equal(refused.reason, `not listening (TCP_REFUSED); the agent answers on port ${port} (it takes one of the 2 ports, seed 003)`);
+  assert.equal(refused.details?.closedCode, 'TCP_REFUSED');
+  assert.equal(refused.details?.agentPort, port);
   const s = get(byKey, 'pcc.agent pcc');
   assert.equal(s.status, 'ok', JSON.stringify(s));
   assert.equal(s.details?.port, port);
@@ -133,6 +135,8 @@ test('nothing listening: PCC_NOT_RUNNING quickly', async () => {
   assert.equal(s.status, 'failed');
   assert.equal(s.error?.code, 'PCC_NOT_RUNNING');
   assert.deepEqual(Object.values(s.details?.ports as object), ['TCP_REFUSED', 'TCP_REFUSED', 'TCP_REFUSED']);
+  // no agent anywhere: every closed port stays a failure
+  for (const p of ports) assert.equal(get(byKey, `pcc.agent ${HOST}:${p}`).error?.code, 'TCP_REFUSED');
   assert.ok(ms < 1000, `took ${ms} ms`);
 });
 
