@@ -10,6 +10,7 @@ import { readHead, writeRequest } from '../net/http1.js';
 import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
+import { watchSocket } from '../net/watch.js';
 import { hostHeader, openWebTask, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
 
 interface Hold {
@@ -20,30 +21,14 @@ interface Hold {
 /** Wait silently until the window ends, the peer closes, or the run stops. Data is fed to onData. */
 function hold(sock: Duplex, windowMs: number, ctx: CheckContext, onData: (b: Buffer) => void = () => {}): Promise<Hold> {
   const t0 = ctx.now();
-  return new Promise<Hold>((resolve) => {
-    let done = false;
-    const end = (why: Hold['end']) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('end', onClosed);
-      sock.off('close', onClosed);
-      sock.off('error', onClosed);
-      ctx.signal.removeEventListener('abort', onAbort);
-      sock.pause();
-      resolve({ end: why, heldMs: r1(ctx.now() - t0) });
-    };
-    const onClosed = () => end('closed');
-    const onAbort = () => end('aborted');
-    const timer = setTimeout(() => end('window'), Math.max(1, windowMs));
-    if (ctx.signal.aborted) return onAbort();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('data', onData);
-    sock.once('end', onClosed);
-    sock.once('close', onClosed);
-    sock.once('error', onClosed);
-    sock.resume();
+  const held = (end: Hold['end']): Hold => ({ end, heldMs: r1(ctx.now() - t0) });
+  return watchSocket<Hold>(sock, {
+    signal: ctx.signal,
+    timeoutMs: windowMs,
+    data: (b) => onData(b),
+    closed: () => held('closed'),
+    timeout: () => held('window'),
+    aborted: () => held('aborted'),
   });
 }
 
@@ -125,28 +110,16 @@ async function runSse(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome>
     // Wait for the one event, then hold silent.
     if (head.rest.length) feed(head.rest);
     if (timer.events.length === 0) {
-      const first = await new Promise<'event' | 'closed' | 'timeout' | 'aborted'>((resolve) => {
-        const stop = (why: 'event' | 'closed' | 'timeout' | 'aborted') => {
-          clearTimeout(t);
-          sock.off('data', onData);
-          sock.off('close', onClose);
-          sock.off('end', onClose);
-          ctx.signal.removeEventListener('abort', onAbort);
-          sock.pause();
-          resolve(why);
-        };
-        const onData = (b: Buffer) => {
+      const first = await watchSocket<'event' | 'closed' | 'timeout' | 'aborted'>(sock, {
+        signal: ctx.signal,
+        timeoutMs: ctx.timeouts.streamMs,
+        data(b, end) {
           feed(b);
-          if (timer.events.length > 0) stop('event');
-        };
-        const onClose = () => stop('closed');
-        const onAbort = () => stop('aborted');
-        const t = setTimeout(() => stop('timeout'), ctx.timeouts.streamMs);
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-        sock.on('data', onData);
-        sock.once('close', onClose);
-        sock.once('end', onClose);
-        sock.resume();
+          if (timer.events.length > 0) end('event');
+        },
+        closed: () => 'closed',
+        timeout: () => 'timeout',
+        aborted: () => 'aborted',
       });
       if (first === 'aborted') throw new NetError('DEADLINE_EXCEEDED', 'the run ended before the idle stream started', 'timeout');
       if (first !== 'event')

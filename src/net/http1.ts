@@ -5,7 +5,7 @@
 
 import type { Duplex } from 'node:stream';
 import { NetError } from '../cli/errors.js';
-import { abortError } from './dial.js';
+import { watchSocket } from './watch.js';
 
 export interface ResponseHead {
   httpVersion: string;
@@ -49,26 +49,12 @@ export interface ReadHeadOptions {
 /** Read one response head. Leaves the socket paused; the body starts with `rest`. */
 export function readHead(sock: Duplex, o: ReadHeadOptions): Promise<ResponseHead> {
   const max = o.maxBytes ?? MAX_HEAD_BYTES;
-  return new Promise<ResponseHead>((resolve, reject) => {
-    let buf: Buffer = Buffer.alloc(0);
-    let done = false;
-    let first = true;
-    const end = (err: NetError | null, head?: ResponseHead) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.pause();
-      sock.off('data', onData);
-      sock.off('end', onClose);
-      sock.off('close', onClose);
-      sock.off('error', onError);
-      o.signal.removeEventListener('abort', onAbort);
-      if (err) {
-        sock.destroy();
-        reject(err);
-      } else resolve(head!);
-    };
-    const onData = (chunk: Buffer) => {
+  let buf: Buffer = Buffer.alloc(0);
+  let first = true;
+  return watchSocket<ResponseHead>(sock, {
+    signal: o.signal,
+    timeoutMs: o.timeoutMs,
+    data(chunk, end) {
       if (first) {
         first = false;
         o.onFirstByte?.();
@@ -86,20 +72,14 @@ export function readHead(sock: Duplex, o: ReadHeadOptions): Promise<ResponseHead
         buf = buf.subarray(i + 4);
         return;
       }
-      end(null, { ...parsed, rest: buf.subarray(i + 4) });
-    };
-    const onClose = () => end(o.closedError());
-    const onError = (e: NodeJS.ErrnoException) =>
-      end(e.code === 'ECONNRESET' ? new NetError('CONN_RESET', 'the connection was reset before the response headers', 'failed') : o.closedError());
-    const onAbort = () => end(abortError(o.signal));
-    const timer = setTimeout(() => end(o.timeoutError()), Math.max(1, o.timeoutMs));
-    if (o.signal.aborted) return onAbort();
-    o.signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('data', onData);
-    sock.once('end', onClose);
-    sock.once('close', onClose);
-    sock.on('error', onError);
-    sock.resume();
+      end({ ...parsed, rest: buf.subarray(i + 4) });
+    },
+    closed: () => o.closedError(),
+    error: (e) => (e.code === 'ECONNRESET' ? new NetError('CONN_RESET', 'the connection was reset before the response headers', 'failed') : o.closedError()),
+    timeout: () => o.timeoutError(),
+    settled(v) {
+      if (v instanceof Error) sock.destroy();
+    },
   });
 }
 
@@ -193,66 +173,45 @@ export function readBody(sock: Duplex, head: ResponseHead, o: BodyStreamOptions)
   const chunked = /chunked/i.test(head.headers['transfer-encoding'] ?? '');
   const lenHeader = head.headers['content-length'];
   const length = !chunked && lenHeader !== undefined && /^\d+$/.test(lenHeader) ? Number(lenHeader) : null;
-  return new Promise<BodyResult>((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    let raw = 0;
-    let done = false;
-    const dec = chunked ? new ChunkedDecoder() : null;
-    const end = (why: BodyResult['end'] | Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('end', onEnd);
-      sock.off('close', onEnd);
-      sock.off('error', onErr);
-      o.signal.removeEventListener('abort', onAbort);
-      sock.pause();
-      if (why instanceof Error) reject(why);
-      else resolve({ body: Buffer.concat(parts), end: why });
-    };
-    const accept = (piece: Buffer): boolean => {
-      if (piece.length === 0) return false;
-      const room = o.maxBytes - size;
-      const p = piece.length > room ? piece.subarray(0, room) : piece;
-      parts.push(p);
-      size += p.length;
-      if (o.onData?.(p)) {
-        end('stopped');
-        return true;
-      }
-      if (size >= o.maxBytes) {
-        end('cap');
-        return true;
-      }
-      return false;
-    };
-    const onData = (chunk: Buffer) => {
+  const parts: Buffer[] = [];
+  let size = 0;
+  let raw = 0;
+  const dec = chunked ? new ChunkedDecoder() : null;
+  const result = (why: BodyResult['end']): BodyResult => ({ body: Buffer.concat(parts), end: why });
+  /** Keep a decoded piece; the reason to stop, if this piece is the last one wanted. */
+  const accept = (piece: Buffer): BodyResult['end'] | null => {
+    if (piece.length === 0) return null;
+    const room = o.maxBytes - size;
+    const p = piece.length > room ? piece.subarray(0, room) : piece;
+    parts.push(p);
+    size += p.length;
+    if (o.onData?.(p)) return 'stopped';
+    return size >= o.maxBytes ? 'cap' : null;
+  };
+  if (!o.signal.aborted && (length === 0 || head.status === 204 || head.status === 304)) return Promise.resolve(result('complete'));
+  return watchSocket<BodyResult>(sock, {
+    signal: o.signal,
+    timeoutMs: o.timeoutMs,
+    pending: head.rest,
+    data(chunk, end) {
       if (dec) {
-        for (const p of dec.push(chunk)) if (accept(p)) return;
-        if (dec.error) return end('error');
-        if (dec.done) return end('complete');
+        for (const p of dec.push(chunk)) {
+          const stop = accept(p);
+          if (stop) return end(result(stop));
+        }
+        if (dec.error) return end(result('error'));
+        if (dec.done) return end(result('complete'));
         return;
       }
       raw += chunk.length;
       const over = length !== null && raw > length ? raw - length : 0;
-      if (accept(over ? chunk.subarray(0, chunk.length - over) : chunk)) return;
-      if (length !== null && raw >= length) end('complete');
-    };
-    const onEnd = () => end(length === null && !dec ? 'complete' : 'closed');
-    const onErr = () => end('error');
-    const onAbort = () => end(abortError(o.signal));
-    const timer = setTimeout(() => end('timeout'), Math.max(1, o.timeoutMs));
-    if (o.signal.aborted) return onAbort();
-    o.signal.addEventListener('abort', onAbort, { once: true });
-    if (length === 0 || head.status === 204 || head.status === 304) return end('complete');
-    sock.on('data', onData);
-    sock.once('end', onEnd);
-    sock.once('close', onEnd);
-    sock.on('error', onErr);
-    if (head.rest.length) onData(head.rest);
-    if (!done) sock.resume();
+      const stop = accept(over ? chunk.subarray(0, chunk.length - over) : chunk);
+      if (stop) return end(result(stop));
+      if (length !== null && raw >= length) end(result('complete'));
+    },
+    closed: () => result(length === null && !dec ? 'complete' : 'closed'),
+    error: () => result('error'),
+    timeout: () => result('timeout'),
   });
 }
 

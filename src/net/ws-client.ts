@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { NetError } from '../cli/errors.js';
-import { abortError } from './dial.js';
+import { watchSocket } from './watch.js';
 import { readHead, writeRequest, type ResponseHead } from './http1.js';
 import { encodeClientFrame, FrameDecoder, wsAccept, wsKey } from './ws-frame.js';
 
@@ -58,44 +58,28 @@ export async function wsOpen(sock: Duplex, hostHeader: string, path: string, c: 
  */
 export function wsEcho(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer = opened.head.rest): Promise<number | null> {
   const payload = Buffer.from(`netready-${randomBytes(6).toString('hex')}`);
-  return new Promise<number | null>((resolve, reject) => {
-    let done = false;
-    const end = (v: number | null | Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('close', onClose);
-      sock.off('error', onClose);
-      c.signal.removeEventListener('abort', onAbort);
-      sock.pause();
-      if (v instanceof Error) reject(v);
-      else resolve(v);
-    };
-    const t0 = c.now();
-    const onData = (chunk: Buffer) => {
+  const t0 = c.now();
+  return watchSocket<number | null>(sock, {
+    signal: c.signal,
+    timeoutMs: c.firstByteMs,
+    pending,
+    start(end) {
+      try {
+        sock.write(encodeClientFrame(payload, 1));
+      } catch {
+        end(null);
+      }
+    },
+    data(chunk, end) {
       for (const f of opened.decoder.push(chunk)) {
         if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
         if (f.opcode === 8) return end(null);
         if ((f.opcode === 1 || f.opcode === 2) && f.payload.equals(payload)) return end(r1(c.now() - t0));
       }
       if (opened.decoder.error) end(null);
-    };
-    const onClose = () => end(null);
-    const onAbort = () => end(abortError(c.signal));
-    const timer = setTimeout(() => end(null), Math.max(1, c.firstByteMs));
-    if (c.signal.aborted) return onAbort();
-    c.signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('data', onData);
-    sock.once('close', onClose);
-    sock.once('error', onClose);
-    try {
-      sock.write(encodeClientFrame(payload, 1));
-    } catch {
-      return end(null);
-    }
-    if (pending.length) onData(pending);
-    if (!done) sock.resume();
+    },
+    closed: () => null,
+    timeout: () => null,
   });
 }
 
