@@ -5,7 +5,7 @@
 
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, removeDir, startProc, tempDir, waitForPort, type Proc } from './proc.js';
+import { freePort, ownDaemon, startProc, tempDir, waitForPort } from './proc.js';
 
 export const MITMDUMP_BIN = '/usr/bin/mitmdump';
 
@@ -29,16 +29,16 @@ export interface Mitm {
 
 export async function startMitmproxy(opts: MitmOptions): Promise<Mitm> {
   const dir = tempDir('mitm');
-  let proc: Proc | null = null;
-  try {
+  return ownDaemon(dir, async (own) => {
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port ?? (await freePort(host));
-    proc = startProc(
-      MITMDUMP_BIN,
-      ['-q', '--mode', `reverse:${opts.upstream}`, '--listen-host', host, '--listen-port', String(port), '--set', `confdir=${dir}`, '--ssl-insecure'],
-      { cwd: dir, env: { ...process.env, HOME: dir }, graceMs: 3000 },
+    const p = own(
+      startProc(
+        MITMDUMP_BIN,
+        ['-q', '--mode', `reverse:${opts.upstream}`, '--listen-host', host, '--listen-port', String(port), '--set', `confdir=${dir}`, '--ssl-insecure'],
+        { cwd: dir, env: { ...process.env, HOME: dir }, graceMs: 3000 },
+      ),
     );
-    const p = proc;
     await waitForPort(host, port, 20_000, p);
     const caFile = path.join(dir, 'mitmproxy-ca-cert.pem');
     if (!existsSync(caFile)) throw new Error('mitmproxy did not write its CA');
@@ -47,16 +47,6 @@ export async function startMitmproxy(opts: MitmOptions): Promise<Mitm> {
       port,
       caPem: readFileSync(caFile, 'utf8'),
       caFile,
-      dir,
-      pid: p.pid,
-      async stop() {
-        await p.stop();
-        removeDir(dir);
-      },
     };
-  } catch (e) {
-    await proc?.stop();
-    removeDir(dir);
-    throw e;
-  }
+  });
 }

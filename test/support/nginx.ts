@@ -7,7 +7,7 @@
 
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, removeDir, startProc, tempDir, waitForPort, type Proc } from './proc.js';
+import { freePort, ownDaemon, startProc, tempDir, waitForPort } from './proc.js';
 
 export const NGINX_BIN = '/usr/sbin/nginx';
 
@@ -82,8 +82,7 @@ ${pbuf ? '      proxy_buffering on;\n      proxy_buffer_size 64k;\n      proxy_b
 
 export async function startNginx(opts: NginxOptions): Promise<Nginx> {
   const dir = tempDir('nginx');
-  let proc: Proc | null = null;
-  try {
+  return ownDaemon(dir, async (own) => {
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port ?? (await freePort(host));
     writeFileSync(path.join(dir, 'cert.pem'), opts.certPem);
@@ -91,26 +90,15 @@ export async function startNginx(opts: NginxOptions): Promise<Nginx> {
     const confFile = path.join(dir, 'nginx.conf');
     writeFileSync(confFile, nginxConfig({ ...opts, dir, host, port }));
     // -p: prefix for relative paths; -e: the startup error log before the config is read.
-    proc = startProc(NGINX_BIN, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', confFile], { cwd: dir, graceMs: 2000 });
-    const p = proc;
+    const p = own(startProc(NGINX_BIN, ['-p', dir, '-e', path.join(dir, 'error.log'), '-c', confFile], { cwd: dir, graceMs: 2000 }));
     await waitForPort(host, port, 10_000, p);
     const read = (f: string) => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8') : '');
     return {
       host,
       port,
       url: `https://${host}:${port}`,
-      dir,
-      pid: p.pid,
       errorLog: () => read('error.log'),
       accessLog: () => read('access.log'),
-      async stop() {
-        await p.stop();
-        removeDir(dir);
-      },
     };
-  } catch (e) {
-    await proc?.stop();
-    removeDir(dir);
-    throw e;
-  }
+  });
 }

@@ -154,3 +154,27 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
   }
   throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms${proc ? ':\n' + proc.output().slice(-3000) : ''}`);
 }
+
+/**
+ * A fixture daemon's life in one temp dir: `setup(own)` writes its files into `dir`, starts it
+ * (handing the Proc to `own`) and waits for it; the handle it returns gets `pid` and a `stop()` that
+ * stops that process by its PID and removes the dir. When setup throws, the same cleanup runs.
+ */
+export async function ownDaemon<H extends object>(
+  dir: string,
+  setup: (own: (p: Proc) => Proc) => Promise<H>,
+): Promise<H & { dir: string; pid: number; stop(): Promise<void> }> {
+  let proc: Proc | null = null;
+  const stop = async () => {
+    await proc?.stop();
+    removeDir(dir);
+  };
+  try {
+    const h = await setup((p) => (proc = p));
+    if (!proc) throw new Error('fixture setup did not start its process');
+    return { ...h, dir, pid: (proc as Proc).pid, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { chownTree, freePort, removeDir, startProc, tempDir, waitForPort, type Proc } from './proc.js';
+import { chownTree, freePort, ownDaemon, startProc, tempDir, waitForPort } from './proc.js';
 
 export const SQUID_BIN = '/usr/sbin/squid';
 const CERTGEN = '/usr/lib/squid/security_file_certgen';
@@ -160,8 +160,8 @@ export function squidConfig(o: SquidOptions & { dir: string; port: number; caCer
 
 export async function startSquid(opts: SquidOptions = {}): Promise<Squid> {
   const dir = tempDir('squid');
-  let proc: Proc | null = null;
-  try {
+  // -N squid runs its helpers (certgen, auth) as its children; they exit with it.
+  return ownDaemon(dir, async (own) => {
     const port = await freePort();
     const hosts = Object.entries(opts.hosts ?? {}).map(([name, addr]) => `${addr} ${name}`);
     writeFileSync(path.join(dir, 'hosts'), ['127.0.0.1 localhost', ...hosts].join('\n') + '\n');
@@ -186,14 +186,13 @@ export async function startSquid(opts: SquidOptions = {}): Promise<Squid> {
     writeFileSync(confFile, conf);
     const u = squidUser();
     chownTree(dir, u.uid, u.gid);
-    proc = startProc(SQUID_BIN, ['-N', '-f', confFile], { cwd: dir, graceMs: 6000 });
+    const p = own(startProc(SQUID_BIN, ['-N', '-f', confFile], { cwd: dir, graceMs: 6000 }));
     try {
-      await waitForPort('127.0.0.1', port, 15_000, proc);
+      await waitForPort('127.0.0.1', port, 15_000, p);
     } catch (e) {
       const log = existsSync(path.join(dir, 'cache.log')) ? readFileSync(path.join(dir, 'cache.log'), 'utf8').slice(-3000) : '';
       throw new Error(`${(e as Error).message}\ncache.log:\n${log}`);
     }
-    const p = proc;
     const url = `http://127.0.0.1:${port}`;
     const read = (f: string) => (existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8') : '');
     return {
@@ -203,19 +202,8 @@ export async function startSquid(opts: SquidOptions = {}): Promise<Squid> {
       urlWithAuth: opts.auth ? `http://${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.password)}@127.0.0.1:${port}` : null,
       caPem,
       caFile: caCert ?? null,
-      dir,
-      pid: p.pid,
       accessLog: () => read('access.log'),
       cacheLog: () => read('cache.log'),
-      async stop() {
-        await p.stop();
-        // -N squid runs its helpers (certgen, auth) as its children; they exit with it.
-        removeDir(dir);
-      },
     };
-  } catch (e) {
-    await proc?.stop();
-    removeDir(dir);
-    throw e;
-  }
+  });
 }
