@@ -1,7 +1,9 @@
 // The network checks against real misbehaving far ends and a real CONNECT proxy on loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import net from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,11 +83,11 @@ test('direct: DNS failure skips TCP and the web checks with the reason; refused 
 });
 
 /** An HTTPS server with a certificate for apps.test from a CA the test trusts. */
-async function httpsServer(t: { after(fn: () => unknown): void }, handler: https.RequestListener) {
+async function httpsServer(t: { after(fn: () => unknown): void }, handler: http.RequestListener) {
   const ca = await createCA('Test CA');
   const leaf = await issueCert(ca, { names: ['apps.test'] });
   const srv = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, handler);
-  const socks = new Set<net.Socket>();
+  const socks = new Set<Duplex>();
   srv.on('connection', (s) => {
     socks.add(s);
     s.on('close', () => socks.delete(s));

@@ -34,6 +34,6 @@ test('a network that drops everything yields ready:false within --deadline + 1 s
   assert.deepEqual(validateReport(report), []);
   assert.equal(report.ready, false);
   assert.ok(report.checks.length > 20);
-  assert.ok(report.checks.every((c: { status: string }) => c.status !== 'ok' || c.id === 'proxy.config'), 'nothing got through');
+  assert.ok(report.checks.every((c: { id: string; status: string }) => c.status !== 'ok' || c.id === 'proxy.config'), 'nothing got through');
   assert.ok(report.causes.some((c: { id: string }) => c.id === 'dns-blocked'), 'DNS is the first thing that fails');
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { defaultConfig } from '../../src/cli/config.js';
 import { ctx, rejectsCode } from './dial-helpers.js';
 import { dial } from '../../src/net/dial.js';
@@ -16,7 +17,7 @@ import { createCA, issueCert, type CertPair } from '../../src/net/certs.js';
 
 type Closer = { after(fn: () => unknown): void };
 
-function listenOn(t: Closer, server: net.Server, socks: Set<net.Socket>): Promise<number> {
+function listenOn(t: Closer, server: net.Server, socks: Set<Duplex>): Promise<number> {
   t.after(() => {
     for (const s of socks) s.destroy();
     return new Promise<void>((r) => server.close(() => r()));
@@ -26,7 +27,7 @@ function listenOn(t: Closer, server: net.Server, socks: Set<net.Socket>): Promis
 
 /** A TLS origin that echoes what it gets. */
 async function tlsEcho(t: Closer, cert: CertPair): Promise<number> {
-  const socks = new Set<net.Socket>();
+  const socks = new Set<Duplex>();
   const s = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (c) => {
     socks.add(c);
     c.on('close', () => socks.delete(c));
@@ -39,7 +40,7 @@ async function tlsEcho(t: Closer, cert: CertPair): Promise<number> {
 /** A CONNECT proxy reached over TLS (an "https://" proxy URL): tunnels HOST:PORT to 127.0.0.1:map[HOST]. */
 async function tlsConnectProxy(t: Closer, cert: CertPair, map: Record<string, number>): Promise<{ port: number; seen: string[]; tlsSessions: () => number }> {
   const seen: string[] = [];
-  const socks = new Set<net.Socket>();
+  const socks = new Set<Duplex>();
   let sessions = 0;
   const s = tls.createServer({ cert: cert.certPem, key: cert.keyPem }, (c) => {
     sessions++;
@@ -116,7 +117,7 @@ test('--pac over https from a local server: fetched and evaluated per URL', asyn
   const cert = await issueCert(ca, { names: ['127.0.0.1'] });
   const PAC = 'function FindProxyForURL(url, host) { if (dnsDomainIs(host, ".opentok.com")) return "PROXY 127.0.0.1:3128; DIRECT"; return "DIRECT"; }';
   let hits = 0;
-  const socks = new Set<net.Socket>();
+  const socks = new Set<Duplex>();
   const srv = https.createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
     hits++;
     if (req.url === '/proxy.pac') {

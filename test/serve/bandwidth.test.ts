@@ -24,7 +24,7 @@ test('down: nothing before "go", then bounded streaming for ms, then a report an
   t.after(() => serve.close());
   const ws = await open(`${url}/.netready/down?ms=300`, ca);
   let bytes = 0;
-  let report: { bytes: number; ms: number } | null = null;
+  let report = null as { bytes: number; ms: number } | null;
   ws.on('message', (d, bin) => {
     if (bin) bytes += (d as Buffer).length;
     else report = JSON.parse(String(d));
@@ -73,7 +73,7 @@ test('bounds: ms is clamped; beyond maxSessions a 503; other paths are not taken
   const a = await open(`${url}/.netready/down?ms=999999`, ca);
   await assert.rejects(open(`${url}/.netready/up`, ca), /HTTP 503/);
   assert.equal(mod.sessions(), 1);
-  let report: { ms: number } | null = null;
+  let report = null as { ms: number } | null;
   a.on('message', (d, bin) => {
     if (!bin) report = JSON.parse(String(d));
   });

@@ -209,7 +209,7 @@ test('SSE streams are cut at maxStreamMs', async (t) => {
 
 test('WebSocket: echoes text and binary, sends no pings of its own', async (t) => {
   const h = await serve(t);
-  const ws = new WebSocket(`wss://127.0.0.1:${h.addresses[0].port}/virtual-room/ws`, { ca: h.caPem!, servername: 'apps.esignlive.com' });
+  const ws = new WebSocket(`wss://127.0.0.1:${h.addresses[0].port}/virtual-room/ws`, { ca: h.caPem!, servername: 'apps.esignlive.com' } as WebSocket.ClientOptions);
   t.after(() => ws.terminate());
   let pings = 0;
   ws.on('ping', () => pings++);
@@ -334,7 +334,7 @@ test('close() ends open SSE, WebSocket and idle sockets within 2 s', async () =>
   const h = await startServe({ listen: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0 }], httpListen: [{ host: '127.0.0.1', port: 0 }] });
   try {
     const ssePromise = sse(`${h.urls[0]}/x/event?idle=1`, h.caPem!, 10_000);
-    const ws = new WebSocket(`wss://127.0.0.1:${h.addresses[1].port}/ws`, { ca: h.caPem!, servername: 'localhost' });
+    const ws = new WebSocket(`wss://127.0.0.1:${h.addresses[1].port}/ws`, { ca: h.caPem!, servername: 'localhost' } as WebSocket.ClientOptions);
     await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
     const wsClosed = new Promise((r) => ws.once('close', r));
     ws.on('error', () => {});
