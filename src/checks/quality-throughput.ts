@@ -343,6 +343,7 @@ async function throughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOut
     bytes: Math.round(d.bytes),
     ms: Math.round(d.ms),
     stable: d.est.stable,
+    rising: d.est.rising,
     windowsBps: d.est.windows.map((w) => Math.round(w)),
     fromMs: d.est.fromMs,
     toMs: d.est.toMs,
@@ -364,7 +365,9 @@ async function throughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOut
   };
   if (metrics.downBps === undefined || metrics.upBps === undefined) {
     const which = [metrics.downBps === undefined ? 'download' : '', metrics.upBps === undefined ? 'upload' : ''].filter(Boolean).join(' and ');
-    return { status: 'failed', metrics, error: { code: 'THROUGHPUT_NO_DATA', message: `no ${which} data came through the probe's WebSocket` }, details };
+    const got = (metrics.downBps === undefined ? down.dir.bytes : 0) + (metrics.upBps === undefined ? up.dir.bytes : 0);
+    const message = got > 0 ? `too little ${which} data to measure a rate (${Math.round(got)} bytes, under one ${THROUGHPUT_DEFAULTS.windowMs} ms window)` : `no ${which} data came through the probe's WebSocket`;
+    return { status: 'failed', metrics, error: { code: 'THROUGHPUT_NO_DATA', message }, details };
   }
   return { status: 'ok', metrics, details };
 }

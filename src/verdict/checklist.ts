@@ -4,7 +4,7 @@ import type { Cause, ChecklistId, ChecklistItem, ChecklistStatus } from '../repo
 import type { HostRole } from '../profiles/types.js';
 import { isBad, isDeadline, listText, seconds, type VerdictInput } from './input.js';
 import { mediaFacts } from './media.js';
-import { MIN_BPS } from './thresholds.js';
+import { MIN_BPS, risingDirection } from './thresholds.js';
 
 export const CHECKLIST_TEXT: Record<ChecklistId, string> = {
   'sign-domain-reachable':
@@ -133,8 +133,13 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
     const up = tp.map((r) => r.metrics.upBps).find((x) => typeof x === 'number');
     if (tp.length === 0) out.push(item('bandwidth-3mbps', 'not-checked', [], 'needs --probe'));
     else if (down === undefined || up === undefined) out.push(item('bandwidth-3mbps', 'fail', ['quality.throughput'], failText(tp.filter(isBad)) || 'no throughput measured'));
-    else if (down < MIN_BPS || up < MIN_BPS)
-      out.push(item('bandwidth-3mbps', 'fail', ['quality.throughput'], `measured ${(down / 1e6).toFixed(1)} Mbps down, ${(up / 1e6).toFixed(1)} Mbps up`));
+    else if (down < MIN_BPS || up < MIN_BPS) {
+      const measured = `measured ${(down / 1e6).toFixed(1)} Mbps down, ${(up / 1e6).toFixed(1)} Mbps up`;
+      const r = tp.find((x) => typeof x.metrics.downBps === 'number')!;
+      const unproven = (down >= MIN_BPS || risingDirection(r, 'down')) && (up >= MIN_BPS || risingDirection(r, 'up'));
+      if (unproven) out.push(item('bandwidth-3mbps', 'warn', ['quality.throughput'], `${measured}, still climbing when the measurement ended (a lower bound): run with a longer --quality-seconds`));
+      else out.push(item('bandwidth-3mbps', 'fail', ['quality.throughput'], measured));
+    }
     else out.push(item('bandwidth-3mbps', 'pass', ['quality.throughput']));
   }
 

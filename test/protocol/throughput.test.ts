@@ -81,11 +81,34 @@ test('a long path still in slow start: fallbackSkipMs drops the first round trip
   assert.equal(whole.stable, false);
   assert.equal(settled.stable, false);
   assert.ok(Math.abs(whole.bps! - 3.75e6) < 1e4, `${whole.bps}`); // mean of 1,2,4,8
-  assert.equal(settled.fromMs, 400);
-  assert.ok(Math.abs(settled.bps! - 6e6) < 1e4, `${settled.bps}`); // mean of 4,8
+  assert.equal(whole.rising, false, 'no long path given: the mean, as on a shaped link');
+  // still climbing at the end: the last window, a lower bound (the mean of 4 and 8 would say 6)
+  assert.equal(settled.rising, true);
+  assert.equal(settled.fromMs, 600);
+  assert.ok(Math.abs(settled.bps! - 8e6) < 1e4, `${settled.bps}`);
   // never more than the windows there are: at least the last one is kept
   const short = new ThroughputEstimator({ fallbackSkipMs: 5000 });
   short.add(0, 0);
   short.add(450, 45_000);
   assert.equal(short.estimate().fromMs, 200);
+});
+
+test('a long path whose skipped round trips take the whole budget still gives its last window', () => {
+  // 200 ms RTT: skip 2 RTTs = 2 windows; 0.75 s of 2.7, 7.2, 11.7 Mbit/s (measured in the lab)
+  const est = new ThroughputEstimator({ fallbackSkipMs: 400, skipWindows: 2 });
+  let bytes = 0;
+  est.add(0, 0);
+  [2.7e6, 7.2e6, 11.7e6].forEach((r, i) => {
+    bytes += (r / 8) * 0.2;
+    est.add((i + 1) * 200, bytes);
+  });
+  const e = est.estimate();
+  assert.equal(e.rising, true);
+  assert.ok(Math.abs(e.bps! - 11.7e6) < 1e3, `${e.bps}`);
+  // a level long path is not rising: the mean after the skipped round trips
+  const flat = new ThroughputEstimator({ fallbackSkipMs: 400, skipWindows: 2 });
+  flat.add(0, 0);
+  for (let i = 1; i <= 4; i++) flat.add(i * 200, i * 50_000);
+  assert.equal(flat.estimate().rising, false);
+  assert.ok(Math.abs(flat.estimate().bps! - 2e6) < 1);
 });

@@ -6,14 +6,16 @@
 // VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
 // tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
 import { cause, type Rule } from '../input.js';
-import { metric, mbps, MIN_BPS } from '../thresholds.js';
+import { metric, mbps, MIN_BPS, risingDirection } from '../thresholds.js';
 
 export const rule: Rule = {
   id: 'low-bandwidth',
   evaluate(input) {
     const down = metric(input, 'quality.throughput', 'downBps');
     const up = metric(input, 'quality.throughput', 'upBps');
-    const low = [down && down.value < MIN_BPS ? `down ${mbps(down.value)}` : null, up && up.value < MIN_BPS ? `up ${mbps(up.value)}` : null].filter(
+    // A figure still climbing when the time ran out is a lower bound: it proves nothing below 3 Mbps.
+    const isLow = (m: typeof down, dir: 'down' | 'up') => !!m && m.value < MIN_BPS && !risingDirection(m.r, dir);
+    const low = [isLow(down, 'down') ? `down ${mbps(down!.value)}` : null, isLow(up, 'up') ? `up ${mbps(up!.value)}` : null].filter(
       (x): x is string => !!x,
     );
     if (low.length === 0) return null;
