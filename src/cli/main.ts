@@ -65,6 +65,7 @@ export function buildProgram(): Command {
     .option('--udp-ports <list>', 'UDP echo ports, e.g. 1025,5000,20000-20010,65535')
     .option('--turn-url <url>', 'a coturn URL to hand out credentials for; repeatable', collect)
     .option('--turn-secret <secret>', "coturn's static-auth-secret (use-auth-secret)")
+    .option('--turn-relay-ip <addr>', "the address coturn relays from when it is not the --turn-url host's (coturn --relay-ip/--external-ip); repeatable", collect)
     .option('--webrtc-host <addr>', 'an address the WebRTC peer also offers as a host candidate, e.g. the public address in front of a 1:1 NAT; repeatable', collect)
     .option('--max-connections <n>', 'maximum concurrent connections')
     .action(async (o) => { process.exitCode = await serveCommand(o); });

@@ -24,6 +24,7 @@ export interface ServeCommandOptions {
   turnUrl?: string[];
   turnSecret?: string;
   webrtcHost?: string[];
+  turnRelayIp?: string[];
 }
 
 export interface ServeCommandIo {
@@ -77,6 +78,12 @@ function mediaModule(o: ServeCommandOptions): ServeModule | null {
   if (o.turnSecret !== undefined && !turnUrls.length) throw new UsageError('--turn-secret needs at least one --turn-url');
   if (o.turnSecret !== undefined && !o.turnSecret.trim()) throw new UsageError('--turn-secret: empty secret');
   for (const u of turnUrls) parseTurnUrl(u);
+  if (o.turnRelayIp?.length && !turnUrls.length) throw new UsageError('--turn-relay-ip needs at least one --turn-url');
+  const relayIps = (o.turnRelayIp ?? []).map((h) => {
+    const a = h.trim().replace(/^\[(.*)\]$/, '$1');
+    if (!isIP(a)) throw new UsageError(`--turn-relay-ip: expected an IP address, got "${h}"`);
+    return a;
+  });
   if (o.udpPorts !== undefined && !o.udpEcho) throw new UsageError('--udp-ports needs --udp-echo ADDR');
   let stun: ListenAddr | undefined;
   if (o.stun !== undefined) stun = parseListen(o.stun, '--stun');
@@ -90,7 +97,7 @@ function mediaModule(o: ServeCommandOptions): ServeModule | null {
   return mediaServeModule({
     ...(stun ? { stun } : {}),
     ...(echo ? { echo } : {}),
-    ...(turnUrls.length ? { turn: { secret: o.turnSecret!, urls: turnUrls } } : {}),
+    ...(turnUrls.length ? { turn: { secret: o.turnSecret!, urls: turnUrls, ...(relayIps.length ? { relayIps } : {}) } } : {}),
   });
 }
 

@@ -5,10 +5,14 @@
 //   GET /.netready/turn      -> {username, credential, ttl, urls}          (404 without --turn-secret)
 //   GET /.netready/udp-token -> {token, boundToken, boundRatePerSec, ports, host, ttl} (404 without --udp-echo)
 //     boundToken: bound to the address the request came from (the quality train's higher rate)
+//   GET /.netready/udp-token?relay=ADDR -> the same plus relayToken, bound to ADDR, when ADDR is a
+//     relay address of this serve's TURN servers (their hosts, resolved, and --turn-relay-ip):
+//     quality.relay-train's packets reach the echo from the relay, not from the client. 403 else.
 //   GET /.netready/media     -> {stun: {host, port} | null, udpEcho: {host, ports} | null, turn: {urls} | null}
 
 import { createHmac, randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { UsageError } from '../cli/errors.js';
 import { issue as issueEchoToken } from '../protocol/echo-token.js';
@@ -47,7 +51,7 @@ export function parseTurnUrl(raw: string): { scheme: 'turn' | 'turns'; host: str
 }
 
 export interface MediaHttpOptions {
-  turn?: { secret: string; urls: string[]; ttlSec?: number };
+  turn?: { secret: string; urls: string[]; ttlSec?: number; relayIps?: string[] };
   echo?: { secret: string | Buffer; host: string; ports: number[]; ttlMs?: number };
   stun?: { host: string; port: number };
   now?: () => number;
@@ -75,9 +79,42 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
+const RELAY_ADDRS_TTL_MS = 60_000;
+const RELAY_LOOKUP_MS = 2_000;
+
+/**
+ * The addresses a relayed packet of this serve's TURN servers comes from: the URL hosts (IP
+ * literals, or names resolved — a coturn relays from its listening address unless told otherwise)
+ * and the --turn-relay-ip addresses. Cached for a minute; a name that does not resolve in 2 s adds
+ * nothing.
+ */
+export function relayAddressSource(turn: { urls: string[]; relayIps?: string[] }, now: () => number = Date.now): () => Promise<Set<string>> {
+  let cached: { at: number; addrs: Set<string> } | null = null;
+  return async () => {
+    if (cached && now() - cached.at < RELAY_ADDRS_TTL_MS) return cached.addrs;
+    const addrs = new Set<string>((turn.relayIps ?? []).map((a) => a.toLowerCase()));
+    await Promise.all(
+      turn.urls.map(async (u) => {
+        const host = parseTurnUrl(u).host;
+        if (isIP(host)) return void addrs.add(host.toLowerCase());
+        let timer: NodeJS.Timeout | undefined;
+        const found = await Promise.race([
+          lookup(host, { all: true }).catch(() => []),
+          new Promise<[]>((r) => (timer = setTimeout(() => r([]), RELAY_LOOKUP_MS))),
+        ]);
+        clearTimeout(timer);
+        for (const a of found) addrs.add(a.address.toLowerCase());
+      }),
+    );
+    cached = { at: now(), addrs };
+    return addrs;
+  };
+}
+
 /** Answers the media API paths; returns false for every other request. */
 export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const now = opts.now ?? Date.now;
+  const relayAddrs = opts.turn ? relayAddressSource(opts.turn) : null;
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/.netready/turn' && path !== '/.netready/udp-token' && path !== '/.netready/media') return false;
@@ -102,7 +139,21 @@ export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingM
         const token = issueEchoToken(opts.echo.secret, { ttlMs: ttl, now: now() });
         const from = (req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
         const boundToken = from ? issueEchoToken(opts.echo.secret, { ttlMs: ttl, now: now(), clientAddr: from }) : null;
-        sendJson(res, 200, { token, boundToken, boundRatePerSec: BOUND_ECHO_RATE_PER_SEC, ports: opts.echo.ports, host: announced(opts.echo.host, req), ttl: Math.floor(ttl / 1000) });
+        const body = { token, boundToken, boundRatePerSec: BOUND_ECHO_RATE_PER_SEC, ports: opts.echo.ports, host: announced(opts.echo.host, req), ttl: Math.floor(ttl / 1000) };
+        const relay = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('relay');
+        if (relay === null) sendJson(res, 200, body);
+        else {
+          const addr = relay.trim().replace(/^\[(.*)\]$/, '$1').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '').toLowerCase();
+          // A token bound to an address lets packets from that address have the echo's higher rate:
+          // only for the TURN servers' own relay addresses, which forward nothing unasked.
+          if (!isIP(addr)) sendJson(res, 400, { error: `relay=${relay}: not an IP address` });
+          else if (!relayAddrs) sendJson(res, 403, { error: 'no TURN server configured (--turn-url)' });
+          else
+            void relayAddrs().then((allowed) => {
+              if (!allowed.has(addr)) sendJson(res, 403, { error: `${addr} is not a relay address of this serve's TURN servers` });
+              else sendJson(res, 200, { ...body, relayToken: issueEchoToken(opts.echo!.secret, { ttlMs: ttl, now: now(), clientAddr: addr }) });
+            });
+        }
       }
       return true;
     }
@@ -118,7 +169,7 @@ export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingM
 export interface MediaServeOptions {
   stun?: { host: string; port: number };
   echo?: { host: string; ports: number[]; secret?: string | Buffer };
-  turn?: { secret: string; urls: string[]; ttlSec?: number };
+  turn?: { secret: string; urls: string[]; ttlSec?: number; relayIps?: string[] };
 }
 
 /**

@@ -54,6 +54,11 @@ test('bad --listen input is a UsageError with one clear line', async () => {
   await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], maxConnections: 'many' }), /--max-connections: expected a whole number/);
   await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], turnUrl: ['turn:127.0.0.1:3478'] }), /--turn-url needs --turn-secret/);
   await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], udpEcho: 'nowhere' }), /--udp-echo: expected an IP address/);
+  await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], turnRelayIp: ['127.0.0.1'] }), /^UsageError: --turn-relay-ip needs at least one --turn-url$/);
+  await assert.rejects(
+    serveCommand({ listen: ['127.0.0.1:0'], turnUrl: ['turn:127.0.0.1:3478'], turnSecret: 's', turnRelayIp: ['relay.example'] }),
+    /^UsageError: --turn-relay-ip: expected an IP address, got "relay.example"$/,
+  );
   await assert.rejects(serveCommand({ listen: ['127.0.0.1:0'], webrtcHost: ['vm.example.com'] }), (e: unknown) => e instanceof UsageError && e.message === `--webrtc-host: expected an IP address, got "vm.example.com"`);
 });
 

@@ -42,3 +42,31 @@ test('HTTP API: /.netready/turn, /.netready/udp-token, /.netready/media, 404 whe
   assert.equal((await fetch(`${empty.url}/.netready/turn`)).status, 404);
   assert.equal((await fetch(`${empty.url}/.netready/udp-token`)).status, 404);
 });
+
+test('udp-token?relay=ADDR: a token bound to a relay address of the TURN servers only (names resolved, --turn-relay-ip)', async (t) => {
+  const probe = await startProbe({
+    turn: { secret: 'S', urls: ['turn:127.0.0.1:3478?transport=udp', 'turns:localhost:443?transport=tcp'], relayIps: ['127.0.0.9'] },
+    echo: { secret: 'E', host: '127.0.0.1', ports: [1025] },
+  });
+  t.after(() => probe.close());
+  const get = async (q: string) => {
+    const r = await fetch(`${probe.url}/.netready/udp-token?relay=${encodeURIComponent(q)}`);
+    return { status: r.status, body: (await r.json()) as { relayToken?: string; token?: string; error?: string } };
+  };
+  for (const addr of ['127.0.0.1', '127.0.0.9']) {
+    const r = await get(addr);
+    assert.equal(r.status, 200, addr);
+    assert.equal(verify('E', r.body.relayToken!, Date.now(), addr).ok, true, `bound to ${addr}`);
+    assert.equal(verify('E', r.body.relayToken!, Date.now(), '127.0.0.2').ok, false, 'and to no other address');
+    assert.equal(verify('E', r.body.token!, Date.now()).ok, true);
+  }
+  const other = await get('198.18.7.7');
+  assert.equal(other.status, 403);
+  assert.equal(other.body.error, "198.18.7.7 is not a relay address of this serve's TURN servers");
+  assert.equal(other.body.relayToken, undefined);
+  assert.equal((await get('turn.example')).status, 400);
+  // without TURN there is no relay to bind to
+  const noTurn = await startProbe({ echo: { secret: 'E', host: '127.0.0.1', ports: [1025] } });
+  t.after(() => noTurn.close());
+  assert.equal((await fetch(`${noTurn.url}/.netready/udp-token?relay=127.0.0.1`)).status, 403);
+});
