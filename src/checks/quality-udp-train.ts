@@ -22,7 +22,7 @@ import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
-import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket } from '../protocol/udp-train.js';
+import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket, type TrainStats } from '../protocol/udp-train.js';
 import { mosFrom } from '../protocol/mos.js';
 import { connectUdp, probeHostName, probeJson, resolveFirst, sleep, targetHost } from './media-net.js';
 import { throughputBudgetMs } from './quality-throughput.js';
@@ -82,6 +82,9 @@ const FIRST_TRAIN_SEQ = 1000;
 interface Phase {
   throughput: Promise<number | null>;
   publish: (bps: number | null) => void;
+  /** quality.udp-train has ended (the relay trains go next). */
+  train: Promise<void>;
+  trainDone: () => void;
 }
 const phases = new WeakMap<RunConfig, Phase>();
 
@@ -89,11 +92,37 @@ function phaseFor(config: RunConfig): Phase {
   let p = phases.get(config);
   if (!p) {
     let publish!: (bps: number | null) => void;
+    let trainDone!: () => void;
     const throughput = new Promise<number | null>((r) => (publish = r));
-    p = { throughput, publish };
+    const train = new Promise<void>((r) => (trainDone = () => r()));
+    p = { throughput, publish, train, trainDone };
     phases.set(config, p);
   }
   return p;
+}
+
+/** Called when quality.udp-train ends (and by tests that run a relay train alone). */
+export function publishDirectTrainDone(config: RunConfig): void {
+  phaseFor(config).trainDone();
+}
+
+/** Waits until this run's quality.udp-train has ended; false after maxWaitMs or abort. */
+export async function awaitDirectTrain(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const v = await Promise.race([
+    phaseFor(config).train.then(() => true),
+    new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), maxWaitMs);
+      signal.addEventListener('abort', () => r(false), { once: true });
+    }),
+  ]);
+  clearTimeout(timer);
+  return v;
+}
+
+/** The send span of quality.udp-train for a quality phase of qualityMs. */
+export function trainDurationMs(qualityMs: number): number {
+  return Math.max(200, Math.round(qualityMs * TRAIN_SHARE));
 }
 
 /** Called by quality.throughput when it ends (null: nothing measured). */
@@ -162,7 +191,65 @@ async function openUdp(address: string, port: number, onMessage: (b: Buffer, at:
   };
 }
 
+/** Send a planned train on time (paced by the run's clock); returns what was sent, and when. */
+export async function sendTrain(plan: TrainPacket[], send: (p: TrainPacket) => void, ctx: CheckContext): Promise<SentRecord[]> {
+  const sent: SentRecord[] = [];
+  const t0 = ctx.now();
+  let i = 0;
+  for (let guard = 0; i < plan.length && guard < plan.length + 100_000 && !ctx.signal.aborted; guard++) {
+    const elapsed = ctx.now() - t0;
+    while (i < plan.length && plan[i].atMs <= elapsed) {
+      const p = plan[i++];
+      const at = ctx.now();
+      send(p);
+      sent.push({ seq: p.seq, sentAt: at, size: p.size, stream: p.stream });
+    }
+    if (i < plan.length) await sleep(Math.max(0, plan[i].atMs - (ctx.now() - t0)), ctx.signal);
+  }
+  return sent;
+}
+
+/** After the train: wait for answers still on their way, bounded by twice the RTT seen (0.3-1.5 s). */
+export async function awaitTail(rttSeenMs: number, missing: () => boolean, ctx: CheckContext): Promise<void> {
+  const tail = Math.min(1_500, Math.max(300, 2 * rttSeenMs + 100));
+  const until = ctx.now() + tail;
+  for (let k = 0; k < 500 && ctx.now() < until && missing() && !ctx.signal.aborted; k++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
+}
+
+/** The metrics both trains report (docs/evidence.md). */
+export function trainMetrics(st: TrainStats): { metrics: Record<string, number>; rttMs: number; jitterMs: number } {
+  const rttMs = st.audio.rttMedianMs ?? st.rttMedianMs!;
+  const jitterMs = st.audio.jitterMs ?? st.jitterMs ?? 0;
+  const metrics: Record<string, number> = {
+    rttMs: r1(rttMs),
+    jitterMs: r1(jitterMs),
+    lossRatio: r4(st.oneWayLossRatio),
+    roundTripLossRatio: r4(st.lossRatio),
+    packetsCount: st.sentCount,
+    receivedCount: st.receivedCount,
+    reorderedCount: st.reorderedCount,
+    duplicateCount: st.duplicateCount,
+    rttMinMs: r1(st.rttMinMs ?? rttMs),
+    rttP95Ms: r1(st.rttP95Ms ?? rttMs),
+  };
+  if (st.video.jitterMs !== null) metrics.videoJitterMs = r1(st.video.jitterMs);
+  if (st.video.sentCount >= 2) {
+    const sentBps = st.video.deliveredBps !== null && st.video.receivedBytes > 0 ? (st.video.deliveredBps * st.video.sentBytes) / st.video.receivedBytes : null;
+    if (sentBps !== null) metrics.videoSentBps = Math.round(sentBps);
+    if (st.video.deliveredBps !== null) metrics.videoDeliveredBps = Math.round(st.video.deliveredBps);
+  }
+  return { metrics, rttMs, jitterMs };
+}
+
 export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+  try {
+    return await runDirectTrain(task, ctx);
+  } finally {
+    publishDirectTrainDone(ctx.config);
+  }
+}
+
+async function runDirectTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
   // Wait for quality.throughput (bounded: its worst case), then take the token (fresh).
   const availableBps = await awaitThroughput(ctx.config, ctx.signal, throughputBudgetMs(ctx.config.qualityMs, ctx.timeouts));
   if (ctx.signal.aborted) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
@@ -228,7 +315,7 @@ export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<C
     const useToken = fullRate ? bound! : token;
 
     // ---- the train -----------------------------------------------------------------------------
-    const durationMs = Math.max(200, Math.round(ctx.config.qualityMs * TRAIN_SHARE));
+    const durationMs = trainDurationMs(ctx.config.qualityMs);
     const cap = availableBps !== null && availableBps > 0 ? availableBps * TRAIN_LOAD_SHARE : Infinity;
     const videoBps = Math.round(Math.min(fullRate ? TRAIN_VIDEO_BPS : TRAIN_UNBOUND_VIDEO_BPS, cap));
     const fps = 30;
@@ -242,25 +329,17 @@ export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<C
       maxPacketBytes: fullRate ? TRAIN_VIDEO_PACKET_BYTES : 1200,
       firstSeq: FIRST_TRAIN_SEQ,
     });
-    const sent: SentRecord[] = [];
-    const t0 = ctx.now();
-    let i = 0;
-    for (let guard = 0; i < plan.length && guard < plan.length + 100_000 && !ctx.signal.aborted; guard++) {
-      const elapsed = ctx.now() - t0;
-      while (i < plan.length && plan[i].atMs <= elapsed) {
-        const p = plan[i++];
-        const at = ctx.now();
-        sentAt.set(p.seq, at);
+    const sent = await sendTrain(
+      plan,
+      (p) => {
+        sentAt.set(p.seq, ctx.now());
         sock.send(encodeEchoRequest(useToken, p.seq, Date.now(), p.size));
-        sent.push({ seq: p.seq, sentAt: at, size: p.size, stream: p.stream });
-      }
-      if (i < plan.length) await sleep(Math.max(0, plan[i].atMs - (ctx.now() - t0)), ctx.signal);
-    }
+      },
+      ctx,
+    );
     // Tail: answers still on their way (bounded by the RTT seen so far).
     const rttSeen = Math.max(fa.rttMs, ...recv.slice(-50).map((r) => r.recvAt - (sentAt.get(r.seq) ?? r.recvAt)));
-    const tail = Math.min(1_500, Math.max(300, 2 * rttSeen + 100));
-    const until = ctx.now() + tail;
-    for (let k = 0; k < 500 && ctx.now() < until && recv.length < sent.length && !ctx.signal.aborted; k++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
+    await awaitTail(rttSeen, () => recv.length < sent.length, ctx);
     if (ctx.signal.aborted && sent.length < plan.length) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
 
     const st = analyzeTrain(sent, recv);
@@ -280,26 +359,7 @@ export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<C
     if (st.receivedCount === 0) {
       return { status: 'failed', error: { code: 'UDP_NO_ECHO', message: `none of ${st.sentCount} train packets came back` }, details };
     }
-    const rttMs = st.audio.rttMedianMs ?? st.rttMedianMs!;
-    const jitterMs = st.audio.jitterMs ?? st.jitterMs ?? 0;
-    const metrics: Record<string, number> = {
-      rttMs: r1(rttMs),
-      jitterMs: r1(jitterMs),
-      lossRatio: r4(st.oneWayLossRatio),
-      roundTripLossRatio: r4(st.lossRatio),
-      packetsCount: st.sentCount,
-      receivedCount: st.receivedCount,
-      reorderedCount: st.reorderedCount,
-      duplicateCount: st.duplicateCount,
-      rttMinMs: r1(st.rttMinMs ?? rttMs),
-      rttP95Ms: r1(st.rttP95Ms ?? rttMs),
-    };
-    if (st.video.jitterMs !== null) metrics.videoJitterMs = r1(st.video.jitterMs);
-    if (st.video.sentCount >= 2) {
-      const sentBps = st.video.deliveredBps !== null && st.video.receivedBytes > 0 ? (st.video.deliveredBps * st.video.sentBytes) / st.video.receivedBytes : null;
-      if (sentBps !== null) metrics.videoSentBps = Math.round(sentBps);
-      if (st.video.deliveredBps !== null) metrics.videoDeliveredBps = Math.round(st.video.deliveredBps);
-    }
+    const { metrics, rttMs, jitterMs } = trainMetrics(st);
     return { status: 'ok', metrics, details: { ...details, mos: Math.round(mosFrom(rttMs, jitterMs, st.oneWayLossRatio) * 100) / 100 } };
   } finally {
     sock.close();

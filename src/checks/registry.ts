@@ -16,5 +16,6 @@ import { vpnRoute } from './vpn-route.js';
 import { pccAgent } from './pcc-agent.js';
 import { qualityUdpTrain } from './quality-udp-train.js';
 import { qualityThroughput } from './quality-throughput.js';
+import { qualityRelayTrain } from './quality-relay-train.js';
 
-export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput];
+export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput, qualityRelayTrain];

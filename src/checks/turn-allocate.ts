@@ -85,7 +85,7 @@ export function planTurn(profiles: ProfileSet, config: RunConfig): CheckTask[] {
   );
 }
 
-function urlMatches(url: string, kind: MediaTransportKind): boolean {
+export function urlMatches(url: string, kind: MediaTransportKind): boolean {
   const m = /^(turns?):[^?]+(?:\?transport=(udp|tcp))?$/.exec(url);
   if (!m) return false;
   const transport = m[2] ?? (m[1] === 'turns' ? 'tcp' : 'udp');
@@ -101,6 +101,19 @@ export interface TurnSessionOptions {
   token: string | null;
   ctx: CheckContext;
   timeoutMs: number;
+  /**
+   * Run with the relay ready, once ChannelBind worked (ChannelData to the peer and back): what
+   * media would use. `relayed` is the relayed transport address the peer sees.
+   */
+  onChannel?: (io: TurnChannel) => Promise<void>;
+}
+
+/** ChannelData to and from the peer over an established TURN channel. */
+export interface TurnChannel {
+  relayed: TransportAddress;
+  send(data: Buffer): void;
+  /** Data from the peer; returns the unsubscribe. */
+  listen(cb: (data: Buffer) => void): () => void;
 }
 
 export interface TurnSessionResult {
@@ -269,6 +282,22 @@ export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionRes
     } catch (e) {
       if (!(e instanceof NetError) || e.code === 'DEADLINE_EXCEEDED') throw e;
     }
+    if (o.onChannel) {
+      if (channelRttMs === null)
+        throw new NetError('TURN_NO_CHANNEL', `the relay ${fmtAddr(relayed)} carried a Send indication but not ChannelData (ChannelBind failed or nothing came back)`, 'failed');
+      await o.onChannel({
+        relayed,
+        send: (data) => tr.send(encodeChannelData(CHANNEL, data, tr.kind !== 'udp')),
+        listen: (cb) => {
+          const h = (ch: number, data: Buffer) => {
+            if (ch === CHANNEL) cb(data);
+          };
+          tr.channelData.push(h);
+          return () => tr.channelData.splice(tr.channelData.indexOf(h), 1);
+        },
+      });
+      if (tr.error) throw tr.error;
+    }
 
     return {
       allocateMs,
@@ -291,6 +320,37 @@ export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionRes
   }
 }
 
+/**
+ * The transport to a TURN server the way a browser reaches it: UDP directly; TCP/TLS through the
+ * proxy that applies to https://HOST:PORT/ (CONNECT). Records address, proxy, interception and the
+ * connect/TLS times into `details` and `metrics`.
+ */
+export async function openTurnTransport(
+  t: { kind: MediaTransportKind; host: string; port: number },
+  ctx: CheckContext,
+  details: Record<string, unknown>,
+  metrics: Record<string, number>,
+): Promise<StunTransport> {
+  if (t.kind === 'udp') {
+    const ep = await resolveFirst(t.host, t.port, ctx);
+    details.address = ep.address;
+    return StunTransport.udp(ep.address, ep.port, ctx.signal);
+  }
+  // Browsers send TURN over TCP/TLS through the proxy that applies to https://HOST:PORT/.
+  const proxy = await ctx.proxy.forUrl(`https://${formatHostPort(t.host, t.port)}/`, ctx.signal);
+  details.proxy = proxySummary(proxy);
+  const d = await dial({ host: t.host, port: t.port, tls: t.kind === 'tls', alpn: [], allowUntrusted: true, proxy }, ctx);
+  details.address = d.address;
+  details.inspected = d.inspected;
+  metrics.connectMs = d.timings.connectMs;
+  if (d.timings.tlsMs !== undefined) metrics.tlsMs = d.timings.tlsMs;
+  if (d.inspected && d.peer) {
+    details.intercepted = true;
+    details.root = d.peer.root;
+  }
+  return StunTransport.stream(d.socket as net.Socket, t.kind, ctx.signal);
+}
+
 export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
   if (typeof task.params.skip === 'string') return { status: 'skipped', reason: task.params.skip };
   const t = parseMediaTarget(task.target);
@@ -310,27 +370,8 @@ export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<Check
   const peer: TransportAddress = { family: net.isIPv6(peerEp.address) ? 6 : 4, address: peerEp.address, port: peerEp.port };
 
   const details: Record<string, unknown> = { host: t.host, port: t.port, transport: t.kind, proxy: null, inspected: false, peer: fmtAddr(peer) };
-  let tr: StunTransport;
   const metrics: Record<string, number> = {};
-  if (t.kind === 'udp') {
-    const ep = await resolveFirst(t.host, t.port, ctx);
-    details.address = ep.address;
-    tr = await StunTransport.udp(ep.address, ep.port, ctx.signal);
-  } else {
-    // Browsers send TURN over TCP/TLS through the proxy that applies to https://HOST:PORT/.
-    const proxy = await ctx.proxy.forUrl(`https://${formatHostPort(t.host, t.port)}/`, ctx.signal);
-    details.proxy = proxySummary(proxy);
-    const d = await dial({ host: t.host, port: t.port, tls: t.kind === 'tls', alpn: [], allowUntrusted: true, proxy }, ctx);
-    details.address = d.address;
-    details.inspected = d.inspected;
-    metrics.connectMs = d.timings.connectMs;
-    if (d.timings.tlsMs !== undefined) metrics.tlsMs = d.timings.tlsMs;
-    if (d.inspected && d.peer) {
-      details.intercepted = true;
-      details.root = d.peer.root;
-    }
-    tr = StunTransport.stream(d.socket as net.Socket, t.kind, ctx.signal);
-  }
+  const tr = await openTurnTransport(t, ctx, details, metrics);
   try {
     const r = await turnSession({ transport: tr, creds, peer, token: e.token, ctx, timeoutMs: ms });
     Object.assign(details, { relayed: r.relayed, mapped: r.mapped, realm: r.realm, relayedBytes: r.relayedBytes, software: r.software, channelData: r.channelRttMs !== null });

@@ -70,11 +70,43 @@ export function quality(r: Report): string[] {
   const q = r.quality;
   if (!q) return [];
   const out: string[] = [];
-  if (q.downBps !== null) out.push(`down ${fmtMetric('downBps', q.downBps)}`);
-  if (q.upBps !== null) out.push(`up ${fmtMetric('upBps', q.upBps)}`);
+  // A direction still climbing when its time ran out (a long path) is a lower bound: "≥".
+  const tp = r.checks.find((c) => c.id === 'quality.throughput');
+  const atLeast = (dir: 'down' | 'up') => ((tp?.details?.[dir] as { rising?: unknown } | undefined)?.rising === true ? '≥ ' : '');
+  if (q.downBps !== null) out.push(`down ${atLeast('down')}${fmtMetric('downBps', q.downBps)}`);
+  if (q.upBps !== null) out.push(`up ${atLeast('up')}${fmtMetric('upBps', q.upBps)}`);
   if (q.rttMs !== null) out.push(`RTT ${fmtMetric('rttMs', q.rttMs)}`);
   if (q.jitterMs !== null) out.push(`jitter ${fmtMetric('jitterMs', q.jitterMs)}`);
   if (q.lossRatio !== null) out.push(`loss ${fmtMetric('lossRatio', q.lossRatio)}`);
   if (q.mos !== null) out.push(`MOS ${q.mos.toFixed(1)}`);
+  if (typeof q.videoResolution === 'string') out.push(q.videoResolution === 'none' ? 'video: below 180p' : `video up to ${q.videoResolution}`);
+  if (typeof q.path === 'string' && q.path !== 'direct') out.push(`measured ${q.path === 'turn-tls' ? 'through TURN over TLS 443' : 'through TURN over UDP'} (no direct UDP)`);
+  return out;
+}
+
+/** One line per relay path measured (quality.relay-train): what the TURN fallback delivers. */
+export function qualityRelays(r: Report): string[] {
+  const q = r.quality;
+  if (!q) return [];
+  const out: string[] = [];
+  for (const [prefix, label] of [['relayUdp', 'via TURN over UDP'], ['relayTls', 'via TURN over TLS 443']] as const) {
+    const f = (k: string) => (typeof q[`${prefix}${k}`] === 'number' ? (q[`${prefix}${k}`] as number) : null);
+    const parts: string[] = [];
+    const rtt = f('RttMs');
+    const jitter = f('JitterMs');
+    const loss = f('LossRatio');
+    const bps = f('DeliveredBps');
+    const sentBps = f('SentBps');
+    const mos = f('Mos');
+    // The media path's own train is the main quality line already.
+    if (rtt === null || q.path === (prefix === 'relayUdp' ? 'turn-udp' : 'turn-tls')) continue;
+    parts.push(`RTT ${fmtMetric('rttMs', rtt)}`);
+    if (jitter !== null) parts.push(`jitter ${fmtMetric('jitterMs', jitter)}`);
+    if (loss !== null) parts.push(`loss ${fmtMetric('lossRatio', loss)}`);
+    if (bps !== null && sentBps) parts.push(`video stream ${fmtMetric('sentBps', sentBps)}: ${Math.round(Math.min(1, bps / sentBps) * 100)} % delivered`);
+    else if (bps !== null) parts.push(`video ${fmtMetric('deliveredBps', bps)} delivered`);
+    if (mos !== null) parts.push(`MOS ${mos.toFixed(1)}`);
+    out.push(`${label}: ${parts.join(' · ')}`);
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 // The HTML report: one self-contained file (inline CSS, no scripts, no external assets), every
 // string escaped, readable when printed.
 import type { Report } from './types.js';
-import { groupByHost, isBadCheck, MARK, outcomeText, quality, STATUS_MARK, tierText } from './common.js';
+import { groupByHost, isBadCheck, MARK, outcomeText, quality, qualityRelays, STATUS_MARK, tierText } from './common.js';
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
@@ -32,6 +32,7 @@ export function renderHtml(report: Report): string {
   if (params.length) o.push(`<br>Parameters: ${esc(params.map(([k, v]) => `${k}=${String(v)}`).join(', '))}`);
   const q = quality(report);
   if (q.length) o.push(`<br>Quality: ${esc(q.join(' · '))}`);
+  for (const l of qualityRelays(report)) o.push(`<br>${esc(l)}`);
   o.push('</p>');
   for (const n of report.notes ?? []) o.push(`<p class="warn">Note: ${esc(n)}</p>`);
 

@@ -1,6 +1,6 @@
 // The Markdown report (for tickets and wikis). Pure.
 import type { Report } from './types.js';
-import { groupByHost, isBadCheck, MARK, outcomeText, quality, STATUS_MARK, tierText } from './common.js';
+import { groupByHost, isBadCheck, MARK, outcomeText, quality, qualityRelays, STATUS_MARK, tierText } from './common.js';
 
 /** Escape text for a Markdown table cell / inline text. */
 export function md(s: string): string {
@@ -17,6 +17,7 @@ export function renderMarkdown(report: Report): string {
   if (params.length) out.push(`- **Parameters:** ${params.map(([k, v]) => `${md(k)}=${md(String(v))}`).join(', ')}`);
   const q = quality(report);
   if (q.length) out.push(`- **Quality:** ${md(q.join(' · '))}`);
+  for (const l of qualityRelays(report)) out.push(`- **Quality ${md(l.split(':')[0])}:** ${md(l.slice(l.indexOf(':') + 1).trim())}`);
   for (const n of report.notes ?? []) out.push(`- **Note:** ${md(n)}`);
   out.push('');
 

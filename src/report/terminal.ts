@@ -1,7 +1,7 @@
 // The terminal report. Colour only when the caller says so (NO_COLOR / not a TTY -> color false).
 import { createColors } from 'picocolors';
 import type { Report } from './types.js';
-import { groupByHost, isBadCheck, MARK, metricsText, outcomeText, quality, shortTarget, STATUS_MARK, tierText } from './common.js';
+import { groupByHost, isBadCheck, MARK, metricsText, outcomeText, quality, qualityRelays, shortTarget, STATUS_MARK, tierText } from './common.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -25,6 +25,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
   for (const n of report.notes ?? []) out.push(c.yellow(`note: ${n}`));
   const q = quality(report);
   if (q.length) out.push(`${c.dim('quality')} ${q.join(' · ')}`);
+  for (const l of qualityRelays(report)) out.push(`${c.dim('        ')}${c.dim(l)}`);
 
   if (report.causes.length) {
     out.push('', c.bold('Causes'));

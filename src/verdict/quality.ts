@@ -3,6 +3,8 @@ import type { Quality } from '../report/types.js';
 import type { VerdictInput } from './input.js';
 import { mosFrom } from '../protocol/mos.js';
 import { videoResolutionFor } from '../protocol/throughput.js';
+import { mediaTrain } from './thresholds.js';
+import type { CheckResult } from '../checks/types.js';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
@@ -12,8 +14,11 @@ export { mosFrom };
 
 export function buildQuality(input: VerdictInput): Quality | null {
   const tp = input.byId('quality.throughput').find((r) => r.status === 'ok' || num(r.metrics.downBps) !== null);
-  const train = input.byId('quality.udp-train').find((r) => r.status === 'ok' || num(r.metrics.rttMs) !== null);
-  if (!tp && !train) return null;
+  // RTT, jitter and loss of the path media takes (direct UDP, else the TURN fallback).
+  const media = mediaTrain(input);
+  const train = media?.r;
+  const relays = input.byId('quality.relay-train').filter((r) => num(r.metrics.rttMs) !== null);
+  if (!tp && !train && !relays.length) return null;
   const rttMs = num(train?.metrics.rttMs);
   const jitterMs = num(train?.metrics.jitterMs);
   const lossRatio = num(train?.metrics.lossRatio);
@@ -29,5 +34,26 @@ export function buildQuality(input: VerdictInput): Quality | null {
     lossRatio: round(lossRatio, 4),
     mos: rttMs !== null && jitterMs !== null && lossRatio !== null ? round(mosFrom(rttMs, jitterMs, lossRatio), 2) : null,
     ...(downBps !== null && upBps !== null ? { videoResolution: res?.name ?? 'none' } : {}),
+    ...(media ? { path: media.path } : {}),
+    ...relayFigures(relays),
   };
+}
+
+/** relayUdpRttMs, relayTlsJitterMs, …: each relay path's own figures, beside the media path's. */
+function relayFigures(relays: CheckResult[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [prefix, kind] of [['relayUdp', 'turn:udp:'], ['relayTls', 'turn:tls:']] as const) {
+    const r = relays.find((x) => x.target.startsWith(kind));
+    if (!r) continue;
+    const rtt = num(r.metrics.rttMs);
+    const jitter = num(r.metrics.jitterMs);
+    const loss = num(r.metrics.lossRatio);
+    out[`${prefix}RttMs`] = round(rtt, 1);
+    out[`${prefix}JitterMs`] = round(jitter, 1);
+    out[`${prefix}LossRatio`] = round(loss, 4);
+    out[`${prefix}SentBps`] = round(num(r.metrics.videoSentBps), 0);
+    out[`${prefix}DeliveredBps`] = round(num(r.metrics.videoDeliveredBps), 0);
+    out[`${prefix}Mos`] = rtt !== null && jitter !== null && loss !== null ? round(mosFrom(rtt, jitter, loss), 2) : null;
+  }
+  return out;
 }

@@ -41,6 +41,7 @@ const EXPECT: Record<string, [boolean, string | null, string[], string[]?]> = {
   'vpn-full-tunnel': [true, 'optimal', ['vpn-full-tunnel']],
   'combo-office-proxy': [false, 'absolute-minimum', ['keyword-filtered', 'tls-inspection', 'websocket-blocked', 'proxy-idle-timeout', 'udp-blocked']],
   'deadline-partial': [false, null, []],
+  'udp-blocked-relay-quality': [true, 'absolute-minimum', ['udp-blocked', 'high-latency', 'high-jitter'], ['video-poor-quality', 'office-only-failure']],
 };
 
 describe('verdict over the raw fixtures', () => {
@@ -114,6 +115,44 @@ describe('cause details', () => {
     assert.deepEqual(rep.causes, []);
     assert.equal(rep.ready, false);
     assert.equal(rep.notes![0], 'replayed');
+  });
+  it('without direct UDP the quality causes come from the TURN/TLS train, and say so', () => {
+    const rep = buildReport(load('udp-blocked-relay-quality'));
+    const lat = rep.causes.find((c) => c.id === 'high-latency')!;
+    assert.match(lat.summary, /round trip 168 ms to probe\.netready\.test through TURN over TLS 443/);
+    assert.deepEqual(lat.evidence, ['quality.relay-train']);
+    assert.equal(rep.quality!.path, 'turn-tls');
+    assert.equal(rep.quality!.rttMs, 168.4);
+    assert.equal(rep.quality!.relayTlsRttMs, 168.4);
+    assert.equal(rep.quality!.lossRatio, 0);
+  });
+  it('a direct train that came back is the media path, whatever the relays measured', () => {
+    const raw = load('high-latency');
+    raw.results.push({
+      id: 'quality.relay-train', target: 'turn:tls:probe.netready.test:443', status: 'ok', durationMs: 900,
+      metrics: { rttMs: 20, jitterMs: 1, lossRatio: 0 }, error: null, details: { host: 'probe.netready.test' },
+    });
+    const rep = buildReport(raw);
+    assert.equal(rep.quality!.path, 'direct');
+    assert.equal(rep.quality!.relayTlsRttMs, 20);
+    const lat = rep.causes.find((c) => c.id === 'high-latency')!;
+    assert.deepEqual(lat.evidence, ['quality.udp-train']);
+    assert.doesNotMatch(lat.summary, /TURN/);
+  });
+  it('a throughput figure still climbing when the time ran out (a lower bound) proves no low bandwidth', () => {
+    const raw = load('low-bandwidth');
+    const tp = raw.results.find((r) => r.id === 'quality.throughput')!;
+    tp.details = { ...tp.details, down: { rising: true }, up: { rising: true } };
+    const rep = buildReport(raw);
+    assert.equal(rep.causes.find((c) => c.id === 'low-bandwidth'), undefined);
+    const item = rep.checklist.find((c) => c.id === 'bandwidth-3mbps')!;
+    assert.equal(item.status, 'warn');
+    assert.match(item.reason!, /lower bound.*--quality-seconds/);
+    // one direction level and low: that one is proven
+    tp.details = { ...tp.details, down: { rising: true }, up: { rising: false } };
+    const rep2 = buildReport(raw);
+    assert.match(rep2.causes.find((c) => c.id === 'low-bandwidth')!.summary, /^measured up 1\.4 Mbps:/);
+    assert.equal(rep2.checklist.find((c) => c.id === 'bandwidth-3mbps')!.status, 'fail');
   });
   it('quality block carries a MOS', () => {
     const q = buildReport(load('clean-media')).quality!;

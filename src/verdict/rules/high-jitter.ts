@@ -6,18 +6,18 @@
 // VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
 // tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
 import { cause, type Rule } from '../input.js';
-import { metric, MAX_JITTER_MS } from '../thresholds.js';
+import { trainMetric, viaText, MAX_JITTER_MS } from '../thresholds.js';
 
 export const rule: Rule = {
   id: 'high-jitter',
   evaluate(input) {
-    const j = metric(input, 'quality.udp-train', 'jitterMs');
+    const j = trainMetric(input, 'jitterMs');
     if (!j || j.value <= MAX_JITTER_MS) return null;
     return cause(
       'high-jitter',
       'degrading',
-      `jitter ${j.value.toFixed(1)} ms to ${input.hostOf(j.r) ?? j.r.target} (limit 30 ms)`,
-      ['quality.udp-train'],
+      `jitter ${j.value.toFixed(1)} ms to ${input.hostOf(j.r) ?? j.r.target}${viaText(j.path)} (limit 30 ms)`,
+      [j.r.id],
       `Prioritise real-time traffic (QoS for UDP media, DSCP EF/AF41) and relieve congested links or Wi-Fi.`,
       [j.r.target],
     );

@@ -6,18 +6,18 @@
 // VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
 // tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
 import { cause, type Rule } from '../input.js';
-import { metric, MAX_RTT_MS } from '../thresholds.js';
+import { trainMetric, viaText, MAX_RTT_MS } from '../thresholds.js';
 
 export const rule: Rule = {
   id: 'high-latency',
   evaluate(input) {
-    const rtt = metric(input, 'quality.udp-train', 'rttMs');
+    const rtt = trainMetric(input, 'rttMs');
     if (!rtt || rtt.value < MAX_RTT_MS) return null;
     return cause(
       'high-latency',
       'degrading',
-      `round trip ${rtt.value.toFixed(0)} ms to ${input.hostOf(rtt.r) ?? rtt.r.target} (seed 000: should be under 150 ms)`,
-      ['quality.udp-train'],
+      `round trip ${rtt.value.toFixed(0)} ms to ${input.hostOf(rtt.r) ?? rtt.r.target}${viaText(rtt.path)} (seed 000: should be under 150 ms)`,
+      [rtt.r.id],
       `Shorten the path to the OneSpan Sign region: avoid VPN hairpinning through a remote gateway (split-tunnel ` +
         `*.tokbox.com and *.opentok.com) and check the WAN link.`,
       [rtt.r.target],

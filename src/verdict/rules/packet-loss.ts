@@ -6,18 +6,18 @@
 // VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
 // tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
 import { cause, type Rule } from '../input.js';
-import { metric, MAX_LOSS_RATIO } from '../thresholds.js';
+import { trainMetric, viaText, MAX_LOSS_RATIO } from '../thresholds.js';
 
 export const rule: Rule = {
   id: 'packet-loss',
   evaluate(input) {
-    const loss = metric(input, 'quality.udp-train', 'lossRatio');
+    const loss = trainMetric(input, 'lossRatio');
     if (!loss || loss.value <= MAX_LOSS_RATIO) return null;
     return cause(
       'packet-loss',
       'degrading',
-      `${(loss.value * 100).toFixed(1)} % packet loss to ${input.hostOf(loss.r) ?? loss.r.target} (seed 000: above 3 % degrades WebRTC)`,
-      ['quality.udp-train'],
+      `${(loss.value * 100).toFixed(1)} % packet loss to ${input.hostOf(loss.r) ?? loss.r.target}${viaText(loss.path)} (seed 000: above 3 % degrades WebRTC)`,
+      [loss.r.id],
       `Find the lossy hop (Wi-Fi, saturated uplink, policer): loss above 3 % degrades video regardless of bandwidth.`,
       [loss.r.target],
     );
