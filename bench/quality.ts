@@ -33,7 +33,7 @@ interface Report {
   durationMs: number;
   causes: { id: string }[];
   quality: Record<string, number | string | null> | null;
-  checks: { id: string; status: string; metrics: Record<string, number>; error: { code: string } | null; details?: Record<string, unknown> }[];
+  checks: { id: string; target: string; status: string; metrics: Record<string, number>; error: { code: string } | null; details?: Record<string, unknown> }[];
 }
 
 interface Point {
@@ -188,11 +188,13 @@ async function measurePoint(p: Point, log: (l: string) => void): Promise<Quality
       const ping = pingRtt(st);
       const tp = rep?.checks.find((c) => c.id === 'quality.throughput');
       const ws = tp?.metrics.wsRttMs ?? null;
+      // the relay trains (quality.relay-train), printed beside: the same path through coturn
+      const relay = (kind: string) => rep?.checks.find((c) => c.id === 'quality.relay-train' && c.target.startsWith(`turn:${kind}:`))?.metrics.rttMs ?? null;
       const ok = mine === null ? null : Math.abs(mine - cfg) <= Math.max(2, 0.05 * cfg);
       rows.push({
         kind: 'rtt',
         configured: `${p.value} ms each way = ${f(cfg, 1)} ms`,
-        netready: `${f(mine, 1)} ms (ws ping ${f(ws, 1)})`,
+        netready: `${f(mine, 1)} ms (ws ping ${f(ws, 1)}, TURN/UDP ${f(relay('udp'), 1)}, TURN/TLS ${f(relay('tls'), 1)})`,
         reference: `ping ${f(ping, 1)}`,
         ratios: `÷cfg ${f(ratio(mine, cfg), 3)}  ÷ping ${f(ratio(mine, ping), 3)}`,
         ok,

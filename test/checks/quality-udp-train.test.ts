@@ -10,13 +10,18 @@ import { loadProfiles } from '../../src/profiles/load.js';
 import { defaultConfig } from '../../src/cli/config.js';
 import { makeCtx, startProbe, task } from './media-support.js';
 
-test('quality.udp-train through the tokened echo: full-rate train, RTT, jitter, no loss', async (t) => {
+/** A tokened UDP echo and a probe announcing it, closed after the test; a 2 s quality phase. */
+async function echoAndProbe(t: { after(fn: () => unknown): void }) {
   const secret = randomBytes(32);
   const echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret });
   t.after(() => echo.close());
   const probe = await startProbe({ echo: { secret, host: '127.0.0.1', ports: echo.ports } });
   t.after(() => probe.close());
-  const ctx = makeCtx({ probe: probe.url, qualityMs: 2000 });
+  return { echo, probe, ctx: makeCtx({ probe: probe.url, qualityMs: 2000 }) };
+}
+
+test('quality.udp-train through the tokened echo: full-rate train, RTT, jitter, no loss', async (t) => {
+  const { echo, ctx } = await echoAndProbe(t);
   publishThroughput(ctx.config, 100e6); // as quality.throughput would
   const out = await runUdpTrain(task('quality.udp-train', `udp:127.0.0.1:${echo.ports[0]}`, { host: '127.0.0.1', port: echo.ports[0] }), ctx);
   assert.equal(out.status, 'ok', JSON.stringify(out));
@@ -36,12 +41,7 @@ test('quality.udp-train through the tokened echo: full-rate train, RTT, jitter, 
 });
 
 test('the train adapts its video rate to half the measured throughput', async (t) => {
-  const secret = randomBytes(32);
-  const echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret });
-  t.after(() => echo.close());
-  const probe = await startProbe({ echo: { secret, host: '127.0.0.1', ports: echo.ports } });
-  t.after(() => probe.close());
-  const ctx = makeCtx({ probe: probe.url, qualityMs: 2000 });
+  const { echo, ctx } = await echoAndProbe(t);
   publishThroughput(ctx.config, 1e6);
   const out = await runUdpTrain(task('quality.udp-train', 'udp:127.0.0.1:x', { host: '127.0.0.1', port: echo.ports[0] }), ctx);
   assert.equal(out.details!.videoBps, 500_000);
