@@ -61,12 +61,13 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
     out.push(`  ${g.bad ? c.red('✘') : c.green('✔')} ${c.bold(g.host)}`);
     const rows = [...g.checks].sort((a, b) => Number(isBadCheck(b)) - Number(isBadCheck(a)));
     const shown = opts.verbose ? rows : rows.filter((x) => x.status !== 'ok');
+    const idWidth = Math.max(15, ...shown.map((x) => x.id.length));
     for (const x of shown) {
       const m = STATUS_MARK[x.status];
       const mark = isBadCheck(x) ? c.red(m) : x.status === 'ok' ? c.green(m) : c.dim(m);
       const tgt = shortTarget(x, g.host);
       const detail = x.status === 'ok' ? metricsText(x) : outcomeText(x);
-      out.push(`      ${mark} ${x.id.padEnd(15)} ${[tgt, detail ? c.dim(detail) : ''].filter(Boolean).join('  ')}`.trimEnd());
+      out.push(`      ${mark} ${x.id.padEnd(idWidth)} ${[tgt, detail ? c.dim(detail) : ''].filter(Boolean).join('  ')}`.trimEnd());
     }
     if (!opts.verbose && okCount) {
       const ids = [...new Set(rows.filter((x) => x.status === 'ok').map((x) => x.id))];
