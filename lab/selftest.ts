@@ -2,7 +2,7 @@
 // jitter with reordering;
 // everything that blocks, resolves or proxies) are brought up and each knob is measured with
 // standard tools in the client namespace: iperf3, ping, dig, curl, socat. Prints configured vs
-// measured and ✔ when within 10 % (rate, loss, delay) or doing exactly what it says.
+// measured and ✔ when within 10 % (rate, delay; loss: 10 % or 4 binomial sd) or doing exactly what it says.
 
 import { parseScenario, type Scenario } from './scenario.js';
 import { up, down, abortUp, addProc, waitListen, ADDR, type LabState } from './lab.js';
@@ -119,13 +119,16 @@ pending: selftest only
   console.error('lab: selftest loss (nft numgen)');
   await withLab(sc, async (st) => {
     await startIperfServer(st);
+    // Random loss is binomial: a count of n packets at p % has sd sqrt(p(1-p)/n). ✔ within 10 % of p
+    // or 4 sd, whichever is wider (a CI run read 4.49 % of 14999 for 5 %: 2.9 sd, outside 10 %).
+    const lossOk = (pct: number, want: number, n: number) => Math.abs(pct - want) <= Math.max(0.1 * want, 4 * 100 * Math.sqrt((want / 100) * (1 - want / 100) / Math.max(1, n)));
     const u = await iperfUdpLoss(st, false);
-    row('loss up (one way, iperf3 UDP)', '5 %', `${u.lossPct.toFixed(2)} % of ${u.packets} packets`, within(u.lossPct, 5));
+    row('loss up (one way, iperf3 UDP)', '5 % (±10 % or 4 sd)', `${u.lossPct.toFixed(2)} % of ${u.packets} packets`, lossOk(u.lossPct, 5, u.packets));
     const d = await iperfUdpLoss(st, true);
-    row('loss down (one way, iperf3 UDP)', '10 %', `${d.lossPct.toFixed(2)} % of ${d.packets} packets`, within(d.lossPct, 10));
+    row('loss down (one way, iperf3 UDP)', '10 % (±10 % or 4 sd)', `${d.lossPct.toFixed(2)} % of ${d.packets} packets`, lossOk(d.lossPct, 10, d.packets));
     const p = await pingAvg(st, 5000, '0.0002');
     const rt = 100 * (1 - 0.95 * 0.9);
-    row('loss round trip (ping, 1-(1-up)(1-down))', `${rt.toFixed(1)} %`, `${p.lossPct} % of 5000`, within(p.lossPct, rt));
+    row('loss round trip (ping, 1-(1-up)(1-down))', `${rt.toFixed(1)} % (±10 % or 4 sd)`, `${p.lossPct} % of 5000`, lossOk(p.lossPct, rt, 5000));
   });
 }
 
