@@ -6,12 +6,11 @@ import type { Duplex } from 'node:stream';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 import { NetError } from '../cli/errors.js';
-import { readHead, writeRequest } from '../net/http1.js';
 import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
 import { watchSocket } from '../net/watch.js';
-import { hostHeader, openWebTask, r1, requestTarget, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { hostHeader, openWebTask, r1, requestEventStream, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
 
 interface Hold {
   end: 'window' | 'closed' | 'aborted';
@@ -85,20 +84,10 @@ async function runWs(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> 
 async function runSse(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
   const dw = await openWebTask(task, ctx, { kind: 'sse' });
   if (!dw.ok) return dw.outcome;
-  const { p, path, sock, details } = dw;
+  const { path, sock, details } = dw;
   const windowMs = ctx.config.idleWindowMs;
   try {
-    const sep = path.includes('?') ? '&' : '?';
-    const { target, headers } = requestTarget(p, `${path}${sep}idle=1`, dw.choice);
-    writeRequest(sock, { target, host: hostHeader(p.host, p.port, p.tls), headers: { ...headers, Accept: 'text/event-stream', 'Cache-Control': 'no-cache' } });
-    const sentAt = ctx.now();
-    const fb = ctx.timeouts.firstByteMs;
-    const head = await readHead(sock, {
-      timeoutMs: fb,
-      signal: ctx.signal,
-      timeoutError: () => new NetError('FIRST_BYTE_TIMEOUT', `the event stream ${path} did not answer within ${fb} ms`, 'timeout'),
-      closedError: () => new NetError('CONN_RESET', `the connection closed before the event stream ${path} answered`, 'failed'),
-    });
+    const { head, sentAt } = await requestEventStream(dw, 'idle=1', ctx);
     details.status = head.status;
     if (head.status !== 200 || !/^text\/event-stream/i.test(head.headers['content-type'] ?? ''))
       return { status: 'failed', error: { code: 'SSE_NO_STREAM', message: `${path} answered ${head.status}, not an event stream` }, details };

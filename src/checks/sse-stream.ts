@@ -3,11 +3,10 @@
 // proxies that hold responses for scanning break Server-Sent Events".
 
 import type { CheckDef, CheckTask } from './types.js';
-import { NetError } from '../cli/errors.js';
-import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
+import { readBody, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { SseTimer } from '../protocol/sse-timing.js';
-import { hostHeader, openWebTask, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
+import { openWebTask, planPathTasks, r1, requestEventStream, withDetails } from '../net/web.js';
 
 /** The stream netready asks serve for: 8 events 250 ms apart (about 1.75 s). */
 export const SSE_INTERVAL_MS = 250;
@@ -23,20 +22,10 @@ export const sseStream: CheckDef = {
   async run(task, ctx) {
     const dw = await openWebTask(task, ctx);
     if (!dw.ok) return dw.outcome;
-    const { p, path, sock, details } = dw;
+    const { sock, details } = dw;
     try {
-      const sep = path.includes('?') ? '&' : '?';
-      const { target, headers } = requestTarget(p, `${path}${sep}interval=${SSE_INTERVAL_MS}&count=${SSE_COUNT}`, dw.choice);
-      writeRequest(sock, { target, host: hostHeader(p.host, p.port, p.tls), headers: { ...headers, Accept: 'text/event-stream', 'Cache-Control': 'no-cache' } });
-      const sentAt = ctx.now();
+      const { head, sentAt } = await requestEventStream(dw, `interval=${SSE_INTERVAL_MS}&count=${SSE_COUNT}`, ctx);
       const timer = new SseTimer(sentAt);
-      const ms = ctx.timeouts.firstByteMs;
-      const head = await readHead(sock, {
-        timeoutMs: ms,
-        signal: ctx.signal,
-        timeoutError: () => new NetError('FIRST_BYTE_TIMEOUT', `the event stream ${path} did not answer within ${ms} ms`, 'timeout'),
-        closedError: () => new NetError('CONN_RESET', `the connection closed before the event stream ${path} answered`, 'failed'),
-      });
       const contentType = head.headers['content-type'] ?? null;
       details.status = head.status;
       details.contentType = contentType;

@@ -11,6 +11,7 @@ import { keepHeaders } from './dial.js';
 import type { RunConfig } from '../cli/config.js';
 import { proxyMayApply } from './proxy.js';
 import { taskKey } from '../checks/types.js';
+import { readHead, writeRequest, type ResponseHead } from './http1.js';
 
 export const r1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -145,6 +146,25 @@ export function hostHeader(host: string, port: number, tls: boolean): string {
 export function taskHost(task: CheckTask): HostEntry {
   if (!task.host) throw new Error(`task ${task.key} has no host entry`);
   return task.host;
+}
+
+/**
+ * GET `path` + `query` as an event stream on an opened web task, and read the response head
+ * (bounded by the first-byte timeout). Returns the head and when the request was sent.
+ */
+export async function requestEventStream(dw: OpenedWebTask, query: string, ctx: CheckContext): Promise<{ head: ResponseHead; sentAt: number }> {
+  const { p, path, sock } = dw;
+  const { target, headers } = requestTarget(p, `${path}${path.includes('?') ? '&' : '?'}${query}`, dw.choice);
+  writeRequest(sock, { target, host: hostHeader(p.host, p.port, p.tls), headers: { ...headers, Accept: 'text/event-stream', 'Cache-Control': 'no-cache' } });
+  const sentAt = ctx.now();
+  const ms = ctx.timeouts.firstByteMs;
+  const head = await readHead(sock, {
+    timeoutMs: ms,
+    signal: ctx.signal,
+    timeoutError: () => new NetError('FIRST_BYTE_TIMEOUT', `the event stream ${path} did not answer within ${ms} ms`, 'timeout'),
+    closedError: () => new NetError('CONN_RESET', `the connection closed before the event stream ${path} answered`, 'failed'),
+  });
+  return { head, sentAt };
 }
 
 // ---------------------------------------------------------------- plans
