@@ -20,6 +20,18 @@ async function echoAndProbe(t: { after(fn: () => unknown): void }) {
   return { echo, probe, ctx: makeCtx({ probe: probe.url, qualityMs: 2000 }) };
 }
 
+/** A tokened UDP echo and a UDP socket on loopback, closed after the test; received() counts replies. */
+async function echoAndSocket(t: { after(fn: () => unknown): void }, o: { secret: Buffer; boundRatePerSec?: number }) {
+  const echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret: o.secret, ...(o.boundRatePerSec ? { boundRatePerSec: o.boundRatePerSec } : {}) });
+  t.after(() => echo.close());
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  t.after(() => sock.close());
+  let n = 0;
+  sock.on('message', () => n++);
+  return { echo, sock, received: () => n };
+}
+
 test('quality.udp-train through the tokened echo: full-rate train, RTT, jitter, no loss', async (t) => {
   const { echo, ctx } = await echoAndProbe(t);
   publishThroughput(ctx.config, 100e6); // as quality.throughput would
@@ -65,22 +77,16 @@ test('no echo: failed UDP_NO_ECHO, no loss figure (that is udp-blocked, not pack
 
 test('echo rate: an ordinary token is held to 100/s per source, a token bound to the source gets more; never amplified', async (t) => {
   const secret = randomBytes(32);
-  const echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret });
-  t.after(() => echo.close());
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  t.after(() => sock.close());
-  let got = 0;
-  sock.on('message', () => got++);
+  const { echo, sock, received } = await echoAndSocket(t, { secret });
   const blast = async (token: string) => {
-    got = 0;
+    const before = received();
     // 400 packets over ~200 ms (2 per ms): the plain bucket allows 200 + 100/s, the bound one 1500 + 3000/s
     for (let i = 0; i < 400; i++) {
       sock.send(encodeEchoRequest(token, i, 0, 300), echo.ports[0], '127.0.0.1');
       if (i % 2) await new Promise((r) => setTimeout(r, 1));
     }
     await new Promise((r) => setTimeout(r, 300));
-    return got;
+    return received() - before;
   };
   const plain = await blast(issue(secret, { ttlMs: 60_000, now: Date.now() }));
   const bound = await blast(issue(secret, { ttlMs: 60_000, now: Date.now(), clientAddr: '127.0.0.1' }));
@@ -93,13 +99,7 @@ test('echo rate: an ordinary token is held to 100/s per source, a token bound to
 
 test('the bound rate is still a limit: a burst beyond it is not answered, replies never longer', async (t) => {
   const secret = randomBytes(32);
-  const echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret, boundRatePerSec: 1000 });
-  t.after(() => echo.close());
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  t.after(() => sock.close());
-  let got = 0;
-  sock.on('message', () => got++);
+  const { echo, sock, received } = await echoAndSocket(t, { secret, boundRatePerSec: 1000 });
   const token = issue(secret, { ttlMs: 60_000, now: Date.now(), clientAddr: '127.0.0.1' });
   const t0 = Date.now();
   for (let i = 0; i < 1500; i++) {
@@ -108,6 +108,7 @@ test('the bound rate is still a limit: a burst beyond it is not answered, replie
   }
   await new Promise((r) => setTimeout(r, 300));
   const elapsed = (Date.now() - t0) / 1000;
+  const got = received();
   // bucket: burst 500 + 1000/s over the sending time (the 300 ms wait sends nothing)
   assert.ok(got <= 500 + 1000 * elapsed + 5, `answered ${got} of 1500 in ${elapsed} s`);
   assert.ok(got >= 400, `answered ${got}`);
