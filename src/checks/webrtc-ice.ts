@@ -170,10 +170,11 @@ function median(xs: number[]): number {
 }
 
 export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  if (typeof task.params.skip === 'string') return { status: 'skipped', reason: task.params.skip };
+  // Grouped with the other media checks under the probe in the reports (the target is a transport).
+  if (typeof task.params.skip === 'string') return { status: 'skipped', reason: task.params.skip, details: { host: 'probe', transport: task.target } };
   const target = task.target as IceTarget;
   if (!ICE_TARGETS.includes(target)) return { status: 'skipped', reason: `not a webrtc.ice target: ${task.target}` };
-  if (!ctx.config.probe) return { status: 'skipped', reason: 'no --probe' };
+  if (!ctx.config.probe) return { status: 'skipped', reason: 'no --probe', details: { host: 'probe', transport: task.target } };
   const probe = new URL(ctx.config.probe);
   const probeHost = probe.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const probeTls = probe.protocol === 'https:';
