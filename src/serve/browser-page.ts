@@ -19,6 +19,7 @@
 
 import type http from 'node:http';
 import type { ServeModule } from './server.js';
+import { readRequestBody } from './body.js';
 import type { CauseId, ChecklistId, ChecklistStatus, Severity } from '../report/types.js';
 import type { CheckStatus } from '../checks/types.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './browser-page.html.js';
@@ -180,34 +181,6 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
 const sendJson = (res: http.ServerResponse, status: number, body: unknown, method?: string) =>
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), method);
 
-/** Reads a body up to max bytes; null when it is larger (the rest is not read). */
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (Number.isFinite(declared) && declared > max) return resolve(null);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let done = false;
-    const finish = (v: Buffer | null) => {
-      if (done) return;
-      done = true;
-      req.off('data', onData);
-      resolve(v);
-    };
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > max) {
-        req.pause();
-        finish(null);
-      } else chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => finish(Buffer.concat(chunks)));
-    req.once('error', () => finish(null));
-    req.once('close', () => finish(total <= max ? Buffer.concat(chunks) : null));
-  });
-}
-
 const acceptsHtml = (req: http.IncomingMessage) => /\btext\/html\b/i.test(String(req.headers.accept ?? ''));
 
 export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageModule {
@@ -229,7 +202,7 @@ export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageMod
       req.resume();
       return sendJson(res, 415, { ok: false, error: 'expected Content-Type: application/json' });
     }
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readRequestBody(req, maxBodyBytes);
     if (!body) return tooLarge(res);
     let doc: unknown;
     try {

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { readRequestBody } from './body.js';
 import { createCA, issueCert, type CertPair } from '../net/certs.js';
 
 export interface ListenAddr {
@@ -244,30 +245,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   };
 
   /** Reads and discards the body (bounded); resolves false when it was too large. */
-  const drainBody = (req: http.IncomingMessage): Promise<boolean> =>
-    new Promise((resolve) => {
-      const declared = Number(req.headers['content-length'] ?? '0');
-      if (Number.isFinite(declared) && declared > maxRequestBytes) return resolve(false);
-      let total = 0;
-      let done = false;
-      const finish = (ok: boolean) => {
-        if (done) return;
-        done = true;
-        req.off('data', onData);
-        resolve(ok);
-      };
-      const onData = (chunk: Buffer) => {
-        total += chunk.length;
-        if (total > maxRequestBytes) {
-          req.pause();
-          finish(false);
-        }
-      };
-      req.on('data', onData);
-      req.once('end', () => finish(true));
-      req.once('error', () => finish(false));
-      req.once('close', () => finish(total <= maxRequestBytes));
-    });
+  const drainBody = (req: http.IncomingMessage): Promise<boolean> => readRequestBody(req, maxRequestBytes, false).then((b) => b !== null);
 
   const isSse = (req: http.IncomingMessage, url: URL) =>
     req.method === 'GET' && (url.pathname.endsWith('/event') || String(req.headers.accept ?? '').includes('text/event-stream'));
