@@ -4,8 +4,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as v from 'valibot';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { UsageError } from '../src/cli/errors.js';
+import { parseYamlDoc } from '../src/cli/yaml-doc.js';
 
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1, 'a port 1-65535'), v.maxValue(65535, 'a port 1-65535'));
 const PortSpec = v.union(
@@ -135,26 +135,8 @@ export const ScenarioSchema = v.strictObject({
 
 export type Scenario = v.InferOutput<typeof ScenarioSchema> & { file: string; name: string };
 
-function issuePath(issue: v.BaseIssue<unknown>): string {
-  const keys = (issue.path ?? []).map((p) => String((p as { key: unknown }).key));
-  return keys.length ? keys.join('.') : '(top level)';
-}
-
 export function parseScenario(text: string, file: string): Scenario {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message;
-    throw new UsageError(`scenario ${file}: not valid YAML: ${msg}`);
-  }
-  const res = v.safeParse(ScenarioSchema, doc);
-  if (!res.success) {
-    const issue = res.issues[0];
-    const got = issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)?.slice(0, 60);
-    throw new UsageError(`scenario ${file}: field ${issuePath(issue)}: expected ${issue.expected ?? issue.message}, got ${got}`);
-  }
-  const s = res.output;
+  const s = parseYamlDoc(ScenarioSchema, text, `scenario ${file}`);
   if (!s.pending && (!s.check || !s.expect))
     throw new UsageError(`scenario ${file}: field check/expect: a runnable scenario needs both (or pending: "reason")`);
   if (s.proxies) {

@@ -5,8 +5,8 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { UsageError } from '../cli/errors.js';
+import { parseYamlDoc } from '../cli/yaml-doc.js';
 import type { HostEntry, Profile, ProfileSet, PccSpec } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,11 +72,6 @@ export function builtinProfileIds(): string[] {
     .sort();
 }
 
-function issuePath(issue: v.BaseIssue<unknown>): string {
-  const keys = (issue.path ?? []).map((p) => String((p as { key: unknown }).key));
-  return keys.length ? keys.join('.') : '(top level)';
-}
-
 /** Read and validate one profile (built-in id or YAML file), without parameters applied. */
 export function readProfile(ref: string): RawProfile & { origin: string } {
   let file: string;
@@ -86,22 +81,9 @@ export function readProfile(ref: string): RawProfile & { origin: string } {
     throw new UsageError(
       `unknown profile "${ref}": not a built-in profile (${builtinProfileIds().join(', ')}) and no such file`,
     );
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'), { merge: true });
-  } catch (e) {
-    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] : (e as Error).message;
-    throw new UsageError(`profile ${file}: not valid YAML: ${msg}`);
-  }
-  const res = v.safeParse(ProfileSchema, doc);
-  if (!res.success) {
-    const issue = res.issues[0];
-    const got = issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)?.slice(0, 60);
-    // Our schema's own messages say what is expected in words; valibot's defaults start "Invalid".
-    const expected = issue.message && !issue.message.startsWith('Invalid ') ? issue.message : (issue.expected ?? issue.message);
-    throw new UsageError(`profile ${file}: field ${issuePath(issue)}: expected ${expected}, got ${got}`);
-  }
-  return { ...res.output, origin: file };
+  // Our schema's own messages say what is expected in words.
+  const profile = parseYamlDoc(ProfileSchema, readFileSync(file, 'utf8'), `profile ${file}`, { merge: true, schemaMessages: true });
+  return { ...profile, origin: file };
 }
 
 function substitute(template: string, vars: Record<string, string | boolean | number>, where: string): string {
