@@ -25,7 +25,7 @@ import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/ech
 import { analyzeTrain, planTrain, TRAIN_DEFAULTS, type RecvRecord, type TrainPacket } from '../protocol/udp-train.js';
 import { mosFrom } from '../protocol/mos.js';
 import type { TransportAddress } from '../protocol/stun.js';
-import { fetchTurnCreds, formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, targetHost } from './media-net.js';
+import { formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, targetHost } from './media-net.js';
 import { throughputBudgetMs } from './quality-throughput.js';
 import {
   awaitDirectTrain,
@@ -37,7 +37,7 @@ import {
   TRAIN_LOAD_SHARE,
   TRAIN_VIDEO_PACKET_BYTES,
 } from './quality-udp-train.js';
-import { openTurnTransport, turnSession, turnTargetsFromUrls, urlMatches } from './turn-allocate.js';
+import { openTurnTransport, turnPeerSetup, turnSession, turnTargetsFromUrls } from './turn-allocate.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 export const RELAY_TRAIN_ID = 'quality.relay-train';
@@ -76,17 +76,11 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
   const t = parseMediaTarget(task.target);
   if (!t) return { status: 'skipped', reason: `not a ${RELAY_TRAIN_ID} target: ${task.target}` };
   const ms = ctx.timeouts.firstByteMs;
-  const creds = await fetchTurnCreds(ctx);
-  if ('skip' in creds) return { status: 'skipped', reason: creds.skip };
-  if (creds.urls.length && !creds.urls.some((u) => urlMatches(u, t.kind)))
-    return { status: 'skipped', reason: `the probe's TURN server offers no TURN over ${t.kind.toUpperCase()}` };
-  const echoRes = await probeJson(ctx.config, '/.netready/udp-token', ms, ctx.signal, ctx.proxy);
-  const e = echoRes.body ?? {};
-  const ports = Array.isArray(e.ports) ? e.ports.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535) : [];
-  const token = typeof e.token === 'string' ? decodeToken(e.token) : null;
-  if (echoRes.status !== 200 || !token || !ports.length || typeof e.host !== 'string')
-    return { status: 'skipped', reason: 'the probe has no UDP echo to relay to (serve without --udp-echo)' };
-  const peerEp = await resolveFirst(e.host.replace(/^\[|\]$/g, ''), ports[Math.floor(ports.length / 2)], ctx);
+  const setup = await turnPeerSetup(t.kind, ctx, 'measured');
+  if ('skip' in setup) return { status: 'skipped', reason: setup.skip };
+  const { creds, echo: e, ports } = setup;
+  const token = decodeToken(e.token)!;
+  const peerEp = await resolveFirst(e.host, ports[Math.floor(ports.length / 2)], ctx);
   const peer: TransportAddress = { family: net.isIPv6(peerEp.address) ? 6 : 4, address: peerEp.address, port: peerEp.port };
 
   const details: Record<string, unknown> = { host: t.host, port: t.port, transport: t.kind, proxy: null, inspected: false, peer: fmtAddr(peer) };
@@ -98,7 +92,7 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
       transport: tr,
       creds,
       peer,
-      token: e.token as string,
+      token: e.token,
       ctx,
       timeoutMs: ms,
       onChannel: async (io) => {

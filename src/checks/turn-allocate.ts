@@ -34,7 +34,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '../protocol/stun.js';
-import { StunTransport, fetchTurnCreds, formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, sleep, targetHost, type MediaTransportKind } from './media-net.js';
+import { StunTransport, fetchTurnCreds, formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, sleep, targetHost, type MediaTransportKind, type TurnCreds } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 export const TURN_TARGETS: { kind: MediaTransportKind; port: number }[] = [
@@ -321,6 +321,27 @@ export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionRes
 }
 
 /**
+ * What a relay session needs from the probe: TURN credentials offering this transport, and its UDP
+ * echo (token, host, ports) as the peer to relay to; or why not (`purpose`: what the relay was to be).
+ */
+export async function turnPeerSetup(
+  kind: MediaTransportKind,
+  ctx: CheckContext,
+  purpose: string,
+): Promise<{ skip: string } | { creds: TurnCreds; echo: { token: string; host: string }; ports: number[] }> {
+  const creds = await fetchTurnCreds(ctx);
+  if ('skip' in creds) return creds;
+  if (creds.urls.length && !creds.urls.some((u) => urlMatches(u, kind)))
+    return { skip: `the probe's TURN server offers no TURN over ${kind.toUpperCase()} (${creds.urls.join(' ')})` };
+  const res = await probeJson(ctx.config, '/.netready/udp-token', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
+  const e = res.body ?? {};
+  const ports = Array.isArray(e.ports) ? e.ports.filter((p): p is number => Number.isInteger(p) && p >= 1 && p <= 65535) : [];
+  if (res.status !== 200 || typeof e.token !== 'string' || !decodeToken(e.token) || !ports.length || typeof e.host !== 'string')
+    return { skip: `the probe has no UDP echo to relay to (serve without --udp-echo), so the relay cannot be ${purpose}` };
+  return { creds, echo: { token: e.token, host: e.host.replace(/^\[|\]$/g, '') }, ports };
+}
+
+/**
  * The transport to a TURN server the way a browser reaches it: UDP directly; TCP/TLS through the
  * proxy that applies to https://HOST:PORT/ (CONNECT). Records address, proxy, interception and the
  * connect/TLS times into `details` and `metrics`.
@@ -356,16 +377,9 @@ export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<Check
   const t = parseMediaTarget(task.target);
   if (!t) return { status: 'skipped', reason: `not a turn.allocate target: ${task.target}` };
   const ms = ctx.timeouts.firstByteMs;
-  const creds = await fetchTurnCreds(ctx);
-  if ('skip' in creds) return { status: 'skipped', reason: creds.skip };
-  if (creds.urls.length && !creds.urls.some((u) => urlMatches(u, t.kind)))
-    return { status: 'skipped', reason: `the probe's TURN server offers no TURN over ${t.kind.toUpperCase()} (${creds.urls.join(' ')})` };
-
-  const echoRes = await probeJson(ctx.config, '/.netready/udp-token', ms, ctx.signal, ctx.proxy);
-  const e = echoRes.body ?? {};
-  const ports = Array.isArray(e.ports) ? e.ports.filter((p): p is number => Number.isInteger(p)) : [];
-  if (echoRes.status !== 200 || typeof e.token !== 'string' || !decodeToken(e.token) || !ports.length || typeof e.host !== 'string')
-    return { status: 'skipped', reason: 'the probe has no UDP echo to relay to (serve without --udp-echo), so the relay cannot be proven' };
+  const setup = await turnPeerSetup(t.kind, ctx, 'proven');
+  if ('skip' in setup) return { status: 'skipped', reason: setup.skip };
+  const { creds, echo: e, ports } = setup;
   const peerEp = await resolveFirst(e.host, ports[0], ctx);
   const peer: TransportAddress = { family: net.isIPv6(peerEp.address) ? 6 : 4, address: peerEp.address, port: peerEp.port };
 
