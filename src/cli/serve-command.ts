@@ -52,6 +52,13 @@ export function parseListen(value: string, name = '--listen'): ListenAddr {
   return { host, port };
 }
 
+/** An IP address option value (an IPv6 one may come in brackets). */
+function parseIp(value: string, flag: string): string {
+  const a = value.trim().replace(/^\[(.*)\]$/, '$1');
+  if (!isIP(a)) throw new UsageError(`${flag}: expected an IP address, got "${value}"`);
+  return a;
+}
+
 function readPem(flag: string, file: string, marker: RegExp, what: string): string {
   let text: string;
   try {
@@ -79,18 +86,13 @@ function mediaModule(o: ServeCommandOptions): ServeModule | null {
   if (o.turnSecret !== undefined && !o.turnSecret.trim()) throw new UsageError('--turn-secret: empty secret');
   for (const u of turnUrls) parseTurnUrl(u);
   if (o.turnRelayIp?.length && !turnUrls.length) throw new UsageError('--turn-relay-ip needs at least one --turn-url');
-  const relayIps = (o.turnRelayIp ?? []).map((h) => {
-    const a = h.trim().replace(/^\[(.*)\]$/, '$1');
-    if (!isIP(a)) throw new UsageError(`--turn-relay-ip: expected an IP address, got "${h}"`);
-    return a;
-  });
+  const relayIps = (o.turnRelayIp ?? []).map((h) => parseIp(h, '--turn-relay-ip'));
   if (o.udpPorts !== undefined && !o.udpEcho) throw new UsageError('--udp-ports needs --udp-echo ADDR');
   let stun: ListenAddr | undefined;
   if (o.stun !== undefined) stun = parseListen(o.stun, '--stun');
   let echo: { host: string; ports: number[] } | undefined;
   if (o.udpEcho !== undefined) {
-    const host = o.udpEcho.trim().replace(/^\[(.*)\]$/, '$1');
-    if (!isIP(host)) throw new UsageError(`--udp-echo: expected an IP address, got "${o.udpEcho}"`);
+    const host = parseIp(o.udpEcho, '--udp-echo');
     echo = { host, ports: o.udpPorts !== undefined ? parsePortList(o.udpPorts) : [...DEFAULT_ECHO_PORTS] };
   }
   if (!stun && !echo && !turnUrls.length) return null;
@@ -121,11 +123,7 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
   }
   const maxConnections = parseMaxConnections(o.maxConnections);
   const media = mediaModule(o);
-  const webrtcHosts = (o.webrtcHost ?? []).map((h) => {
-    const a = h.trim().replace(/^\[(.*)\]$/, '$1');
-    if (!isIP(a)) throw new UsageError(`--webrtc-host: expected an IP address, got "${h}"`);
-    return a;
-  });
+  const webrtcHosts = (o.webrtcHost ?? []).map((h) => parseIp(h, '--webrtc-host'));
 
   let handle;
   try {
