@@ -107,17 +107,28 @@ export function publishDirectTrainDone(config: RunConfig): void {
 }
 
 /** Waits until this run's quality.udp-train has ended; false after maxWaitMs or abort. */
-export async function awaitDirectTrain(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<boolean> {
+export function awaitDirectTrain(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<boolean> {
+  return settledOr(phaseFor(config).train.then(() => true), false, maxWaitMs, signal);
+}
+
+/** `p`'s value, or `fallback` after maxWaitMs or on abort (timer and listener removed either way). */
+async function settledOr<T, F>(p: Promise<T>, fallback: F, maxWaitMs: number, signal: AbortSignal): Promise<T | F> {
+  if (signal.aborted) return fallback;
   let timer: NodeJS.Timeout | undefined;
-  const v = await Promise.race([
-    phaseFor(config).train.then(() => true),
-    new Promise<false>((r) => {
-      timer = setTimeout(() => r(false), maxWaitMs);
-      signal.addEventListener('abort', () => r(false), { once: true });
-    }),
-  ]);
-  clearTimeout(timer);
-  return v;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<F>((r) => {
+        onAbort = () => r(fallback);
+        timer = setTimeout(onAbort, maxWaitMs);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** The send span of quality.udp-train for a quality phase of qualityMs. */
@@ -131,17 +142,8 @@ export function publishThroughput(config: RunConfig, bps: number | null): void {
 }
 
 /** The slower direction's rate of this run's throughput check; null after maxWaitMs or abort. */
-export async function awaitThroughput(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const v = await Promise.race([
-    phaseFor(config).throughput,
-    new Promise<null>((r) => {
-      timer = setTimeout(() => r(null), maxWaitMs);
-      signal.addEventListener('abort', () => r(null), { once: true });
-    }),
-  ]);
-  clearTimeout(timer);
-  return v;
+export function awaitThroughput(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<number | null> {
+  return settledOr(phaseFor(config).throughput, null, maxWaitMs, signal);
 }
 
 /** Share of the available rate the train's video stream may take. */
