@@ -36,7 +36,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #define MAXQ 8
-#define FIFO_CAP 262144 /* packets held per queue, bounded */
+#define HELD_CAP 262144 /* packets held per queue, bounded */
 
 /* Held packets sit in a binary min-heap ordered by (due, arrival sequence): in FIFO mode the due
  * times never decrease, so this is plain FIFO order; in reorder mode it is due-time order. */
@@ -101,7 +101,7 @@ static int cb(struct nfq_q_handle *qh, struct nfgenmsg *m, struct nfq_data *nfa,
   struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
   if (!ph) return 0;
   uint32_t id = ntohl(ph->packet_id);
-  if (q->len >= FIFO_CAP) { /* never hold more than the cap: pass it on at once */
+  if (q->len >= HELD_CAP) { /* never hold more than the cap: pass it on at once */
     q->overflow++;
     return nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL);
   }
@@ -158,12 +158,12 @@ int main(int argc, char **argv) {
     q->reorder = reorder;
     q->delay_ns = (uint64_t)(ms * 1e6);
     q->jitter_ns = (uint64_t)(jit * 1e6);
-    q->heap = calloc(FIFO_CAP, sizeof(struct held));
+    q->heap = calloc(HELD_CAP, sizeof(struct held));
     if (!q->heap) { perror("calloc"); return 1; }
     q->qh = nfq_create_queue(h, num, &cb, q);
     if (!q->qh) { fprintf(stderr, "nfq-delay: cannot bind queue %d\n", num); return 1; }
     if (nfq_set_mode(q->qh, NFQNL_COPY_META, 0) < 0) { perror("nfq_set_mode"); return 1; }
-    nfq_set_queue_maxlen(q->qh, FIFO_CAP);
+    nfq_set_queue_maxlen(q->qh, HELD_CAP);
     nq++;
   }
   int fd = nfq_fd(h);
