@@ -24,7 +24,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { up, down, REPO, type LabState } from '../lab/lab.js';
-import { run, runAsync, startDaemon, killPids, sleep } from '../lab/sh.js';
+import { run, runAsync } from '../lab/sh.js';
+import { iperfJson, tcpBpsOf, udpLossOf, type IperfJson } from '../lab/iperf.js';
 import type { Scenario } from '../lab/scenario.js';
 
 const PAYLOAD_FACTOR = 1448 / 1514;
@@ -69,33 +70,8 @@ async function netreadyCheck(st: LabState, extra: string[] = [], probe = true): 
   return { report, code: r.code, wallMs, err: r.stderr };
 }
 
-/**
- * iperf3 in the lab: server on the probe host's address in the vendor namespace. `accept` says
- * whether a result is whole: iperf3 -R -u now and then ends without its summary (the final results
- * exchange over a lossy control connection), so a run whose summary is missing is tried again, up
- * to three times in all (as lab/selftest.ts iperfUdpLoss).
- */
-async function iperf(st: LabState, args: string[], accept: (j: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown> | null> {
-  const addr = st.hosts['probe.lab.test'];
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = 5201 + Math.floor(Math.random() * 500);
-    const pid = startDaemon(st.ns.vendor, ['iperf3', '-s', '-B', addr, '-p', String(port), '-1'], join(st.tmpDir, `iperf3-${port}.log`));
-    try {
-      await sleep(300);
-      const r = await runAsync(['iperf3', '-c', addr, '-p', String(port), '-J', ...args], { ns: st.ns.client, timeoutMs: 30_000 });
-      let j: Record<string, unknown> | null = null;
-      try {
-        j = JSON.parse(r.stdout) as Record<string, unknown>;
-      } catch {
-        j = null;
-      }
-      if (j && accept(j)) return j;
-    } finally {
-      await killPids([pid], 500);
-    }
-  }
-  return null;
-}
+/** iperf3 against the probe host's address (lab/iperf.ts: a fresh server per try, 3 tries). */
+const iperf = (st: LabState, args: string[], accept?: (j: IperfJson) => boolean) => iperfJson(st, st.hosts['probe.lab.test'], args, accept);
 
 function pingRtt(st: LabState, count = 20): number | null {
   const r = run(['ping', '-n', '-q', '-i', '0.05', '-c', String(count), st.hosts['probe.lab.test']], { ns: st.ns.client, allowFail: true, timeoutMs: 30_000 });
@@ -131,12 +107,11 @@ async function measurePoint(p: Point, log: (l: string) => void): Promise<Quality
     if (p.kind === 'rate') {
       const line = p.value * 1e6;
       const payload = line * PAYLOAD_FACTOR;
-      const bps = (j: Record<string, unknown> | null) => ((j?.end as { sum_received?: { bits_per_second?: number } } | undefined)?.sum_received?.bits_per_second ?? null);
-      const upIp = await iperf(st, ['-t', '4', '-O', '1'], (j) => bps(j) !== null);
-      const downIp = await iperf(st, ['-t', '4', '-O', '1', '-R'], (j) => bps(j) !== null);
+      const upIp = await iperf(st, ['-t', '4', '-O', '1'], (j) => tcpBpsOf(j) !== null);
+      const downIp = await iperf(st, ['-t', '4', '-O', '1', '-R'], (j) => tcpBpsOf(j) !== null);
       for (const [dir, mine, ref] of [
-        ['down', q(rep, 'downBps'), bps(downIp)],
-        ['up', q(rep, 'upBps'), bps(upIp)],
+        ['down', q(rep, 'downBps'), tcpBpsOf(downIp)],
+        ['up', q(rep, 'upBps'), tcpBpsOf(upIp)],
       ] as const) {
         const r1 = ratio(mine, payload);
         const r2 = ratio(mine, ref);
@@ -156,11 +131,8 @@ async function measurePoint(p: Point, log: (l: string) => void): Promise<Quality
       // (1σ), small beside netready's own (~4500 round-trip packets, ±0.33 pp at 10 %), so the
       // ±1 pp comparison is decided by netready's figure, not by the reference's noise (1000-byte
       // datagrams gave only ~600 packets, ±1.2 pp; one 4 s direction once read 5.64 % at 5 %).
-      const lossOf = (j: Record<string, unknown> | null) => {
-        const s = (j?.end as { sum?: { lost_percent?: number; packets?: number } } | undefined)?.sum;
-        return typeof s?.lost_percent === 'number' && typeof s.packets === 'number' && s.packets > 0 ? s.lost_percent : null;
-      };
-      const whole = (j: Record<string, unknown>) => lossOf(j) !== null;
+      const lossOf = (j: IperfJson | null) => udpLossOf(j)?.lossPct ?? null;
+      const whole = (j: IperfJson) => lossOf(j) !== null;
       const upIp = await iperf(st, ['-u', '-b', '1500K', '-l', '100', '-t', '8'], whole);
       const downIp = await iperf(st, ['-u', '-b', '1500K', '-l', '100', '-t', '8', '-R'], whole);
       const lu = lossOf(upIp);

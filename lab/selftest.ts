@@ -7,6 +7,7 @@
 import { parseScenario, type Scenario } from './scenario.js';
 import { up, down, abortUp, addProc, waitListen, ADDR, type LabState } from './lab.js';
 import { runAsync, type RunResult } from './sh.js';
+import { iperfJson, tcpBpsOf, udpLossOf } from './iperf.js';
 
 interface Row {
   knob: string;
@@ -46,28 +47,16 @@ async function withLab(sc: Scenario, fn: (st: LabState) => Promise<void>): Promi
 }
 
 async function iperfTcp(st: LabState, reverse: boolean): Promise<number> {
-  const r = await inClient(st, ['iperf3', '-c', ADDR.vendor, '-t', '4', '-O', '1', '-J', ...(reverse ? ['-R'] : [])], 20_000);
-  const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
-  return j.end.sum_received.bits_per_second / 1000;
+  const j = await iperfJson(st, ADDR.vendor, ['-t', '4', '-O', '1', ...(reverse ? ['-R'] : [])], (x) => tcpBpsOf(x) !== null);
+  return (tcpBpsOf(j) ?? NaN) / 1000;
 }
 
 // 1.5 Mbit/s of 100-byte datagrams for 8 s: ~15 000 packets, so the binomial spread of a 10 %
 // loss is ±0.25 points (1σ) — well inside the 10 % bound — while staying light enough that a busy
 // CPU does not add drops of its own (4 Mbit/s on a loaded 2-core machine measured 12.5 % for 10 %).
 async function iperfUdpLoss(st: LabState, reverse: boolean): Promise<{ lossPct: number; packets: number }> {
-  // iperf3 -R -u now and then ends without its summary (the final results exchange over a lossy
-  // control connection): one more try, then the row reports what is missing.
-  for (let attempt = 1; ; attempt++) {
-    const r = await inClient(st, ['iperf3', '-c', ADDR.vendor, '-u', '-b', '1500K', '-l', '100', '-t', '8', '-J', ...(reverse ? ['-R'] : [])], 30_000);
-    let sum: { lost_percent?: number; packets?: number } | undefined;
-    try {
-      sum = (JSON.parse(r.stdout) as { end?: { sum?: { lost_percent?: number; packets?: number } } }).end?.sum;
-    } catch {
-      sum = undefined;
-    }
-    if (sum && typeof sum.lost_percent === 'number' && typeof sum.packets === 'number') return { lossPct: sum.lost_percent, packets: sum.packets };
-    if (attempt >= 2) return { lossPct: NaN, packets: 0 };
-  }
+  const j = await iperfJson(st, ADDR.vendor, ['-u', '-b', '1500K', '-l', '100', '-t', '8', ...(reverse ? ['-R'] : [])], (x) => udpLossOf(x) !== null);
+  return udpLossOf(j) ?? { lossPct: NaN, packets: 0 };
 }
 
 async function pingAvg(st: LabState, count: number, intervalS: string, extra: string[] = []): Promise<{ avgMs: number; lossPct: number; out: string }> {
@@ -75,11 +64,6 @@ async function pingAvg(st: LabState, count: number, intervalS: string, extra: st
   const loss = /([\d.]+)% packet loss/.exec(r.stdout);
   const avg = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
   return { avgMs: avg ? Number(avg[1]) : NaN, lossPct: loss ? Number(loss[1]) : NaN, out: r.stdout };
-}
-
-function startIperfServer(st: LabState): Promise<void> {
-  const d = addProc(st, 'iperf3', st.ns.vendor, ['iperf3', '-s', '-B', ADDR.vendor]);
-  return waitListen(st.ns.vendor, 5201, 'tcp', d.pid, 'iperf3', d.log);
 }
 
 async function linkLab(): Promise<void> {
@@ -92,7 +76,6 @@ pending: selftest only
   );
   console.error('lab: selftest link (rate, delay, MTU)');
   await withLab(sc, async (st) => {
-    await startIperfServer(st);
     const base = 0.1; // ms: veth RTT without added delay is well under this
     const p = await pingAvg(st, 20, '0.05');
     row('delay (round trip, up 30 ms + down 70 ms)', '100 ms', `${p.avgMs.toFixed(1)} ms`, within(p.avgMs - base, 100));
@@ -118,7 +101,6 @@ pending: selftest only
   );
   console.error('lab: selftest loss (nft numgen)');
   await withLab(sc, async (st) => {
-    await startIperfServer(st);
     // Random loss is binomial: a count of n packets at p % has sd sqrt(p(1-p)/n). ✔ within 10 % of p
     // or 4 sd, whichever is wider (a CI run read 4.49 % of 14999 for 5 %: 2.9 sd, outside 10 %).
     const lossOk = (pct: number, want: number, n: number) => Math.abs(pct - want) <= Math.max(0.1 * want, 4 * 100 * Math.sqrt((want / 100) * (1 - want / 100) / Math.max(1, n)));
