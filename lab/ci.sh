@@ -27,13 +27,13 @@ if [ -n "$missing" ]; then
 fi
 
 # leftovers of an earlier, killed run
-timeout 60 npm run -s lab -- down
+timeout 60 npm run -s lab -- down --all
 npm run -s lab -- build
 
 start=$(date +%s)
 status=0
 timeout 300 npm run -s lab -- selftest || status=$?
 timeout 900 npm run -s lab -- test || status=$?
-timeout 60 npm run -s lab -- down || true
+timeout 60 npm run -s lab -- down --all || true
 echo "lab/ci.sh: lab took $(( $(date +%s) - start )) s"
 exit $status

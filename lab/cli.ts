@@ -1,7 +1,8 @@
 // npm run lab -- <command>
 //   up FILE            bring a lab up from a scenario (state in .lab-state/)
 //   exec -- CMD...     run CMD in the client namespace of the lab that is up
-//   down               tear down every lab (state files, then anything named nrl-*)
+//   down [--all]       tear down this checkout's labs (its state files); --all also sweeps every
+//                      nrl-* namespace, /etc/netns entry and temp dir on the machine (CI)
 //   test [FILES...]    run scenarios (default: lab/scenarios/*.yaml), print a table
 //   selftest           measure every knob with standard tools
 //   build              compile lab/helpers/nfq-delay
@@ -10,7 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../src/cli/errors.js';
 import { loadScenario } from './scenario.js';
-import { up, downAll, listStates, REPO, ADDR } from './lab.js';
+import { up, downAll, downOwn, listStates, REPO, ADDR } from './lab.js';
 import { LabError } from './sh.js';
 import { runTests } from './runner.js';
 import { selftest } from './selftest.js';
@@ -31,7 +32,7 @@ function ensureHelper(): void {
 }
 
 function usage(): never {
-  throw new UsageError('usage: npm run lab -- up FILE | exec -- CMD... | down | test [FILES...] | selftest | build');
+  throw new UsageError('usage: npm run lab -- up FILE | exec -- CMD... | down [--all] | test [FILES...] | selftest | build');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -65,7 +66,10 @@ async function main(argv: string[]): Promise<number> {
       return r.status ?? 1;
     }
     case 'down': {
-      const notes = await downAll();
+      if (rest.length > 1 || (rest.length === 1 && rest[0] !== '--all')) usage();
+      // Without --all only this checkout's labs go: another checkout (a worktree) may have its
+      // own lab up on the same machine.
+      const notes = rest[0] === '--all' ? await downAll() : await downOwn();
       for (const n of notes) console.log(n);
       console.log('lab down');
       return 0;

@@ -751,10 +751,16 @@ async function killNamespace(ns: string): Promise<void> {
   rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
 }
 
-/** Down every lab known by a state file, then sweep whatever carries the prefix. */
-export async function downAll(): Promise<string[]> {
+/** Down every lab this checkout's state files know (never another checkout's). */
+export async function downOwn(): Promise<string[]> {
   const notes: string[] = [];
   for (const st of listStates()) notes.push(...(await down(st)));
+  return notes;
+}
+
+/** Down every lab known by a state file, then sweep whatever carries the prefix on the machine. */
+export async function downAll(): Promise<string[]> {
+  const notes = await downOwn();
   for (const ns of listLabNamespaces()) {
     await killNamespace(ns);
     notes.push(`removed stale namespace ${ns}`);
