@@ -1,6 +1,8 @@
 // conn.idle: a WebSocket and an event stream held silent for --idle-window; a middlebox that cuts
 // them is measured (metrics.idleCutMs). seed 000_637c892c7d775e13.txt: "Proxies with short idle
 // timeouts (for example, 60 seconds or a 5-minute hard cap) cause repeated drops".
+// Held on the probe only (contract, "Two kinds of far end"): a vendor's real server closes an
+// unauthenticated idle socket itself, which would read as a middlebox's cut.
 
 import type { Duplex } from 'node:stream';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
@@ -10,7 +12,7 @@ import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
 import { watchSocket } from '../net/watch.js';
-import { hostHeader, openWebTask, r1, requestEventStream, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { farEndOf, hostHeader, openWebTask, r1, requestEventStream, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
 
 interface Hold {
   end: 'window' | 'closed' | 'aborted';
@@ -129,20 +131,20 @@ export const connIdle: CheckDef = {
   plan(profiles, config): CheckTask[] {
     const tasks: CheckTask[] = [];
     for (const h of profiles.hosts) {
-      if (!h.idle) continue;
+      if (!h.idle || farEndOf(h) !== 'probe') continue;
       const port = webPort(h);
       const ws = h.ws[0];
       if (ws) {
-        const wsTarget = webUrl(h.host, ws.path, h.tls, true);
+        const wsTarget = webUrl(h.host, ws.path, h.tls, true, port);
         const target = `${wsTarget}#idle`;
-        tasks.push({ key: taskKey('conn.idle', target), id: 'conn.idle', target, dependsOn: [taskKey('ws.upgrade', wsTarget)], host: h, background: true, priority: 30, params: { kind: 'ws', path: ws.path, port, tls: h.tls } });
+        tasks.push({ key: taskKey('conn.idle', target), id: 'conn.idle', target, dependsOn: [taskKey('ws.upgrade', wsTarget)], host: h, background: true, priority: 30, params: { kind: 'ws', path: ws.path, port, tls: h.tls, farEnd: 'probe' } });
       }
       // The stream hold starts at once (not after sse.stream's ~2 s) so it overlaps the other checks.
       const sse = h.sse[0];
       if (sse) {
-        const sseTarget = webUrl(h.host, sse.path, h.tls);
+        const sseTarget = webUrl(h.host, sse.path, h.tls, false, port);
         const target = `${sseTarget}#idle`;
-        tasks.push({ key: taskKey('conn.idle', target), id: 'conn.idle', target, dependsOn: webDeps(h.host, port, h.tls, config), host: h, background: true, priority: 30, params: { kind: 'sse', path: sse.path, port, tls: h.tls } });
+        tasks.push({ key: taskKey('conn.idle', target), id: 'conn.idle', target, dependsOn: webDeps(h.host, port, h.tls, config, h), host: h, background: true, priority: 30, params: { kind: 'sse', path: sse.path, port, tls: h.tls, farEnd: 'probe' } });
       }
     }
     return tasks;

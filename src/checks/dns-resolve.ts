@@ -11,7 +11,11 @@ export const dnsResolve: CheckDef = {
   id: 'dns.resolve',
   title: 'Each required host name resolves',
   plan(profiles): CheckTask[] {
-    return profiles.hosts.map((h) => ({ key: taskKey('dns.resolve', h.host), id: 'dns.resolve', target: h.host, dependsOn: [], host: h, params: {} }));
+    // A wildcard's zone (no known name under it) is dns.zone's: no name is invented for it.
+    const seen = new Set<string>();
+    return profiles.hosts
+      .filter((h) => !h.zone && !seen.has(h.host) && seen.add(h.host))
+      .map((h) => ({ key: taskKey('dns.resolve', h.host), id: 'dns.resolve', target: h.host, dependsOn: [], host: h, params: {} }));
   },
   async run(task, ctx) {
     const host = task.target;

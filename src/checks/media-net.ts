@@ -9,7 +9,7 @@ import type { RunConfig } from '../cli/config.js';
 import type { CheckContext } from './types.js';
 import { abortError, resolveHost, type DialContext } from '../net/dial.js';
 import type { ProxyResolver } from '../net/proxy.js';
-import { probeGet } from '../cli/probe.js';
+import { probeGet } from '../net/probe-client.js';
 import { mapEndpoint } from '../net/endpoint.js';
 import { StreamFramer, StunParseError, decodeMessage, decodeChannelData, isChannelData, looksLikeStun, type StunMessage } from '../protocol/stun.js';
 
@@ -256,8 +256,12 @@ export async function resolveFirst(host: string, port: number, ctx: DialContext)
   return { address: v4 ?? res.addresses[0], port: res.port ?? ep.port, resolveMs: res.resolveMs };
 }
 
-/** GET a JSON document from the --probe server: directly, or through the proxy that applies to
- * the probe's URL when the resolver is given (as a browser fetches it). */
+/**
+ * GET a JSON document from the --probe server the way a browser fetches it (directly, or through
+ * the proxy that applies to the probe's URL; an intercepting middlebox is carried on through). A
+ * failure is the probe's, not the media path's: PROBE_UNREACHABLE / PROBE_TIMEOUT with the
+ * dialer's code in details.cause, so the verdict reads the media row as not verified.
+ */
 export async function probeJson(
   config: RunConfig,
   path: string,
@@ -271,11 +275,10 @@ export async function probeJson(
     return await probeGet(config, path, { timeoutMs, signal, proxy });
   } catch (e) {
     if (signal.aborted) throw abortError(signal);
-    if (e instanceof NetError && e.code === 'PROBE_TIMEOUT')
-      throw new NetError('PROBE_TIMEOUT', `the probe ${config.probe} did not answer ${path} within ${timeoutMs} ms`, 'timeout');
-    if (e instanceof NetError && e.code === 'PROBE_UNREACHABLE')
-      throw new NetError('PROBE_UNREACHABLE', `the probe ${config.probe} is unreachable: ${String(e.details.cause ?? e.message)}`, 'failed');
-    throw e;
+    if (!(e instanceof NetError)) throw e;
+    const kind = e.kind === 'timeout' ? 'timeout' : 'failed';
+    const code = kind === 'timeout' ? 'PROBE_TIMEOUT' : 'PROBE_UNREACHABLE';
+    throw new NetError(code, `the probe ${config.probe} did not answer ${path}: ${e.message}`, kind, { cause: e.code, probeFault: true });
   }
 }
 

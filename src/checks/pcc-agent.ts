@@ -9,15 +9,17 @@
 // order relative to the per-port tasks: it awaits the same probes.
 //
 // The probe goes to 127.0.0.1 (what localhost.esignlive.com resolves to, seed 003), or to the
-// --resolve / --connect-to override: it never asks DNS. It is always direct: the browser reaching
-// the agent through a proxy is exactly the failure PCC_PROXY_NOT_BYPASSED reports.
+// --resolve / --connect-to override. It is always direct: the browser reaching the agent through a
+// proxy is exactly the failure PCC_PROXY_NOT_BYPASSED reports. The summary also asks DNS, as the
+// browser does (seed 003: the name resolves "into 127.0.0.1 (using the DNS)"): resolvers with
+// DNS-rebinding protection drop answers that point at loopback (PCC_DNS_NO_LOOPBACK).
 
 import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 import { NetError } from '../cli/errors.js';
-import { connectTcp, parseOverride, phase, summarizePeer, trustContext, type PeerSummary } from '../net/dial.js';
+import { connectTcp, parseOverride, phase, resolveHost, summarizePeer, trustContext, type PeerSummary } from '../net/dial.js';
 import { mapEndpoint } from '../net/endpoint.js';
 import { proxySummary } from '../net/proxy.js';
 import { wsClose, wsOpen } from '../net/ws-client.js';
@@ -168,6 +170,24 @@ function portOutcome(p: PortProbe, host: string): CheckOutcome {
   return { status: p.error!.kind, metrics: p.metrics, error: { code: p.error!.code, message: p.error!.message }, details };
 }
 
+interface PccDns {
+  via: 'system' | 'override' | 'literal';
+  addresses: string[];
+  loopback: boolean;
+  error?: string;
+}
+
+/** What the DNS (or a --resolve override) answers for the agent's name. */
+async function resolvePcc(host: string, ctx: CheckContext): Promise<PccDns> {
+  try {
+    const r = await resolveHost(host, ctx);
+    return { via: r.via, addresses: r.addresses, loopback: r.addresses.some((a) => a === '127.0.0.1' || a === '::1') };
+  } catch (e) {
+    if (!(e instanceof NetError) || e.code === 'DEADLINE_EXCEEDED') throw e;
+    return { via: 'system', addresses: [], loopback: false, error: e.code };
+  }
+}
+
 export const pccAgent: CheckDef = {
   id: PCC_ID,
   title: 'The Personal Certificate Client answers locally with a valid certificate and no proxy in the way',
@@ -206,7 +226,7 @@ export const pccAgent: CheckDef = {
         const out = portOutcome(mine, host);
         return {
           status: 'skipped',
-          reason: `not listening (${out.error?.code ?? 'no agent'}); the agent answers on port ${agent.port} (it takes one of the ${all.length} ports, seed 003)`,
+          reason: `not listening (${out.error?.code ?? 'no agent'}); the agent answers on port ${agent.port} (it takes one of the ${all.length} ports of the Personal Certificate Client)`,
           metrics: out.metrics,
           details: { ...out.details, closedCode: out.error?.code ?? null, agentPort: agent.port },
         };
@@ -235,6 +255,9 @@ export const pccAgent: CheckDef = {
       }
     }
 
+    // The browser resolves the name with the DNS (seed 003): it must give 127.0.0.1.
+    const dns = await resolvePcc(host, ctx);
+
     const agents = probes.filter((p) => p.ok);
     const good = agents.find((p) => p.cert && !p.cert.expired && !p.cert.notYetValid && p.cert.nameMatch);
     const chosen = good ?? agents.find((p) => p.cert && (p.cert.expired || p.cert.notYetValid)) ?? agents[0];
@@ -245,8 +268,9 @@ export const pccAgent: CheckDef = {
       if (!chosen.cert!.nameMatch) problems.push('PCC_CERT_NAME');
     }
     if (proxy) problems.push('PCC_PROXY_NOT_BYPASSED');
+    if (!dns.loopback) problems.push('PCC_DNS_NO_LOOPBACK');
 
-    const details: Record<string, unknown> = { host, certName, ports: portStatus, proxy, problems, source: task.params.source };
+    const details: Record<string, unknown> = { host, certName, ports: portStatus, proxy, problems, dns, source: task.params.source };
     if (proxyError) details.proxyError = proxyError;
     const metrics: Record<string, number> = { agentsCount: agents.length };
     if (chosen) {
@@ -275,7 +299,9 @@ export const pccAgent: CheckDef = {
           ? `the agent on port ${chosen!.port} presents a certificate ${chosen!.cert!.notYetValid ? `not valid before ${chosen!.cert!.validFrom}` : `that expired on ${chosen!.cert!.validTo}`}`
           : first === 'PCC_CERT_NAME'
             ? `the agent on port ${chosen!.port} presents a certificate for ${chosen!.cert!.altNames.join(', ') || chosen!.cert!.subject.CN || 'another name'}, not ${certName}`
-            : `the proxy ${proxy!.display} applies to ${host}: the browser would send the agent's requests to the proxy`;
+            : first === 'PCC_PROXY_NOT_BYPASSED'
+              ? `the proxy ${proxy!.display} applies to ${host}: the browser would send the agent's requests to the proxy`
+              : `${host} does not resolve to 127.0.0.1 through the DNS (${dns.error ?? `answered ${dns.addresses.join(', ') || 'nothing'}`})`;
     return { status: 'failed', metrics, error: { code: first, message }, details };
   },
 };

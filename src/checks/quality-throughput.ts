@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
-import { probeProxy } from '../cli/probe.js';
+import { probeProxy } from '../net/probe-client.js';
 import { dial, abortError } from '../net/dial.js';
 import { wsOpen, type WsOpened } from '../net/ws-client.js';
 import { encodeClientFrame } from '../net/ws-frame.js';

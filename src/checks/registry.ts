@@ -1,7 +1,9 @@
 // Every check, in plan order. Adding a capability = adding a file and a line here.
 import type { CheckDef } from './types.js';
 import { proxyConfig } from './proxy-config.js';
+import { probeReach } from './probe-reach.js';
 import { dnsResolve } from './dns-resolve.js';
+import { dnsZone } from './dns-zone.js';
 import { tcpConnect } from './tcp-connect.js';
 import { tlsHandshake } from './tls-handshake.js';
 import { httpPath } from './http-path.js';
@@ -18,4 +20,4 @@ import { qualityUdpTrain } from './quality-udp-train.js';
 import { qualityThroughput } from './quality-throughput.js';
 import { qualityRelayTrain } from './quality-relay-train.js';
 
-export const CHECKS: CheckDef[] = [proxyConfig, dnsResolve, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput, qualityRelayTrain];
+export const CHECKS: CheckDef[] = [proxyConfig, probeReach, dnsResolve, dnsZone, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput, qualityRelayTrain];

@@ -1,12 +1,44 @@
-// sse.stream https://HOST/virtual-room/ID/event: the event stream opens and events arrive on time,
-// one by one. seed 000_637c892c7d775e13.txt: "Must not buffer streaming responses. Antivirus or DLP
+// sse.stream: seed 000_637c892c7d775e13.txt: "Must not buffer streaming responses. Antivirus or DLP
 // proxies that hold responses for scanning break Server-Sent Events".
+// Two far ends (contract, "Two kinds of far end"):
+// - https://SIGN-DOMAIN/virtual-room/ID/event, a vendor's real server: it wants a login, so what it
+//   proves is that the origin answered the event-stream request (a 401 is fine) and no middlebox
+//   refused it. Nothing netready-specific is asked of it.
+// - the probe (netready serve): a timed stream (?interval=&count=) whose events must arrive on
+//   time, one by one — buffering and batching are measured there, on the probe's path.
 
-import type { CheckDef, CheckTask } from './types.js';
+import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { readBody, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { SseTimer } from '../protocol/sse-timing.js';
-import { openWebTask, planPathTasks, r1, requestEventStream, withDetails } from '../net/web.js';
+import { openWebTask, planPathTasks, r1, requestEventStream, withDetails, type OpenedWebTask } from '../net/web.js';
+
+/** The event stream of a vendor's real server: the origin answered, nothing on the way refused it. */
+async function vendorStream(task: CheckTask, dw: OpenedWebTask, ctx: CheckContext): Promise<CheckOutcome> {
+  const { p, sock, details } = dw;
+  try {
+    const { head } = await requestEventStream(dw, '', ctx);
+    details.status = head.status;
+    details.contentType = head.headers['content-type'] ?? null;
+    // Over TLS to the vendor's own chain the answer is the origin's; otherwise look for a refusal.
+    const endToEnd = p.tls && !details.inspected;
+    let body = '';
+    if (!endToEnd && head.status >= 400) body = (await readBody(sock, head, { signal: ctx.signal, timeoutMs: Math.min(1000, ctx.timeouts.streamMs), maxBytes: 16 * 1024 })).body.toString('latin1');
+    const marker = endToEnd ? null : proxyRefusalMarker(head.status, head.headers, body);
+    if (marker)
+      return {
+        status: 'failed',
+        error: { code: 'HTTP_BLOCKED_BY_PROXY', message: `${task.target}: ${head.status} from a middlebox (${marker})` },
+        details: { ...details, blockedBy: 'proxy', marker, headers: keepHeaders(head.headers) },
+      };
+    if (head.status >= 500) details.originError = true;
+    return { status: 'ok', details };
+  } catch (e) {
+    throw withDetails(e, details);
+  } finally {
+    sock.destroy();
+  }
+}
 
 /** The stream netready asks serve for: 8 events 250 ms apart (about 1.75 s). */
 export const SSE_INTERVAL_MS = 250;
@@ -23,6 +55,7 @@ export const sseStream: CheckDef = {
     const dw = await openWebTask(task, ctx);
     if (!dw.ok) return dw.outcome;
     const { sock, details } = dw;
+    if (task.params.farEnd !== 'probe') return vendorStream(task, dw, ctx);
     try {
       const { head, sentAt } = await requestEventStream(dw, `interval=${SSE_INTERVAL_MS}&count=${SSE_COUNT}`, ctx);
       const timer = new SseTimer(sentAt);

@@ -14,9 +14,12 @@ export const tcpConnect: CheckDef = {
   title: 'TCP connections to each required host and port',
   plan(profiles, config): CheckTask[] {
     const tasks: CheckTask[] = [];
+    const seen = new Set<string>();
     for (const h of profiles.hosts)
-      for (const port of h.tcp) {
+      for (const port of h.zone ? [] : h.tcp) {
         const target = `${h.host}:${port}`;
+        if (seen.has(target)) continue; // the probe on a vendor's host:port: one connection test
+        seen.add(target);
         const direct = !proxyMayApply(decisionUrl(h.host, port, h.tls && port === 443), config);
         tasks.push({
           key: taskKey('tcp.connect', target),

@@ -180,7 +180,7 @@ export const vpnRoute: CheckDef = {
   plan(profiles, config): CheckTask[] {
     if (!profiles.media) return [];
     return profiles.hosts
-      .filter((h) => isRouted(h.role))
+      .filter((h) => isRouted(h.role) && !h.zone)
       .map((h) => {
         const port = webPort(h);
         const direct = !proxyMayApply(decisionUrl(h.host, port, h.tls), config);

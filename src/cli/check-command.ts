@@ -15,7 +15,9 @@ import { buildConfig, type CheckOptions } from './options.js';
 import type { RunConfig } from './config.js';
 import { VERSION } from './version.js';
 import { writeOutputs, type OutputOptions } from './output.js';
-import { checkProbe, fetchProbeInfo } from './probe.js';
+import { discoverProbe } from '../net/probe-client.js';
+import { withProbeHost } from '../checks/probe-reach.js';
+import { exitCodeFor } from '../report/common.js';
 
 export interface CheckCommandOptions extends CheckOptions, OutputOptions {
   saveRaw?: string;
@@ -39,18 +41,21 @@ export async function runCheck(
 ): Promise<CheckRun> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const profiles = loadProfiles(config.profiles, config.params);
+  const profiles = withProbeHost(loadProfiles(config.profiles, config.params), config);
   const proxy = createProxyResolver(config);
+  let probeDiscovery: RawRun['probe'];
   if (config.probe) {
-    // Connect + TLS + first byte, as every other request gets: on a lossy link a lost SYN or
-    // handshake packet costs a 1 s retransmission (5 % loss each way failed a 3 s cap in the bench),
-    // and an unreachable probe is exit 2, so it must not be declared unreachable too early.
-    // Bounded by a third of the run's deadline.
+    // The media checks plan from what the probe offers (STUN address, TURN URLs, echo ports): one
+    // request before planning, given connect + TLS + first byte like every other request (on a lossy
+    // link a lost SYN costs a 1 s retransmission) and at most a third of the run's deadline. The
+    // probe never stops the run: without an answer the media checks fall back to the probe's host
+    // and the standard ports, and probe.reach records why (contract, "Two kinds of far end").
     const probeMs = Math.min(config.deadlineMs / 3, config.timeouts.connectMs + config.timeouts.tlsMs + config.timeouts.firstByteMs);
-    await checkProbe(config, probeMs, proxy);
-    // The media checks plan from what the probe offers (STUN address, TURN URLs, echo ports); one
-    // bounded request, and without an answer they fall back to the probe's host and standard ports.
-    if (config.probeInfo === undefined) config = { ...config, probeInfo: await fetchProbeInfo(config, probeMs, proxy, opts.signal) };
+    if (config.probeInfo === undefined) {
+      const d = await discoverProbe(config, probeMs, proxy, opts.signal);
+      config = { ...config, probeInfo: d.info };
+      probeDiscovery = { url: config.probe!, media: d.info ? 'described' : 'none', ...(d.error ? { error: d.error } : {}) };
+    }
   }
   const tasks = planTasks(config, profiles);
   const run = await runTasks(tasks, {
@@ -72,6 +77,9 @@ export async function runCheck(
     media: profiles.media,
     ...(profiles.pcc ? { pcc: profiles.pcc } : {}),
     proxy: proxy.describe(),
+    ...(probeDiscovery ? { probe: probeDiscovery } : {}),
+    ...(profiles.profiles.some((p) => p.historical) ? { historical: profiles.profiles.filter((p) => p.historical).map((p) => `${p.id}: ${p.historical}`) } : {}),
+    options: runOptions(config),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     deadlineHit: run.deadlineHit,
@@ -79,6 +87,20 @@ export async function runCheck(
   };
   const notes = run.deadlineHit ? [`the run reached its deadline of ${config.deadlineMs / 1000} s; unfinished checks are marked timeout`] : [];
   return { raw, report: reportOrFallback(raw, notes) };
+}
+
+/** The options that shape the result, for the report (what a support engineer needs to read it). */
+export function runOptions(config: RunConfig): NonNullable<RawRun['options']> {
+  return {
+    deadlineMs: config.deadlineMs,
+    idleWindowMs: config.idleWindowMs,
+    qualityMs: config.qualityMs,
+    probe: config.probe,
+    thorough: !!config.thorough,
+    signDomainGiven: config.params.signDomain !== undefined,
+    caFiles: config.caFiles,
+    publicRoots: config.publicRootsFile,
+  };
 }
 
 /** A netready bug after the evidence was gathered: the evidence still reaches the user (exit 3). */
@@ -141,7 +163,7 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
     return 3;
   }
   writeOutputs(report, o);
-  return report.ready ? 0 : 1;
+  return exitCodeFor(report);
 }
 
 async function gatherReport(o: CheckCommandOptions): Promise<Report> {

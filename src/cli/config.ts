@@ -9,10 +9,21 @@ export interface RunConfig {
   resolve: Record<string, string>;
   /** curl-style --connect-to: requests for HOST:PORT go to TO_HOST:TO_PORT instead (empty = any). */
   connectTo: ConnectTo[];
-  /** Extra trusted CA certificates (PEM text), added to Node's public roots. */
+  /**
+   * Extra trusted CA certificates (PEM text, --ca): trusted, but not public. A vendor host whose
+   * chain ends at one of them is inspected (contract: "a vendor host chaining to one is
+   * inspected"); the probe may chain to one (its own CA).
+   */
   caPem: string[];
   /** Paths of the --ca files, for the report. */
   caFiles: string[];
+  /**
+   * The roots treated as the public web PKI (--public-roots FILE), or null for Node's bundled
+   * Mozilla roots. Labs and air-gapped tests put their own CA here.
+   */
+  publicRootsPem: string[] | null;
+  /** Path of the --public-roots file, for the report. */
+  publicRootsFile: string | null;
   /** Explicit proxy URL (--proxy) or null. */
   proxy: string | null;
   /** PAC file URL or path, or null. */
@@ -30,6 +41,8 @@ export interface RunConfig {
   timeouts: PhaseTimeouts;
   /** Pool size for concurrent checks. */
   concurrency: number;
+  /** --thorough: long idle holds (330 s) and a deadline that fits them. */
+  thorough?: boolean;
 }
 
 /** What a `netready serve` probe says it offers (GET /.netready/media), as plain data. */
@@ -65,6 +78,8 @@ export function defaultConfig(overrides: Partial<RunConfig> = {}): RunConfig {
     connectTo: [],
     caPem: [],
     caFiles: [],
+    publicRootsPem: null,
+    publicRootsFile: null,
     proxy: null,
     pac: null,
     env: {},

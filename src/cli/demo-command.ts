@@ -11,6 +11,7 @@ import { buildConfig } from './options.js';
 import { writeOutputs, type OutputOptions } from './output.js';
 import { createProgress } from '../report/progress.js';
 import { useColor } from './check-command.js';
+import { exitCodeFor } from '../report/common.js';
 
 export interface DemoOptions extends OutputOptions {
   deadline?: string;
@@ -39,7 +40,7 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     const progress = createProgress(process.stderr, { tty: Boolean(process.stderr.isTTY) && !process.env.CI, color: useColor(process.stderr) });
     const { report } = await runCheck(config, { progress });
     writeOutputs(report, o);
-    return report.ready ? 0 : 1;
+    return exitCodeFor(report);
   } finally {
     await serve.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-// The `netready` command line. Exit codes (contract): 0 ready, 1 not ready, 2 bad usage or
+// The `netready` command line. Exit codes (contract): 0 ready, 1 not ready, 4 incomplete, 2 bad usage or
 // input (one line on stderr, no stack trace), 3 internal error (a report is still written).
 
 import { Command, CommanderError, Option } from 'commander';
@@ -27,7 +27,8 @@ function addCheckOptions(cmd: Command): Command {
       .option('--sign-domain <host>', 'the OneSpan Sign domain (allowlist row 1)')
       .option('--param <name=value>', 'set a profile parameter (see `netready profiles`); repeatable', collect)
       .option('--probe <url>', 'a `netready serve` instance used for UDP range, TURN credentials and quality')
-      .option('--ca <file>', 'extra trusted CA certificates (PEM), added to the public roots; repeatable', collect)
+      .option('--ca <file>', 'extra trusted CA certificates (PEM): trusted, but not public (a vendor host chaining to one is inspected; the probe may); repeatable', collect)
+      .option('--public-roots <file>', 'the roots treated as the public web PKI instead of the bundled Mozilla roots (labs, air-gapped tests)')
       .option('--resolve <host:addr>', 'use ADDR for HOST instead of DNS, like curl --resolve; repeatable', collect)
       .option('--connect-to <h1:p1:h2:p2>', 'connect to H2:P2 instead of H1:P1, like curl --connect-to; repeatable', collect)
       .option('--proxy <url>', 'explicit HTTP proxy (else HTTPS_PROXY/HTTP_PROXY/NO_PROXY as curl reads them)')
@@ -35,6 +36,7 @@ function addCheckOptions(cmd: Command): Command {
       .option('--deadline <seconds>', 'hard cap for the whole run; a partial report is still written', '30')
       .option('--idle-window <seconds>', 'how long long-lived connections are held idle', '10')
       .option('--quality-seconds <seconds>', 'the length of the quality phase', '5')
+      .option('--thorough', 'hold idle connections 330 s (sees a 60 s or 5-minute proxy cut); lengthens --deadline to fit', false)
       .option('--concurrency <n>', 'checks run at once', '16')
       .option('--save-raw <file>', "save the run's raw evidence for --from-raw")
       .addOption(new Option('--from-raw <file>', 'replay saved raw evidence through the verdict, without a network')),

@@ -12,6 +12,7 @@ export interface CheckOptions {
   param?: string[];
   probe?: string;
   ca?: string[];
+  publicRoots?: string;
   resolve?: string[];
   connectTo?: string[];
   proxy?: string;
@@ -20,7 +21,17 @@ export interface CheckOptions {
   idleWindow?: string;
   qualitySeconds?: string;
   concurrency?: string;
+  thorough?: boolean;
 }
+
+/**
+ * --thorough: hold idle connections 330 s (5.5 min), long enough to see the "5-minute hard cap"
+ * seed 000_637c892c7d775e13.txt names ("Proxies with short idle timeouts (for example, 60 seconds
+ * or a 5-minute hard cap) cause repeated drops"); the deadline grows to fit.
+ */
+export const THOROUGH_IDLE_MS = 330_000;
+/** Room left for the rest of the run beside a thorough hold (the holds start first and run beside everything). */
+export const THOROUGH_SLACK_MS = 30_000;
 
 export function parseSeconds(name: string, value: string | undefined, fallbackMs: number, min = 0.1, max = 3600): number {
   if (value === undefined) return fallbackMs;
@@ -86,14 +97,14 @@ function parseParam(value: string): [string, string | boolean] {
   return [m[1], v];
 }
 
-function readCa(file: string): string {
+function readCa(file: string, option = '--ca'): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`--ca: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`${option}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca: ${file} holds no PEM certificate`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${option}: ${file} holds no PEM certificate`);
   return text;
 }
 
@@ -122,7 +133,11 @@ export function buildConfig(o: CheckOptions, env: NodeJS.ProcessEnv = process.en
   }
   cfg.connectTo = (o.connectTo ?? []).map(parseConnectTo);
   cfg.caFiles = o.ca ?? [];
-  cfg.caPem = cfg.caFiles.map(readCa);
+  cfg.caPem = cfg.caFiles.map((f) => readCa(f));
+  if (o.publicRoots !== undefined) {
+    cfg.publicRootsFile = o.publicRoots;
+    cfg.publicRootsPem = [readCa(o.publicRoots, '--public-roots')];
+  }
   if (o.proxy !== undefined) cfg.proxy = parseUrl('--proxy', o.proxy, ['http', 'https']).toString();
   if (o.pac !== undefined) {
     if (/^[a-z]+:\/\//i.test(o.pac)) parseUrl('--pac', o.pac, ['http', 'https', 'file']);
@@ -137,7 +152,12 @@ export function buildConfig(o: CheckOptions, env: NodeJS.ProcessEnv = process.en
   }
   if (o.probe !== undefined) cfg.probe = parseUrl('--probe', o.probe, ['http', 'https']).toString().replace(/\/$/, '');
   cfg.deadlineMs = parseSeconds('--deadline', o.deadline, cfg.deadlineMs, 1, 3600);
-  cfg.idleWindowMs = parseSeconds('--idle-window', o.idleWindow, cfg.idleWindowMs, 0, 3600);
+  cfg.idleWindowMs = parseSeconds('--idle-window', o.idleWindow, o.thorough ? THOROUGH_IDLE_MS : cfg.idleWindowMs, 0, 3600);
+  if (o.thorough) {
+    cfg.thorough = true;
+    // the deadline grows to fit the hold, unless the user gave a longer one
+    if (cfg.deadlineMs < cfg.idleWindowMs + THOROUGH_SLACK_MS) cfg.deadlineMs = cfg.idleWindowMs + THOROUGH_SLACK_MS;
+  }
   cfg.qualityMs = parseSeconds('--quality-seconds', o.qualitySeconds, cfg.qualityMs, 0, 600);
   if (o.concurrency !== undefined) {
     const n = Number(o.concurrency);

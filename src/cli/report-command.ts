@@ -5,6 +5,7 @@ import type { Report } from '../report/types.js';
 import { REPORT_SCHEMA } from '../report/types.js';
 import { UsageError } from './errors.js';
 import { writeOutputs, type OutputOptions } from './output.js';
+import { exitCodeFor } from '../report/common.js';
 
 export function readReport(file: string): Report {
   let text: string;
@@ -26,5 +27,5 @@ export function readReport(file: string): Report {
 export async function reportCommand(file: string, o: OutputOptions): Promise<number> {
   const report = readReport(file);
   writeOutputs(report, o);
-  return report.ready ? 0 : 1;
+  return exitCodeFor(report);
 }

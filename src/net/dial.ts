@@ -12,6 +12,7 @@ import type { PhaseTimeouts } from '../checks/types.js';
 import { proxySummary, type ProxyChoice } from './proxy.js';
 import { readHead, type ResponseHead } from './http1.js';
 import { mapEndpoint } from './endpoint.js';
+import { trustStore, type RootSource, type TrustStore } from './trust.js';
 
 export interface DialContext {
   signal: AbortSignal;
@@ -273,6 +274,8 @@ export interface PeerSummary {
   verifyError: string | null;
   trusted: boolean;
   sanMatch: boolean;
+  /** Where the root of a trusted chain came from (public roots, --ca, NODE_EXTRA_CA_CERTS); null when untrusted or unknown. */
+  rootSource: RootSource | null;
 }
 
 const UNTRUSTED = new Set([
@@ -303,7 +306,7 @@ function nameOrg(x: Record<string, unknown> | undefined): NameOrg {
   return out;
 }
 
-export function summarizePeer(sock: tls.TLSSocket, verifyError: string | null): PeerSummary {
+export function summarizePeer(sock: tls.TLSSocket, verifyError: string | null, store?: TrustStore): PeerSummary {
   const leaf = sock.getPeerCertificate(true) as tls.DetailedPeerCertificate;
   let top: tls.DetailedPeerCertificate | undefined = leaf && Object.keys(leaf).length ? leaf : undefined;
   for (let i = 0; i < 16 && top?.issuerCertificate && top.issuerCertificate !== top; i++) {
@@ -314,6 +317,7 @@ export function summarizePeer(sock: tls.TLSSocket, verifyError: string | null): 
     .split(/,\s*/)
     .map((s) => s.replace(/^(DNS|IP Address):/, ''))
     .filter(Boolean);
+  const trusted = verifyError === null || !UNTRUSTED.has(verifyError);
   return {
     protocol: sock.getProtocol() ?? null,
     alpn: sock.alpnProtocol || null,
@@ -323,30 +327,21 @@ export function summarizePeer(sock: tls.TLSSocket, verifyError: string | null): 
     validTo: leaf?.valid_to ? new Date(leaf.valid_to).toISOString() : null,
     altNames,
     verifyError,
-    trusted: verifyError === null || !UNTRUSTED.has(verifyError),
+    trusted,
     sanMatch: verifyError !== 'ERR_TLS_CERT_ALTNAME_INVALID',
+    // Node completes a verified chain with the trust anchor from the store: the top is the root.
+    rootSource: trusted && store ? store.sourceOf(top?.fingerprint256) : null,
   };
 }
 
-let caCache: { key: string[]; ca: string[] } | null = null;
-/** Node's public roots plus --ca (PEM list), for callers that build their own TLS options. */
+/** The public roots (or --public-roots), --ca and NODE_EXTRA_CA_CERTS, for callers that build their own TLS options. */
 export function trustedCAs(config: RunConfig): string[] {
-  if (caCache && caCache.key === config.caPem) return caCache.ca;
-  const ca = [...tls.rootCertificates, ...config.caPem];
-  caCache = { key: config.caPem, ca };
-  return ca;
+  return trustStore(config).ca;
 }
 
-let trustCache: { key: string[]; ctx: tls.SecureContext } | null = null;
-/**
- * Node's public roots plus --ca, as one SecureContext per run: parsing ~140 root PEMs per
- * connection would cost milliseconds of CPU each.
- */
+/** The same trust as one SecureContext per run (parsing ~150 root PEMs per connection costs ms each). */
 export function trustContext(config: RunConfig): tls.SecureContext {
-  if (trustCache && trustCache.key === config.caPem) return trustCache.ctx;
-  const ctx = tls.createSecureContext({ ca: trustedCAs(config), minVersion: 'TLSv1.2' });
-  trustCache = { key: config.caPem, ctx };
-  return ctx;
+  return trustStore(config).context;
 }
 
 export interface TlsOptions {
@@ -393,7 +388,7 @@ export async function startTls(raw: net.Socket, opt: TlsOptions, ctx: DialContex
   );
   const tlsMs = r1(ctx.now() - t0);
   const verifyError = socket.authorized ? null : String(socket.authorizationError ?? 'UNKNOWN');
-  const peer = summarizePeer(socket, verifyError);
+  const peer = summarizePeer(socket, verifyError, trustStore(ctx.config));
   if (verifyError) {
     const code = classifyVerifyError(verifyError);
     if (!(code === 'TLS_CERT_UNTRUSTED' && opt.allowUntrusted)) {
@@ -486,6 +481,11 @@ export interface Dialed {
   peer?: PeerSummary;
   /** TLS accepted an untrusted (intercepting) chain for the diagnosis. */
   inspected: boolean;
+  /**
+   * The chain is trusted but ends at a root outside the public web PKI (--ca, NODE_EXTRA_CA_CERTS):
+   * fine for the probe, inspection for a vendor host (the caller knows which it dialed).
+   */
+  privateRoot: boolean;
 }
 
 async function connectAny(addresses: string[], port: number, ctx: DialContext, forProxy: boolean): Promise<{ sock: net.Socket; address: string }> {
@@ -531,14 +531,14 @@ export async function dial(opt: DialOptions, ctx: DialContext): Promise<Dialed> 
       });
       sock = t.socket;
     }
-    const base = { address, port: res.port ?? proxy.port, via: 'proxy' as const, proxy: proxySummary(proxy), inspected: false };
+    const base = { address, port: res.port ?? proxy.port, via: 'proxy' as const, proxy: proxySummary(proxy), inspected: false, privateRoot: false };
     if (opt.proxyNoConnect) return { ...base, socket: sock, timings };
     const { proxyMs } = await proxyConnect(sock, opt.host, opt.port, proxy, ctx);
     timings.proxyMs = proxyMs;
     if (!opt.tls) return { ...base, socket: sock, timings };
     const t = await startTls(sock, { servername: opt.host, alpn: opt.alpn, allowUntrusted: opt.allowUntrusted }, ctx);
     timings.tlsMs = t.tlsMs;
-    return { ...base, socket: t.socket, timings, peer: t.peer, inspected: !t.peer.trusted };
+    return { ...base, socket: t.socket, timings, peer: t.peer, ...tlsVerdict(t.peer) };
   }
 
   const res = await resolveEndpoint(opt.host, opt.port, ctx);
@@ -549,9 +549,13 @@ export async function dial(opt: DialOptions, ctx: DialContext): Promise<Dialed> 
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   sock.once('close', () => ctx.signal.removeEventListener('abort', onAbort));
   const timings: Dialed['timings'] = { resolveMs: res.resolveMs, connectMs: r1(ctx.now() - t0) };
-  const base = { address, port, via: res.via, proxy: null, inspected: false };
+  const base = { address, port, via: res.via, proxy: null, inspected: false, privateRoot: false };
   if (!opt.tls) return { ...base, socket: sock, timings };
   const t = await startTls(sock, { servername: opt.host, alpn: opt.alpn, allowUntrusted: opt.allowUntrusted }, ctx);
   timings.tlsMs = t.tlsMs;
-  return { ...base, socket: t.socket, timings, peer: t.peer, inspected: !t.peer.trusted };
+  return { ...base, socket: t.socket, timings, peer: t.peer, ...tlsVerdict(t.peer) };
+}
+
+function tlsVerdict(peer: PeerSummary): { inspected: boolean; privateRoot: boolean } {
+  return { inspected: !peer.trusted, privateRoot: peer.trusted && peer.rootSource !== 'public' };
 }

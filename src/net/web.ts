@@ -16,12 +16,19 @@ import { readHead, writeRequest, type ResponseHead } from './http1.js';
 export const r1 = (n: number) => Math.round(n * 10) / 10;
 
 /** The port a browser uses for this host's web traffic. */
-export function webPort(h: Pick<HostEntry, 'tls'>): number {
-  return h.tls ? 443 : 80;
+export function webPort(h: Pick<HostEntry, 'tls' | 'webPort'>): number {
+  return h.webPort ?? (h.tls ? 443 : 80);
 }
 
-export function webUrl(host: string, path: string, tls: boolean, ws = false): string {
-  return `${ws ? (tls ? 'wss' : 'ws') : tls ? 'https' : 'http'}://${host}${path}`;
+export function webUrl(host: string, path: string, tls: boolean, ws = false, port?: number): string {
+  const def = tls ? 443 : 80;
+  const authority = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${port !== undefined && port !== def ? `:${port}` : ''}`;
+  return `${ws ? (tls ? 'wss' : 'ws') : tls ? 'https' : 'http'}://${authority}${path}`;
+}
+
+/** Which far end a host is (contract, "Two kinds of far end"): the probe cooperates, vendor hosts do not. */
+export function farEndOf(h: Pick<HostEntry, 'role'> | undefined): 'probe' | 'vendor' {
+  return h?.role === 'probe' ? 'probe' : 'vendor';
 }
 
 /** The URL a proxy decision is made for (ws URLs are decided as their http(s) twins, like browsers). */
@@ -48,6 +55,8 @@ export interface WebDialParams {
   host: string;
   port: number;
   tls: boolean;
+  /** A vendor host (the default) or the probe: decides whether a trusted private root is inspection. */
+  farEnd?: 'vendor' | 'probe';
   /** Plain HTTP through a proxy: connect to the proxy only (absolute-URI request follows). */
   plainViaProxy?: boolean;
 }
@@ -62,7 +71,7 @@ export interface OpenedWebTask extends WebDialOk {
 /** The common start of every per-path web check: read the task's target and dial it. */
 export async function openWebTask(task: CheckTask, ctx: CheckContext, extra: Record<string, unknown> = {}): Promise<OpenedWebTask | { ok: false; outcome: CheckOutcome }> {
   const path = String(task.params.path);
-  const p = { host: task.host!.host, port: Number(task.params.port), tls: !!task.params.tls };
+  const p: WebDialParams = { host: task.host!.host, port: Number(task.params.port), tls: !!task.params.tls, farEnd: farEndOf(task.host) };
   const dw = await dialWeb(p, ctx);
   if (!dw.ok) {
     if (dw.outcome.details && Object.keys(extra).length) dw.outcome.details = { ...dw.outcome.details, path, ...extra };
@@ -79,7 +88,8 @@ export async function openWebTask(task: CheckTask, ctx: CheckContext, extra: Rec
  */
 export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebDialOk | { ok: false; outcome: CheckOutcome }> {
   const choice = await ctx.proxy.forUrl(decisionUrl(p.host, p.port, p.tls), ctx.signal);
-  const details: Record<string, unknown> = { host: p.host, port: p.port, proxy: proxySummary(choice), inspected: false };
+  const farEnd = p.farEnd ?? 'vendor';
+  const details: Record<string, unknown> = { host: p.host, port: p.port, proxy: proxySummary(choice), inspected: false, farEnd };
   const viaProxy = choice.kind === 'http';
   try {
     const dialed = await dial(
@@ -93,8 +103,13 @@ export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebD
       },
       ctx,
     );
-    details.inspected = dialed.inspected;
-    if (dialed.inspected && dialed.peer) details.interceptedBy = dialed.peer.root;
+    // A vendor host's chain must end at a public root; a trusted private one (--ca, the inspecting
+    // device's root installed here) is inspection all the same. The probe may use its own CA.
+    details.inspected = dialed.inspected || (farEnd === 'vendor' && dialed.privateRoot);
+    if (details.inspected && dialed.peer) {
+      details.interceptedBy = dialed.peer.root;
+      if (dialed.peer.rootSource) details.trustedBy = dialed.peer.rootSource;
+    }
     return { ok: true, dialed, choice, details };
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
@@ -154,7 +169,7 @@ export function taskHost(task: CheckTask): HostEntry {
  */
 export async function requestEventStream(dw: OpenedWebTask, query: string, ctx: CheckContext): Promise<{ head: ResponseHead; sentAt: number }> {
   const { p, path, sock } = dw;
-  const { target, headers } = requestTarget(p, `${path}${path.includes('?') ? '&' : '?'}${query}`, dw.choice);
+  const { target, headers } = requestTarget(p, query ? `${path}${path.includes('?') ? '&' : '?'}${query}` : path, dw.choice);
   writeRequest(sock, { target, host: hostHeader(p.host, p.port, p.tls), headers: { ...headers, Accept: 'text/event-stream', 'Cache-Control': 'no-cache' } });
   const sentAt = ctx.now();
   const ms = ctx.timeouts.firstByteMs;
@@ -176,8 +191,11 @@ export async function requestEventStream(dw: OpenedWebTask, query: string, ctx: 
  * reports a proxy's CONNECT refusal as HTTP_BLOCKED_BY_PROXY (and still runs through an
  * intercepting proxy, which tls.handshake reports as TLS_CERT_UNTRUSTED).
  */
-export function webDeps(host: string, port: number, tls: boolean, config: RunConfig): string[] {
-  return proxyMayApply(decisionUrl(host, port, tls), config) ? [] : [taskKey('tcp.connect', `${host}:${port}`)];
+export function webDeps(host: string, port: number, tls: boolean, config: RunConfig, h?: Pick<HostEntry, 'role'>): string[] {
+  const deps = proxyMayApply(decisionUrl(host, port, tls), config) ? [] : [taskKey('tcp.connect', `${host}:${port}`)];
+  // The probe's cooperative checks need it to answer as a netready serve first.
+  if (farEndOf(h) === 'probe' && config.probe) deps.push(taskKey('probe.reach', config.probe.replace(/\/+$/, '')));
+  return deps;
 }
 
 /** The shared plan of http.path, ws.upgrade and sse.stream: one task per (host, path) of the profile. */
@@ -190,17 +208,17 @@ export function planPathTasks<S extends { path: string }>(
   const tasks: CheckTask[] = [];
   for (const h of hosts) {
     const port = webPort(h);
-    if (!h.tcp.includes(port)) continue;
+    if (!h.tcp.includes(port) || h.zone) continue;
     for (const spec of opts.specs(h)) {
-      const target = webUrl(h.host, spec.path, h.tls, opts.ws);
+      const target = webUrl(h.host, spec.path, h.tls, opts.ws, port);
       tasks.push({
         key: taskKey(id, target),
         id,
         target,
-        dependsOn: webDeps(h.host, port, h.tls, config),
+        dependsOn: webDeps(h.host, port, h.tls, config, h),
         host: h,
         ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
-        params: { path: spec.path, port, tls: h.tls, ...opts.params?.(spec) },
+        params: { path: spec.path, port, tls: h.tls, farEnd: farEndOf(h), ...opts.params?.(spec) },
       });
     }
   }

@@ -1,5 +1,7 @@
 // A hand-written WebSocket client over a dialed socket: the upgrade request, the 101 and accept
-// check, and a masked text frame that must come back (netready serve echoes).
+// check; then either a ping that any server answers with a pong (RFC 6455 5.5.2: "Upon receipt of
+// a Ping frame, an endpoint MUST send a Pong frame in response") — what a vendor's real server
+// shows — or a masked text frame that must come back (netready serve, the probe, echoes).
 
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -75,6 +77,46 @@ export function wsEcho(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer
         if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
         if (f.opcode === 8) return end(null);
         if ((f.opcode === 1 || f.opcode === 2) && f.payload.equals(payload)) return end(r1(c.now() - t0));
+      }
+      if (opened.decoder.error) end(null);
+    },
+    closed: () => null,
+    timeout: () => null,
+  });
+}
+
+/** What came back after a ping: the pong, another frame of the server's, or its Close. */
+export interface WsPingAnswer {
+  answer: 'pong' | 'frame' | 'close';
+  rttMs: number;
+}
+
+/**
+ * Send a masked ping and wait for the server's answer: its pong, or any frame it sends meanwhile
+ * (a greeting, its Close) — each proves frames pass after the upgrade. Null when nothing came back
+ * in time or the connection ended without a frame.
+ */
+export function wsPing(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer = opened.head.rest): Promise<WsPingAnswer | null> {
+  const payload = Buffer.from(`netready-${randomBytes(6).toString('hex')}`);
+  const t0 = c.now();
+  const got = (answer: WsPingAnswer['answer']): WsPingAnswer => ({ answer, rttMs: r1(c.now() - t0) });
+  return watchSocket<WsPingAnswer | null>(sock, {
+    signal: c.signal,
+    timeoutMs: c.firstByteMs,
+    pending,
+    start(end) {
+      try {
+        sock.write(encodeClientFrame(payload, 9));
+      } catch {
+        end(null);
+      }
+    },
+    data(chunk, end) {
+      for (const f of opened.decoder.push(chunk)) {
+        if (f.opcode === 10) return end(got('pong'));
+        if (f.opcode === 8) return end(got('close'));
+        if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
+        return end(got('frame'));
       }
       if (opened.decoder.error) end(null);
     },

@@ -28,6 +28,10 @@ const HostSchema = v.strictObject({
   expand: v.optional(v.record(v.string(), v.array(v.union([v.string(), v.number()])), 'a map of variable -> list of values')),
   when: v.optional(v.string('a parameter name')),
   role: v.picklist(['sign', 'video', 'media', 'cobrowse', 'ocsp', 'pcc', 'other'], 'one of sign|video|media|cobrowse|ocsp|pcc|other'),
+  /** the host is a wildcard's zone apex: only its SOA/NS is checked */
+  zone: v.optional(v.boolean('true or false')),
+  /** netready picked the name (e.g. a seed's "*" expanded): NXDOMAIN is not dns-blocked */
+  chosen: v.optional(v.boolean('true or false')),
   group: v.optional(v.string()),
   required: v.picklist(['always', 'recommended', 'optional'], 'one of always|recommended|optional'),
   wildcard: v.optional(v.string()),
@@ -48,6 +52,7 @@ const ProfileSchema = v.strictObject({
   title: v.string('a title'),
   source: v.pipe(v.string('the seed file name'), v.minLength(3)),
   media: v.boolean('true or false'),
+  historical: v.optional(v.string('a note on what is historical')),
   params: v.array(
     v.strictObject({
       name: v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a camelCase parameter name')),
@@ -106,8 +111,10 @@ export function isValidHost(h: string): boolean {
   return HOST_RE.test(h) || /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || /^\[?[0-9a-fA-F:]+\]?$/.test(h);
 }
 
+/** `when:` holds for true, and for a string parameter that was given a value (not "", "false", "0", "no"). */
 function truthy(val: string | boolean | undefined): boolean {
-  return val === true || val === 'true' || val === '1' || val === 'yes';
+  if (typeof val === 'boolean') return val;
+  return val !== undefined && !['', 'false', '0', 'no'].includes(val.trim().toLowerCase());
 }
 
 /** Apply parameters and expansions: the concrete hosts of one profile. */
@@ -140,6 +147,9 @@ export function instantiate(raw: RawProfile & { origin: string }, params: Record
         idle: h.idle ?? false,
         ipRanges: h.ipRanges,
         note: h.note,
+        ...(h.zone ? { zone: true } : {}),
+        ...(h.chosen ? { chosen: true } : {}),
+        ...(raw.historical ? { historical: true } : {}),
       });
     }
   });
@@ -152,6 +162,7 @@ export function instantiate(raw: RawProfile & { origin: string }, params: Record
     params: raw.params.map((p) => ({ ...p, default: p.default })),
     hosts,
     pcc,
+    ...(raw.historical ? { historical: raw.historical } : {}),
     origin: raw.origin,
   };
 }

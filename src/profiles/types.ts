@@ -2,7 +2,7 @@
 
 export type Requirement = 'always' | 'recommended' | 'optional';
 /** What a host is for; the verdict maps roles to checklist items and symptoms. */
-export type HostRole = 'sign' | 'video' | 'media' | 'cobrowse' | 'ocsp' | 'pcc' | 'other';
+export type HostRole = 'sign' | 'video' | 'media' | 'cobrowse' | 'ocsp' | 'pcc' | 'probe' | 'other';
 
 export interface HttpPathSpec {
   path: string;
@@ -38,6 +38,21 @@ export interface HostEntry {
   /** The seed's IP ranges for this host's port set (opentok-2013), informational. */
   ipRanges?: string[];
   note?: string;
+  /**
+   * The host is the apex of a wildcard's zone (e.g. media.prod.tokbox.com for
+   * *.media.prod.tokbox.com) with no known name under it: only the zone is checked (its SOA/NS
+   * through the resolver), never an invented name (contract, "Two kinds of far end").
+   */
+  zone?: boolean;
+  /**
+   * netready picked this name itself (e.g. a seed's "*" expanded to 1..8): an authoritative
+   * NXDOMAIN for it is not dns-blocked (contract).
+   */
+  chosen?: boolean;
+  /** The port of its web traffic when not the default (the probe's URL may name one). */
+  webPort?: number;
+  /** From a profile that describes an old document (its names may no longer exist). */
+  historical?: boolean;
 }
 
 export interface ProfileParam {
@@ -63,6 +78,8 @@ export interface Profile {
   params: ProfileParam[];
   hosts: HostEntry[];
   pcc?: PccSpec;
+  /** Set when the profile describes an old document (its host names may no longer exist). */
+  historical?: string;
   /** Where this profile was loaded from (built-in id or file path). */
   origin: string;
 }

@@ -1,7 +1,20 @@
 // Shared helpers of the renderers (pure).
 import type { CheckResult } from '../checks/types.js';
 import { hostFromTarget } from '../verdict/input.js';
-import type { ChecklistStatus, Report } from './types.js';
+import type { ChecklistStatus, Outcome, Report } from './types.js';
+
+/** The report's outcome; reports of netready 0.1 have none and say only `ready`. */
+export function outcomeOf(r: Pick<Report, 'ready' | 'outcome'>): Outcome {
+  return r.outcome ?? (r.ready ? 'ready' : 'not-ready');
+}
+
+/** Contract exit codes: 0 ready, 1 not ready, 4 incomplete. */
+export function exitCodeFor(r: Pick<Report, 'ready' | 'outcome'>): number {
+  const o = outcomeOf(r);
+  return o === 'ready' ? 0 : o === 'incomplete' ? 4 : 1;
+}
+
+export const OUTCOME_TEXT: Record<Outcome, string> = { ready: 'READY', 'not-ready': 'NOT READY', incomplete: 'INCOMPLETE' };
 
 export const TIER_TEXT: Record<string, string> = {
   optimal: 'optimal (UDP 3478 + UDP 1025-65535 + TCP 443)',

@@ -1,7 +1,7 @@
 // The HTML report: one self-contained file (inline CSS, no scripts, no external assets), every
 // string escaped, readable when printed.
 import type { Report } from './types.js';
-import { groupByHost, isBadCheck, MARK, outcomeText, quality, qualityRelays, STATUS_MARK, tierText } from './common.js';
+import { groupByHost, isBadCheck, MARK, outcomeOf, outcomeText, OUTCOME_TEXT, quality, qualityRelays, STATUS_MARK, tierText } from './common.js';
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
@@ -10,7 +10,7 @@ export function esc(s: string): string {
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1f24;margin:2rem auto;max-width:70rem;padding:0 1rem}
 h1{margin:.2rem 0}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
-.ready{color:#116329}.notready{color:#a40e26}.meta{color:#57606a}
+.ready{color:#116329}.notready{color:#a40e26}.incomplete{color:#7d4e00}.meta{color:#57606a}
 .cause{border-left:4px solid #a40e26;padding:.3rem .8rem;margin:.8rem 0;background:#fff5f5}
 .cause.degrading{border-color:#9a6700;background:#fff8e5}
 .sev{font-size:.8em;text-transform:uppercase;letter-spacing:.05em}
@@ -22,10 +22,11 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break
 
 export function renderHtml(report: Report): string {
   const o: string[] = [];
-  const title = `netready: ${report.ready ? 'READY' : 'NOT READY'}`;
+  const outcome = outcomeOf(report);
+  const title = `netready: ${OUTCOME_TEXT[outcome]}`;
   o.push('<!doctype html>', '<html lang="en"><head><meta charset="utf-8">', `<title>${esc(title)}</title>`);
   o.push('<meta name="viewport" content="width=device-width, initial-scale=1">', `<style>${CSS}</style></head><body>`);
-  o.push(`<h1 class="${report.ready ? 'ready' : 'notready'}">${esc(title)}</h1>`);
+  o.push(`<h1 class="${outcome === 'ready' ? 'ready' : outcome === 'incomplete' ? 'incomplete' : 'notready'}">${esc(title)}</h1>`);
   o.push(`<p class="meta">Profiles: ${esc(report.profiles.join(', '))} · media tier: <strong>${esc(tierText(report))}</strong><br>`);
   o.push(`Started ${esc(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s · ${report.checks.length} checks`);
   const params = Object.entries(report.params);
@@ -34,10 +35,11 @@ export function renderHtml(report: Report): string {
   if (q.length) o.push(`<br>Quality: ${esc(q.join(' · '))}`);
   for (const l of qualityRelays(report)) o.push(`<br>${esc(l)}`);
   o.push('</p>');
+  for (const u of report.unverified ?? []) o.push(`<p class="warn">Not verified: ${esc(u.checklist)} — ${esc(u.reason)}</p>`);
   for (const n of report.notes ?? []) o.push(`<p class="warn">Note: ${esc(n)}</p>`);
 
   o.push('<h2>Causes</h2>');
-  if (report.causes.length === 0) o.push('<p class="ok">No problem found.</p>');
+  if (report.causes.length === 0) o.push(outcome === 'incomplete' ? '<p class="warn">No problem found in what was verified; the run is incomplete.</p>' : '<p class="ok">No problem found.</p>');
   for (const c of report.causes) {
     o.push(`<div class="cause ${esc(c.severity)}"><div class="sev">${esc(c.severity)}</div><strong>${esc(c.id)}</strong>: ${esc(c.summary)}`);
     o.push(`<p><strong>Fix:</strong> ${esc(c.remedy)}</p><p class="meta">Evidence: ${c.evidence.map((e) => `<code>${esc(e)}</code>`).join(', ')}</p></div>`);

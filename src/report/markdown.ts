@@ -1,6 +1,6 @@
 // The Markdown report (for tickets and wikis). Pure.
 import type { Report } from './types.js';
-import { groupByHost, isBadCheck, MARK, outcomeText, quality, qualityRelays, STATUS_MARK, tierText } from './common.js';
+import { groupByHost, isBadCheck, MARK, outcomeOf, outcomeText, OUTCOME_TEXT, quality, qualityRelays, STATUS_MARK, tierText } from './common.js';
 
 /** Escape text for a Markdown table cell / inline text. */
 export function md(s: string): string {
@@ -9,7 +9,7 @@ export function md(s: string): string {
 
 export function renderMarkdown(report: Report): string {
   const out: string[] = [];
-  out.push(`# netready: ${report.ready ? 'READY' : 'NOT READY'}`, '');
+  out.push(`# netready: ${OUTCOME_TEXT[outcomeOf(report)]}`, '');
   out.push(`- **Profiles:** ${md(report.profiles.join(', '))}`);
   out.push(`- **Media tier:** ${md(tierText(report))}`);
   out.push(`- **Started:** ${md(report.startedAt)} (${(report.durationMs / 1000).toFixed(1)} s, ${report.checks.length} checks)`);
@@ -18,11 +18,12 @@ export function renderMarkdown(report: Report): string {
   const q = quality(report);
   if (q.length) out.push(`- **Quality:** ${md(q.join(' · '))}`);
   for (const l of qualityRelays(report)) out.push(`- **Quality ${md(l.split(':')[0])}:** ${md(l.slice(l.indexOf(':') + 1).trim())}`);
+  for (const u of report.unverified ?? []) out.push(`- **Not verified:** ${md(u.checklist)} — ${md(u.reason)}`);
   for (const n of report.notes ?? []) out.push(`- **Note:** ${md(n)}`);
   out.push('');
 
   out.push('## Causes', '');
-  if (report.causes.length === 0) out.push('No problem found.', '');
+  if (report.causes.length === 0) out.push(outcomeOf(report) === 'incomplete' ? 'No problem found in what was verified; the run is incomplete (see "Not verified").' : 'No problem found.', '');
   for (const c of report.causes) {
     out.push(`### ${md(c.id)} (${c.severity})`, '', md(c.summary), '', `**Fix:** ${md(c.remedy)}`, '');
     out.push(`Evidence: ${c.evidence.map((e) => `\`${e}\``).join(', ')}`, '');

@@ -1,7 +1,7 @@
 // The terminal report. Colour only when the caller says so (NO_COLOR / not a TTY -> color false).
 import { createColors } from 'picocolors';
 import type { Report } from './types.js';
-import { groupByHost, isBadCheck, MARK, metricsText, outcomeText, quality, qualityRelays, shortTarget, STATUS_MARK, tierText } from './common.js';
+import { groupByHost, isBadCheck, MARK, metricsText, outcomeOf, outcomeText, OUTCOME_TEXT, quality, qualityRelays, shortTarget, STATUS_MARK, tierText } from './common.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -12,7 +12,9 @@ export interface TerminalOptions {
 export function renderTerminal(report: Report, opts: TerminalOptions): string {
   const c = createColors(opts.color);
   const out: string[] = [];
-  const head = report.ready ? c.bold(c.green('READY')) : c.bold(c.red('NOT READY'));
+  const outcome = outcomeOf(report);
+  const paint = outcome === 'ready' ? c.green : outcome === 'incomplete' ? c.yellow : c.red;
+  const head = c.bold(paint(OUTCOME_TEXT[outcome]));
   const blocking = report.causes.filter((x) => x.severity === 'blocking').length;
   const degrading = report.causes.length - blocking;
   out.push(`${head}  ${c.dim('profiles')} ${report.profiles.join(', ')}  ${c.dim('media tier')} ${tierText(report)}`);
@@ -22,6 +24,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
         `${blocking} blocking, ${degrading} degrading`,
     ),
   );
+  for (const u of report.unverified ?? []) out.push(c.yellow(`not verified: ${u.checklist} — ${u.reason}`));
   for (const n of report.notes ?? []) out.push(c.yellow(`note: ${n}`));
   const q = quality(report);
   if (q.length) out.push(`${c.dim('quality')} ${q.join(' · ')}`);
@@ -42,7 +45,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
     for (const s of report.symptoms) out.push(`  • ${s.text}${s.causes?.length ? c.dim(` (${s.causes.join(', ')})`) : ''}`);
   }
 
-  out.push('', c.bold('Pre-session checklist (seed 000)'));
+  out.push('', c.bold('Pre-session validation checklist (Virtual Room and RON Network Prerequisites)'));
   for (const it of report.checklist) {
     const mark =
       it.status === 'pass' ? c.green(MARK.pass) : it.status === 'fail' ? c.red(MARK.fail) : it.status === 'warn' ? c.yellow(MARK.warn) : c.dim(MARK['not-checked']);

@@ -98,6 +98,15 @@ export interface Quality {
   [extra: string]: number | null | string;
 }
 
+/** Contract: `ready` | `not-ready` | `incomplete` (nothing wrong found, but an "Always" row unverified). */
+export type Outcome = 'ready' | 'not-ready' | 'incomplete';
+
+/** An "Always" row that could not be verified, and why. */
+export interface Unverified {
+  checklist: ChecklistId;
+  reason: string;
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   tool: { name: 'netready'; version: string };
@@ -105,7 +114,12 @@ export interface Report {
   params: Record<string, string | boolean>;
   startedAt: string;
   durationMs: number;
+  /** True only when `outcome` is `ready`. */
   ready: boolean;
+  /** Optional in the schema (reports of netready 0.1 lack it: derive it from `ready`); always written. */
+  outcome?: Outcome;
+  /** The "Always" rows that could not be verified (empty unless `outcome` is `incomplete`, or not-ready with rows also unverified). */
+  unverified?: Unverified[];
   tier: Tier | null;
   causes: Cause[];
   symptoms: Symptom[];
@@ -114,6 +128,18 @@ export interface Report {
   quality: Quality | null;
   /** Where the run was cut by --deadline, or replayed from raw evidence. Optional. */
   notes?: string[];
+}
+
+export interface RunOptions {
+  deadlineMs: number;
+  idleWindowMs: number;
+  qualityMs: number;
+  probe: string | null;
+  thorough: boolean;
+  /** --sign-domain (or --param signDomain) was given; otherwise the profile's default was tested. */
+  signDomainGiven: boolean;
+  caFiles: string[];
+  publicRoots: string | null;
 }
 
 /** What the verdict needs to know about a run besides the check results (saved with --save-raw). */
@@ -128,6 +154,12 @@ export interface RawRun {
   pcc?: import('../profiles/types.js').PccSpec;
   /** Proxy setup as the run saw it: explicit URL (credentials redacted), env, PAC. */
   proxy: { explicit: string | null; pac: string | null; env: Record<string, string | undefined> };
+  /** What asking the probe for its media description gave before planning (--probe only). */
+  probe?: { url: string; media: 'described' | 'none'; error?: { code: string; message: string } };
+  /** Profiles that describe old documents (their names may no longer exist). */
+  historical?: string[];
+  /** The options that shape the result. */
+  options?: RunOptions;
   startedAt: string;
   durationMs: number;
   deadlineHit: boolean;

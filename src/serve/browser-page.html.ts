@@ -152,7 +152,7 @@ export const PAGE_JS = String.raw`'use strict';
     var details = { name: b.name, version: b.version, minimumMajor: MIN_MAJOR[b.name] || null, features: features };
     var metrics = { majorVersion: b.major };
     if (!features.secureContext) return finish(c, 'failed', { code: 'INSECURE_CONTEXT', metrics: metrics, details: details, reason: 'the page is not in a secure context: open it over https:// (camera, microphone and some WebRTC features need it)' });
-    if (b.other) return finish(c, 'failed', { code: 'BROWSER_UNSUPPORTED', metrics: metrics, details: details, reason: b.name + ' is not one of Chrome, Edge, Firefox or Safari (seed 000)' });
+    if (b.other) return finish(c, 'failed', { code: 'BROWSER_UNSUPPORTED', metrics: metrics, details: details, reason: b.name + ' is not one of Chrome, Edge, Firefox or Safari (Virtual Room and RON Network Prerequisites)' });
     if (b.major < MIN_MAJOR[b.name]) return finish(c, 'failed', { code: 'BROWSER_OUTDATED', metrics: metrics, details: details, reason: b.name + ' ' + b.version + ' is older than ' + b.name + ' ' + MIN_MAJOR[b.name] + ': update it' });
     if (missing.length) return finish(c, 'failed', { code: 'BROWSER_FEATURE_MISSING', metrics: metrics, details: details, reason: 'missing: ' + missing.join(', ') + ' (disabled by policy or an extension?)' });
     return finish(c, 'ok', { metrics: metrics, details: details, reason: b.name + ' ' + b.version });

@@ -1,7 +1,7 @@
 // The verdict: RawRun -> Report. Pure (no I/O, no clock): the same raw run gives the same report.
-import { REPORT_SCHEMA, type Cause, type RawRun, type Report } from '../report/types.js';
+import { REPORT_SCHEMA, type Cause, type ChecklistId, type ChecklistItem, type Outcome, type RawRun, type Report, type Unverified } from '../report/types.js';
 import { buildChecklist } from './checklist.js';
-import { buildInput, isBad, type VerdictInput } from './input.js';
+import { buildInput, isBad, nonexistentName, type VerdictInput } from './input.js';
 import { computeTier, mediaFacts } from './media.js';
 import { buildQuality } from './quality.js';
 import { RULES } from './rules/index.js';
@@ -30,28 +30,92 @@ export function evaluateCauses(input: VerdictInput): Cause[] {
  * does. Idle holds, media and quality results are judged through their causes' severity instead
  * (an idle cut is degrading, not a failed row).
  */
-export const REACHABILITY_CHECKS = new Set(['dns.resolve', 'tcp.connect', 'tls.handshake', 'http.path', 'ws.upgrade', 'sse.stream']);
+export const REACHABILITY_CHECKS = new Set(['dns.resolve', 'dns.zone', 'tcp.connect', 'tls.handshake', 'http.path', 'ws.upgrade', 'sse.stream']);
 
 /** Hosts marked "Always" that do not pass (a failed/timeout reachability result, or no ok one). */
 export function failingRequiredHosts(input: VerdictInput): string[] {
   const out: string[] = [];
   for (const [host, e] of input.hosts) {
     if (e.required !== 'always') continue;
-    const rs = input.forHost(host).filter((r) => REACHABILITY_CHECKS.has(r.id));
+    const all = input.forHost(host).filter((r) => REACHABILITY_CHECKS.has(r.id));
+    // A name netready picked itself (or an old document's) that does not exist is no requirement.
+    if (all.some((r) => nonexistentName(input, r))) continue;
+    const rs = all;
     if (rs.length === 0 && !input.raw.deadlineHit) continue; // not planned in this run
     if (rs.some(isBad) || !rs.some((r) => r.status === 'ok')) out.push(host);
   }
   return out;
 }
 
+/**
+ * The checklist rows that stand for the allowlist rows marked "Always" (seed 000 allowlist rows
+ * 1-6 and the proxy requirements on them): each must be verified for `ready` (contract).
+ */
+export const ALWAYS_ROWS: readonly ChecklistId[] = ['sign-domain-reachable', 'websocket-upgrade', 'cobrowse-reachable-uninspected', 'video-domains-and-media', 'sse-unbuffered-idle'];
+
+/** Whether the profiles of this run ask for a checklist row at all. */
+function rowApplies(input: VerdictInput, id: ChecklistId): boolean {
+  const hosts = [...input.hosts.values()];
+  switch (id) {
+    case 'sign-domain-reachable':
+      return hosts.some((h) => h.role === 'sign');
+    case 'websocket-upgrade':
+      return hosts.some((h) => (h.role === 'sign' || h.role === 'video') && h.ws.length > 0);
+    case 'cobrowse-reachable-uninspected':
+      return hosts.some((h) => h.role === 'cobrowse');
+    case 'video-domains-and-media':
+      return input.media || hosts.some((h) => h.role === 'video');
+    case 'sse-unbuffered-idle':
+      return hosts.some((h) => h.role === 'sign' && h.sse.length > 0);
+    default:
+      return false;
+  }
+}
+
+/** "Always" rows of this run's profiles that were not verified, with the reason each was not. */
+export function unverifiedRows(input: VerdictInput, checklist: ChecklistItem[]): Unverified[] {
+  return checklist
+    .filter((c) => ALWAYS_ROWS.includes(c.id) && c.status === 'not-checked' && rowApplies(input, c.id))
+    .map((c) => ({ checklist: c.id, reason: c.reason ?? 'not verified' }));
+}
+
+/** Warn this long before the agent's certificate expires (seed 003: it is renewed with each release). */
+export const PCC_CERT_WARN_MS = 30 * 86_400_000;
+
+/** What a reader must know to read the verdict right (each a sentence). */
+function runNotes(input: VerdictInput, tier: Report['tier']): string[] {
+  const raw = input.raw;
+  const notes: string[] = [];
+  if (raw.deadlineHit) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
+  if (raw.media && !mediaFacts(input).ran) notes.push('media tier not determined: the media path needs a cooperating far end (run with --probe URL of a netready serve)');
+  if (raw.options && !raw.options.signDomainGiven && [...input.hosts.values()].some((h) => h.role === 'sign'))
+    notes.push(`the OneSpan Sign domain was left at its default ${String(raw.params.signDomain)}: an account in another region (EU, Canada, …) must pass --sign-domain with the domain of its signing URL`);
+  for (const h of raw.historical ?? []) notes.push(`historical profile ${h}`);
+  const gone = input.results.filter((r) => nonexistentName(input, r)).map((r) => r.target);
+  if (gone.length) notes.push(`${gone.length} host name${gone.length === 1 ? '' : 's'} from an old document or expanded by netready do not exist (authoritative NXDOMAIN), which is not a DNS block: ${gone.slice(0, 6).join(', ')}${gone.length > 6 ? ', …' : ''}`);
+  const pcc = input.byId('pcc.agent').find((r) => r.target === 'pcc' && typeof r.metrics.certRemainingMs === 'number');
+  if (pcc && pcc.metrics.certRemainingMs > 0 && pcc.metrics.certRemainingMs < PCC_CERT_WARN_MS) {
+    const days = Math.floor(pcc.metrics.certRemainingMs / 86_400_000);
+    notes.push(
+      `the Personal Certificate Client certificate expires on ${String(pcc.details?.validTo ?? '?')} (in ${days} day${days === 1 ? '' : 's'}): ` +
+        'install the renewed release before then (Personal Certificate Client: Communicating via WebSocket)',
+    );
+  }
+  if (tier === 'absolute-minimum')
+    notes.push('on TCP 443 only, Firefox cannot carry video: it does not support TURN over TLS (TokBox firewall requirements, proxy requirements)');
+  return notes;
+}
+
 export function buildReport(raw: RawRun, opts: { notes?: string[] } = {}): Report {
   const input = buildInput(raw);
   const causes = evaluateCauses(input);
   const tier = computeTier(input);
-  const notes = [...(opts.notes ?? [])];
-  if (raw.deadlineHit) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
-  if (raw.media && !mediaFacts(input).ran) notes.push('media checks not run: tier not determined (run with --probe)');
-  const ready = failingRequiredHosts(input).length === 0 && !causes.some((c) => c.severity === 'blocking');
+  const notes = [...(opts.notes ?? []), ...runNotes(input, tier)];
+  const checklist = buildChecklist(input, causes);
+  const unverified = unverifiedRows(input, checklist);
+  const blocked = failingRequiredHosts(input).length > 0 || causes.some((c) => c.severity === 'blocking');
+  const outcome: Outcome = blocked ? 'not-ready' : unverified.length ? 'incomplete' : 'ready';
+  const ready = outcome === 'ready';
   const report: Report = {
     schema: REPORT_SCHEMA,
     tool: { name: 'netready', version: raw.tool?.version ?? '0.0.0' },
@@ -60,10 +124,12 @@ export function buildReport(raw: RawRun, opts: { notes?: string[] } = {}): Repor
     startedAt: raw.startedAt,
     durationMs: Math.round(raw.durationMs),
     ready,
+    outcome,
+    unverified,
     tier,
     causes,
     symptoms: buildSymptoms(input, causes),
-    checklist: buildChecklist(input, causes),
+    checklist,
     checks: raw.results,
     quality: buildQuality(input),
   };

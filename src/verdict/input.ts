@@ -19,6 +19,15 @@ export interface VerdictInput {
   forHost(host: string): CheckResult[];
   proxy: RawRun['proxy'];
   media: boolean;
+  /**
+   * The probe could not be asked (a PROBE_* code: unreachable, timed out, refused, not a serve),
+   * or it was not reached at all and this failure was against it (a dead probe and a wall look
+   * alike): the result says nothing about the path it was meant to measure — the row it feeds is
+   * unverified, not failed. Successes against an unreached probe still count (an answer is an answer).
+   */
+  probeFault(r: CheckResult): boolean;
+  /** The result proves something either way: it ran, was not cut by the deadline, is no probe fault and no netready bug. */
+  evidence(r: CheckResult): boolean;
 }
 
 export interface Rule {
@@ -80,7 +89,7 @@ export function buildInput(raw: RawRun): VerdictInput {
     list.push(r);
     byHost.set(h, list);
   }
-  return {
+  const input: VerdictInput = {
     raw,
     results,
     hosts,
@@ -93,7 +102,11 @@ export function buildInput(raw: RawRun): VerdictInput {
     forHost: (h) => byHost.get(h.toLowerCase()) ?? [],
     proxy: raw.proxy ?? { explicit: null, pac: null, env: {} },
     media: !!raw.media,
+    probeFault: (r) => /^PROBE_/.test(code(r) ?? '') || r.details?.probeFault === true || (probeDown && r.id !== 'probe.reach' && isBad(r) && aboutProbe(input, r)),
+    evidence: (r) => r.status !== 'skipped' && r.status !== 'error' && !isDeadline(r) && !input.probeFault(r),
   };
+  const probeDown = results.some((r) => r.id === 'probe.reach' && (r.status === 'failed' || r.status === 'timeout'));
+  return input;
 }
 
 // ---- small shared helpers for rules ------------------------------------------------------------
@@ -104,6 +117,32 @@ export const isDeadline = (r: CheckResult): boolean => DEADLINE_CODES.has(r.erro
 /** The network said no (failed or timeout), excluding results cut by the run deadline. */
 export const isBad = (r: CheckResult): boolean => (r.status === 'failed' || r.status === 'timeout') && !isDeadline(r);
 export const code = (r: CheckResult): string | null => r.error?.code ?? null;
+
+/** Checks that only ever measure against the probe (its echo, its TURN credentials, its peer). */
+export const PROBE_ONLY_CHECKS = new Set(['probe.reach', 'udp.range', 'turn.allocate', 'webrtc.ice', 'quality.throughput', 'quality.udp-train', 'quality.relay-train']);
+
+/** A result measured against the probe or what it handed out (not a vendor host). */
+export function aboutProbe(input: VerdictInput, r: CheckResult): boolean {
+  if (PROBE_ONLY_CHECKS.has(r.id) || onProbe(input, r)) return true;
+  // stun.binding: to the probe's responder, unless the host is a vendor media host of a profile
+  return r.id === 'stun.binding' && !['media', 'video'].includes(input.entryOf(r)?.role ?? '');
+}
+
+/** A result about the probe (the cooperating far end), not a vendor host. */
+export function onProbe(input: VerdictInput, r: CheckResult): boolean {
+  if (r.details?.farEnd === 'probe' || r.id === 'probe.reach') return true;
+  return input.entryOf(r)?.role === 'probe';
+}
+
+/**
+ * A name netready picked itself (a seed's "*" expanded) or from a historical document that does
+ * not exist: an authoritative NXDOMAIN for it is no DNS block (contract, "Two kinds of far end").
+ */
+export function nonexistentName(input: VerdictInput, r: CheckResult): boolean {
+  if (r.id !== 'dns.resolve' || code(r) !== 'DNS_NXDOMAIN') return false;
+  const e = input.entryOf(r);
+  return !!e && (e.chosen === true || e.historical === true);
+}
 
 export function roleOf(input: VerdictInput, host: string): HostRole | undefined {
   return input.hosts.get(host)?.role;

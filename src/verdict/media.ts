@@ -32,17 +32,45 @@ export function rangeOpen(r: CheckResult): boolean {
   return typeof p === 'number' ? p >= RANGE_OPEN_RATIO && r.status !== 'error' : r.status === 'ok';
 }
 
+/**
+ * The proxies that demand authentication of a client that brings none (proxy.config's CONNECT
+ * without credentials, or any check refused with 407), by their display URL.
+ */
+export function authProxies(input: VerdictInput): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of input.byId('proxy.config')) {
+    const rows = Array.isArray(r.details?.proxyAuth) ? (r.details!.proxyAuth as Record<string, unknown>[]) : [];
+    for (const row of rows)
+      if (row.demandsAuth === true && typeof row.proxy === 'string')
+        out.set(row.proxy, Array.isArray(row.schemes) ? row.schemes.filter((x): x is string => typeof x === 'string') : []);
+  }
+  for (const r of input.results) {
+    if (r.error?.code !== 'PROXY_AUTH_REQUIRED') continue;
+    const p = (r.details?.proxy as { display?: unknown } | null | undefined)?.display;
+    if (typeof p === 'string' && !out.has(p)) out.set(p, []);
+  }
+  return out;
+}
+
+/** Went through a proxy that demands authentication: WebRTC cannot answer its 407 (seed 001). */
+export function viaAuthProxy(r: CheckResult, auth: Map<string, string[]>): boolean {
+  const p = (r.details?.proxy as { display?: unknown } | null | undefined)?.display;
+  return typeof p === 'string' && auth.has(p);
+}
+
 export function mediaFacts(input: VerdictInput): MediaFacts {
   const stunUdp = input.byId('stun.binding', 'udp:');
   const turnUdp = input.byId('turn.allocate', 'turn:udp:');
-  const udp = [...stunUdp, ...turnUdp].filter((r) => r.status !== 'skipped' && r.status !== 'error');
-  const range = input.byId('udp.range').filter((r) => r.status !== 'skipped' && r.status !== 'error');
-  const turnTcp = [...input.byId('turn.allocate', 'turn:tls:'), ...input.byId('turn.allocate', 'turn:tcp:')].filter(
-    (r) => r.status !== 'skipped' && r.status !== 'error',
-  );
-  const ran = MEDIA_CHECKS.some((id) => input.byId(id).some((r) => r.status !== 'skipped'));
+  // Results that could not be had from the probe (its HTTPS unreachable) prove nothing about media.
+  const udp = [...stunUdp, ...turnUdp].filter(input.evidence);
+  const range = input.byId('udp.range').filter(input.evidence);
+  const turnTcp = [...input.byId('turn.allocate', 'turn:tls:'), ...input.byId('turn.allocate', 'turn:tcp:')].filter(input.evidence);
+  const ran = MEDIA_CHECKS.some((id) => input.byId(id).some(input.evidence));
   const udp3478 = udp.length ? udp.some((r) => r.status === 'ok') : null;
-  const turnTlsOk = turnTcp.length ? turnTcp.some((r) => r.status === 'ok') : null;
+  // Contract: through a proxy that demands authentication, TURN over TLS does not count toward a
+  // tier — WebRTC cannot answer a 407, even where netready itself holds credentials (seed 001).
+  const auth = authProxies(input);
+  const turnTlsOk = turnTcp.length ? turnTcp.some((r) => r.status === 'ok' && !viaAuthProxy(r, auth)) : null;
   // TCP 443 to the Vonage hosts (signalling), the way the browser goes (direct or via the proxy);
   // without such results, TURN over TCP/TLS 443 stands for it. TURN over TLS itself is what the
   // absolute-minimum tier needs; on a network where UDP carries media its failure is a

@@ -3,7 +3,7 @@ import type { Quality } from '../report/types.js';
 import type { VerdictInput } from './input.js';
 import { mosFrom } from '../protocol/mos.js';
 import { videoResolutionFor } from '../protocol/throughput.js';
-import { mediaTrain } from './thresholds.js';
+import { mediaTrain, signRtt } from './thresholds.js';
 import type { CheckResult } from '../checks/types.js';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -18,7 +18,8 @@ export function buildQuality(input: VerdictInput): Quality | null {
   const media = mediaTrain(input);
   const train = media?.r;
   const relays = input.byId('quality.relay-train').filter((r) => num(r.metrics.rttMs) !== null);
-  if (!tp && !train && !relays.length) return null;
+  const sign = signRtt(input);
+  if (!tp && !train && !relays.length && !sign) return null;
   const rttMs = num(train?.metrics.rttMs);
   const jitterMs = num(train?.metrics.jitterMs);
   const lossRatio = num(train?.metrics.lossRatio);
@@ -36,6 +37,7 @@ export function buildQuality(input: VerdictInput): Quality | null {
     ...(downBps !== null && upBps !== null ? { videoResolution: res?.name ?? 'none' } : {}),
     ...(media ? { path: media.path } : {}),
     ...relayFigures(relays),
+    ...(sign ? { signRttMs: round(sign.value, 1) } : {}),
   };
 }
 

@@ -63,3 +63,23 @@ export function risingDirection(r: CheckResult, dir: 'down' | 'up'): boolean {
   const d = r.details?.[dir] as { rising?: unknown } | undefined;
   return d?.rising === true;
 }
+
+/**
+ * The round trip to the OneSpan Sign region, from the handshakes with the Sign domain (seed
+ * 000_637c892c7d775e13.txt: "Round-trip latency to the OneSpan Sign region should be under 150 ms"):
+ * a direct TCP connect is one round trip; a TLS 1.3 handshake one (TLS 1.2: two), also through a
+ * proxy's tunnel, where the TCP connect only reaches the proxy. The smallest estimate wins (a
+ * handshake also carries the server's own work). Null without such results (vendor or probe alike).
+ */
+export function signRtt(input: VerdictInput): { value: number; r: CheckResult } | null {
+  let best: { value: number; r: CheckResult } | null = null;
+  const consider = (value: unknown, r: CheckResult) => {
+    if (typeof value === 'number' && Number.isFinite(value) && value > 0 && (!best || value < best.value)) best = { value, r };
+  };
+  for (const r of input.results) {
+    if (r.status !== 'ok' || input.entryOf(r)?.role !== 'sign') continue;
+    if (r.id === 'tcp.connect' && !r.details?.proxy) consider(r.metrics.connectMs, r);
+    if (r.id === 'tls.handshake') consider(r.metrics.tlsMs / (r.details?.protocol === 'TLSv1.3' ? 1 : 2), r);
+  }
+  return best;
+}

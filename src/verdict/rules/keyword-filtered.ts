@@ -19,7 +19,7 @@ export const rule: Rule = {
       `${listText(parts)} ${kw.size === 1 ? 'is' : 'are'} refused (${codes}) while ${listText(siblings)} of the same group passes — a URL-keyword filter`,
       all.map((r) => r.id),
       `Exempt ${listText([...kw.keys()], 8)} from the web filter's keyword/category rules (an explicit allow entry ` +
-        `for the full host name, or for *.${[...kw.keys()][0]!.split('.').slice(1).join('.')}) — seed 000: ` +
+        `for the full host name, or for *.${[...kw.keys()][0]!.split('.').slice(1).join('.')}) — Virtual Room and RON Network Prerequisites: ` +
         `"URL-keyword filters often block it because the hostname contains 'proxy'".`,
       [...kw.keys()],
     );

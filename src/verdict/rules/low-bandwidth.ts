@@ -22,7 +22,7 @@ export const rule: Rule = {
     return cause(
       'low-bandwidth',
       'degrading',
-      `measured ${low.join(', ')}: under the 3 Mbps up and down per participant of seed 000`,
+      `measured ${low.join(', ')}: under the 3 Mbps up and down per participant of the Virtual Room and RON Network Prerequisites`,
       ['quality.throughput'],
       `Provide at least 3 Mbps up and down per participant (check the uplink, QoS/shaping policies and concurrent use).`,
       [(down ?? up)!.r.target],

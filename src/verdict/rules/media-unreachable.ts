@@ -21,7 +21,7 @@ export const rule: Rule = {
       `no media path works: neither UDP 3478 nor TURN over TCP/TLS 443 reaches the media servers ("could not connect to media")`,
       [...new Set([...m.udp, ...m.range, ...m.turnTcp].map((r) => r.id))],
       `Open at least outbound UDP 3478 to ${MEDIA_NAMES} (recommended minimum), or as a last resort TCP 443 ` +
-        `with TURN over TLS not inspected (seed 000 section 2).`,
+        `with TURN over TLS not inspected (Virtual Room and RON Network Prerequisites, WebRTC and media transport).`,
       tried,
     );
   },

@@ -17,7 +17,7 @@ export const rule: Rule = {
       'degrading',
       `certificate status hosts ${listText(hosts)} cannot be reached (${listText(bad.map((r) => code(r) ?? r.status))}); browsers may log warnings`,
       [...new Set(bad.map((r) => r.id))],
-      `Allow outbound HTTP (TCP 80) to ${listText(hosts, 8)} (seed 001 "HTTPS verification servers").`,
+      `Allow outbound HTTP (TCP 80) to ${listText(hosts, 8)} (TokBox firewall requirements, "HTTPS verification servers").`,
       bad.map((r) => r.target),
     );
   },

@@ -16,7 +16,7 @@ export const rule: Rule = {
     return cause(
       'packet-loss',
       'degrading',
-      `${(loss.value * 100).toFixed(1)} % packet loss to ${input.hostOf(loss.r) ?? loss.r.target}${viaText(loss.path)} (seed 000: above 3 % degrades WebRTC)`,
+      `${(loss.value * 100).toFixed(1)} % packet loss to ${input.hostOf(loss.r) ?? loss.r.target}${viaText(loss.path)} (above 3 % degrades WebRTC: Virtual Room and RON Network Prerequisites)`,
       [loss.r.id],
       `Find the lossy hop (Wi-Fi, saturated uplink, policer): loss above 3 % degrades video regardless of bandwidth.`,
       [loss.r.target],

@@ -18,7 +18,7 @@ export const rule: Rule = {
       `the proxy refuses ${listText(paths)} on ${listText(hosts)} while other requests to the same domain pass`,
       bad.map((r) => r.id),
       `Add the paths /virtual-room/*, /graphql and /transaction/* of ${listText(hosts)} to the proxy's ` +
-        `URL-path allowlist (seed 000: "include /virtual-room/*, /graphql, and /transaction/*").`,
+        `URL-path allowlist (Virtual Room and RON Network Prerequisites: "include /virtual-room/*, /graphql, and /transaction/*").`,
       bad.map((r) => r.target),
     );
   },

@@ -9,5 +9,5 @@ import { pccRule, PORTS } from './pcc-common.js';
 export const rule: Rule = pccRule('pcc-agent-not-running', ['PCC_NOT_RUNNING'], (_r, host) => [
   `no Personal Certificate Client answers on ${host} ports ${PORTS}`,
   `Install or start the OneSpan Personal Certificate Client on this computer (Corporate Edition via the MSI / group policy) ` +
-    `and let it listen on one of ports ${PORTS} (seed 003).`,
+    `and let it listen on one of ports ${PORTS} (Personal Certificate Client: Communicating via WebSocket).`,
 ]);

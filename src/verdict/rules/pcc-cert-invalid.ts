@@ -16,6 +16,6 @@ export const rule: Rule = pccRule('pcc-cert-invalid', ['PCC_CERT_EXPIRED', 'PCC_
   return [
     summary,
     `Install the current Personal Certificate Client release, which ships a renewed certificate for ${host} ` +
-      `(seed 003: the certificate is renewed with each release; deploy via group policy for Corporate Edition).`,
+      `(Personal Certificate Client: Communicating via WebSocket: the certificate is renewed with each release; Corporate Edition installs it with the updated installer, e.g. by group policy).`,
   ];
 });

@@ -10,6 +10,6 @@ export const rule: Rule = pccRule('pcc-proxy-not-bypassed', ['PCC_PROXY_NOT_BYPA
   const p = r.details?.proxy as { display?: string } | undefined;
   return [
     `${p?.display ?? 'a proxy'} applies to ${host}, so the browser's requests to the local agent go to the proxy`,
-    `Add ${host} to the proxy bypass list (browser/OS proxy exceptions, NO_PROXY, or the PAC file's DIRECT rules) (seed 003).`,
+    `Add ${host} to the proxy bypass list (browser/OS proxy exceptions, NO_PROXY, or the PAC file's DIRECT rules) (Personal Certificate Client: Communicating via WebSocket, "Using an External Proxy").`,
   ];
 });

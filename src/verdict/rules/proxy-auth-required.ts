@@ -1,24 +1,36 @@
-// proxy-auth-required (blocking): the proxy demands authentication (407).
+// proxy-auth-required (blocking): a proxy on the way demands authentication (407) — also when
+// netready was given credentials and got through: the video SDKs and WebRTC cannot answer it.
 // seed 001_853fb095b65f741b.txt: "WebRTC does not work with proxies requiring authentication";
-// seed 000_637c892c7d775e13.txt: "native (non-browser) SDKs do not support authenticating proxies".
-import { cause, code, listText, proxyDisplay, type Rule } from '../input.js';
+// seed 000_637c892c7d775e13.txt: "native (non-browser) SDKs do not support authenticating proxies";
+// "NTLM/Kerberos re-authentication mid-connection can drop WebSockets. Exempt the section 1 domains".
+import type { CheckResult } from '../../checks/types.js';
+import { cause, code, listText, type Rule } from '../input.js';
+import { authProxies } from '../media.js';
 
 export const rule: Rule = {
   id: 'proxy-auth-required',
   evaluate(input) {
-    const bad = input.results.filter((r) => code(r) === 'PROXY_AUTH_REQUIRED');
-    if (bad.length === 0) return null;
-    const proxies = [...new Set(bad.map(proxyDisplay).filter((x): x is string => !!x))];
-    const proxy = proxies.length ? listText(proxies) : (input.proxy.explicit ?? 'the proxy');
-    const hosts = [...new Set(bad.map((r) => input.hostOf(r)).filter((x): x is string => !!x))];
+    const auth = authProxies(input);
+    if (auth.size === 0) return null;
+    const refused = input.results.filter((r) => code(r) === 'PROXY_AUTH_REQUIRED');
+    const probeRows = input.byId('proxy.config').flatMap((r) => (Array.isArray(r.details?.proxyAuth) ? (r.details!.proxyAuth as Record<string, unknown>[]) : []));
+    const withCreds = probeRows.some((row) => row.demandsAuth === true && row.credentialsGiven === true);
+    const proxies = [...auth.entries()].map(([p, schemes]) => (schemes.length ? `${p} (${schemes.join(', ')})` : p));
+    const hosts = [...new Set(refused.map((r) => input.hostOf(r)).filter((x): x is string => !!x))];
+    const evidence: CheckResult[] = [...input.byId('proxy.config'), ...refused];
+    const summary =
+      `${listText(proxies)} demands authentication (407 Proxy Authentication Required)` +
+      (hosts.length ? ` for ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${listText(hosts, 3)})` : '') +
+      (withCreds ? '; netready got through with the credentials it was given, but WebRTC media and the video SDKs cannot answer a 407' : '');
     return cause(
       'proxy-auth-required',
       'blocking',
-      `${proxy} answers 407 Proxy Authentication Required for ${hosts.length} host${hosts.length === 1 ? '' : 's'} (${listText(hosts, 3)})`,
-      [...new Set(bad.map((r) => r.id))],
-      `Exempt the section 1 domains (the OneSpan Sign domain, *.opentok.com, *.tokbox.com, *.upscope.io, ` +
-        `cobrowsingapi.com) from proxy authentication on ${proxy}; seed 001: "WebRTC does not work with proxies requiring authentication".`,
-      hosts,
+      summary,
+      [...new Set(evidence.map((r) => r.id))],
+      `Exempt the OneSpan Sign domain, *.opentok.com, *.tokbox.com, *.upscope.io and cobrowsingapi.com from proxy ` +
+        `authentication on ${listText([...auth.keys()])} (an authentication-exempt rule for these destinations, before the ` +
+        `rule that demands credentials). TokBox firewall requirements: "WebRTC does not work with proxies requiring authentication".`,
+      hosts.length ? hosts : [...auth.keys()],
     );
   },
 };

@@ -1,7 +1,8 @@
 // proxy-idle-timeout (degrading): an idle long-lived connection is cut; the seconds are measured.
 // seed 000_637c892c7d775e13.txt, proxy requirements: "Connection timeouts must support sessions of
 // 30–90 minutes ... Set a timeout of ≥ 4 hours — or no cap — for the domains in section 1."
-import { cause, code, listText, seconds, type Rule } from '../input.js';
+import { cause, code, listText, onProbe, seconds, type Rule } from '../input.js';
+import { probePathText } from './shared.js';
 
 export const rule: Rule = {
   id: 'proxy-idle-timeout',
@@ -16,14 +17,16 @@ export const rule: Rule = {
       const ms = r.metrics.idleCutMs;
       return `idle ${kind} to ${input.hostOf(r)} cut after ${typeof ms === 'number' ? seconds(ms) : 'an unknown time'}`;
     });
-    const hosts = [...new Set(cut.map((r) => input.hostOf(r)!))];
+    const probe = cut.filter((r) => onProbe(input, r));
+    const sign = [...input.hosts.values()].find((h) => h.role === 'sign')?.host ?? 'the OneSpan Sign domain';
     return cause(
       'proxy-idle-timeout',
       'degrading',
-      `${listText(parts, 3)} (seed 000: proxies must allow 30-90 min sessions; set ≥ 4 h)`,
+      `${listText(parts, 3)}${probe.length ? ` — ${probePathText(input, probe)}` : ''} (sessions last 30-90 minutes; the requirement is ≥ 4 h or no cap)`,
       ['conn.idle'],
-      `Raise the proxy/firewall idle timeout for ${listText(hosts, 8)} (and the other section 1 domains) to at ` +
-        `least 4 hours or remove the cap, e.g. squid read_timeout/client_idle_pconn_timeout, firewall TCP session idle timers.`,
+      `Raise the proxy/firewall idle timeout for ${sign}, *.opentok.com, *.tokbox.com, *.upscope.io and cobrowsingapi.com to at ` +
+        `least 4 hours or remove the cap, e.g. squid read_timeout/client_idle_pconn_timeout, firewall TCP session idle timers ` +
+        `(Virtual Room and RON Network Prerequisites, proxy requirements).`,
       cut.map((r) => r.target),
     );
   },

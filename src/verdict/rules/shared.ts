@@ -98,3 +98,23 @@ export function explained(input: VerdictInput): Set<CheckResult> {
 
 /** How the media rules name the Vonage media destinations (seed 000 rows 3-4). */
 export const MEDIA_NAMES = '*.opentok.com, *.tokbox.com and the Vonage media servers';
+
+/**
+ * How a cause measured on the probe says so: "measured on the path to the probe https://… (through
+ * http://proxy:3128)", and whether the vendor hosts go another way (PAC / NO_PROXY).
+ */
+export function probePathText(input: VerdictInput, rs: CheckResult[]): string {
+  const r = rs[0];
+  const url = input.raw.probe?.url ?? input.raw.options?.probe ?? input.hostOf(r) ?? 'the probe';
+  const proxyOf = (x: CheckResult) => (x.details?.proxy as { display?: unknown } | null | undefined)?.display;
+  const via = proxyOf(r);
+  const vendorWays = new Set(
+    input.results.filter((x) => ['tcp.connect', 'http.path', 'ws.upgrade'].includes(x.id) && x.details && input.entryOf(x)?.role !== 'probe').map((x) => String(proxyOf(x) ?? 'direct')),
+  );
+  const own = String(via ?? 'direct');
+  const differs = vendorWays.size > 0 && ![...vendorWays].every((w) => w === own);
+  return (
+    `measured on the path to the probe ${url}${typeof via === 'string' ? ` (through ${via})` : ' (direct)'}` +
+    (differs ? `; the vendor hosts go ${[...vendorWays].map((w) => (w === 'direct' ? 'direct' : `through ${w}`)).join(' or ')}, so their path may differ` : '')
+  );
+}

@@ -2,8 +2,8 @@
 // seed 000_637c892c7d775e13.txt, proxy requirements: "Must not buffer streaming responses.
 // Antivirus or DLP proxies that hold responses for scanning break Server-Sent Events — the client
 // appears connected but receives no events."
-import { cause, code, isBad, listText, seconds, type Rule } from '../input.js';
-import { explained } from './shared.js';
+import { cause, code, isBad, listText, onProbe, seconds, type Rule } from '../input.js';
+import { explained, probePathText } from './shared.js';
 import { BUFFER_CODES } from './sse-blocked.js';
 
 export const rule: Rule = {
@@ -12,7 +12,9 @@ export const rule: Rule = {
     const skip = explained(input);
     const bad = input.byId('sse.stream').filter((r) => isBad(r) && !skip.has(r) && BUFFER_CODES.has(code(r) ?? ''));
     if (bad.length === 0) return null;
-    const hosts = [...new Set(bad.map((r) => input.hostOf(r)!))];
+    const probe = bad.filter((r) => onProbe(input, r));
+    const hosts = [...new Set(bad.filter((r) => !onProbe(input, r)).map((r) => input.hostOf(r)!))];
+    const sign = [...input.hosts.values()].find((h) => h.role === 'sign')?.host ?? 'the OneSpan Sign domain';
     const what = bad.map((r) => {
       if (code(r) === 'SSE_NO_EVENTS') return 'the stream opened but no event arrived';
       const d = r.metrics.firstEventDelayMs;
@@ -25,10 +27,13 @@ export const rule: Rule = {
     return cause(
       'sse-buffered',
       'blocking',
-      `room events on ${listText(hosts)} are held back by a buffering proxy (${listText(what)}; limit 2.0 s)`,
+      `event streams are held back by a buffering proxy (${listText(what)}; limit 2.0 s)` +
+        (hosts.length ? ` on ${listText(hosts)}` : '') +
+        (probe.length ? ` — ${probePathText(input, probe)}` : ''),
       ['sse.stream'],
-      `Turn off response buffering/scanning for text/event-stream on https://${hosts[0]}/virtual-room/* ` +
-        `(antivirus, DLP or proxy "scan before delivery" features; seed 000 proxy requirements).`,
+      `Turn off response buffering/scanning for text/event-stream on https://${hosts[0] ?? sign}/virtual-room/* ` +
+        `(antivirus, DLP or proxy "scan before delivery" features; Virtual Room and RON Network Prerequisites, proxy ` +
+        `requirements: "Must not buffer streaming responses").`,
       bad.map((r) => r.target),
     );
   },

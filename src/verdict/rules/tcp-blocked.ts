@@ -45,7 +45,7 @@ export const rule: Rule = {
       summary,
       [...new Set(bad.map((r) => r.id))],
       `Allow outbound TCP ${ports.join(', ')} from the clients (or from the proxy) to ` +
-        `${listText(allowNames(input, hosts), 8)}, and allow CONNECT to them on the proxy (seed 000 allowlist).`,
+        `${listText(allowNames(input, hosts), 8)}, and allow CONNECT to them on the proxy (Virtual Room and RON Network Prerequisites, firewall and proxy allowlist).`,
       [...new Set(targets)],
     );
   },

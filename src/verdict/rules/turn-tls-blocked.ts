@@ -23,7 +23,7 @@ export const rule: Rule = {
       ['turn.allocate'],
       `Allow TURN over TLS on TCP 443 to the Vonage TURN servers (directly or as a CONNECT tunnel through the proxy)` +
         (inspected ? ' and exempt them from TLS inspection' : '') +
-        ` — seed 000: TLS inspection "breaks ... TURN-over-TLS".`,
+        ` — Virtual Room and RON Network Prerequisites: TLS inspection "breaks WebSocket upgrades and TURN-over-TLS".`,
       m.turnTcp.map((r) => r.target),
     );
   },

@@ -19,7 +19,7 @@ export const rule: Rule = {
       'degrading',
       `no UDP reaches the media servers (${listText(m.udp.map((r) => `${r.target} ${code(r) ?? r.status}`), 3)}); media falls back to TURN over TCP/TLS 443`,
       [...new Set([...m.udp, ...m.range].map((r) => r.id))],
-      `Allow outbound UDP 3478 (STUN/TURN) to ${MEDIA_NAMES} — the recommended minimum (seed 000 section 2) — ` +
+      `Allow outbound UDP 3478 (STUN/TURN) to ${MEDIA_NAMES} — the recommended minimum (Virtual Room and RON Network Prerequisites, WebRTC and media transport) — ` +
         `and, for the best quality, UDP 1025-65535.`,
       m.udp.map((r) => r.target),
     );

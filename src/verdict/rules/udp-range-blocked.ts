@@ -24,7 +24,7 @@ export const rule: Rule = {
         (typeof ratio === 'number' ? `: pass ratio ${ratio.toFixed(2)} < ${RANGE_OPEN_RATIO}` : '') + counts,
       ['udp.range', ...new Set(m.udp.map((x) => x.id))],
       `Allow outbound UDP 1025-65535 to the Vonage media servers (replies are return traffic of the same flow) ` +
-        `for the optimal tier (seed 000 section 2; seed 001 "we recommend opening UDP ports 1025 - 65535").`,
+        `for the optimal tier (Virtual Room and RON Network Prerequisites, WebRTC and media transport; TokBox firewall requirements: "we recommend opening UDP ports 1025 - 65535").`,
       m.range.map((x) => x.target),
     );
   },

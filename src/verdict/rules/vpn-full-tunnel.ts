@@ -21,7 +21,7 @@ export const rule: Rule = {
       `media hosts ${listText(hosts)} are routed through the VPN tunnel interface ${listText(ifaces) || '(unknown)'}`,
       ['vpn.route'],
       `Configure split tunnelling so *.tokbox.com and *.opentok.com (and the media servers' UDP) go out locally, ` +
-        `not through the VPN (seed 000 VPN requirements).`,
+        `not through the VPN (Virtual Room and RON Network Prerequisites, VPN requirements).`,
       hosts,
     );
   },
