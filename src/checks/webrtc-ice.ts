@@ -234,7 +234,7 @@ export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckO
   const sigProxy = await ctx.proxy.forUrl(sigUrl, ctx.signal);
   details.signallingProxy = proxySummary(sigProxy);
   const tSig = ctx.now();
-  const d = await dial({ host: probeHost, port: probePort, tls: probeTls, alpn: ['http/1.1'], proxy: sigProxy }, ctx);
+  const d = await dial({ host: probeHost, port: probePort, tls: probeTls, alpn: ['http/1.1'], allowUntrusted: true, proxy: sigProxy }, ctx);
   const sock = d.socket;
   const waiter = new Waiter();
   let pc: RTCPeerConnection | null = null;

@@ -30,7 +30,7 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     const config = buildConfig({
       profile: ['onespan-virtual-room'],
       signDomain,
-      ca: [caFile],
+      publicRoots: caFile,
       resolve: names.map((n) => `${n}:127.0.0.1`),
       connectTo: [`::127.0.0.1:${port}`],
       deadline: o.deadline ?? '20',

@@ -1,6 +1,6 @@
 // The verdict: RawRun -> Report. Pure (no I/O, no clock): the same raw run gives the same report.
 import { REPORT_SCHEMA, type Cause, type ChecklistId, type ChecklistItem, type Outcome, type RawRun, type Report, type Unverified } from '../report/types.js';
-import { buildChecklist } from './checklist.js';
+import { buildChecklist, probeUnverifiedReason } from './checklist.js';
 import { buildInput, isBad, nonexistentName, type VerdictInput } from './input.js';
 import { computeTier, mediaFacts } from './media.js';
 import { buildQuality } from './quality.js';
@@ -32,17 +32,19 @@ export function evaluateCauses(input: VerdictInput): Cause[] {
  */
 export const REACHABILITY_CHECKS = new Set(['dns.resolve', 'dns.zone', 'tcp.connect', 'tls.handshake', 'http.path', 'ws.upgrade', 'sse.stream']);
 
-/** Hosts marked "Always" that do not pass (a failed/timeout reachability result, or no ok one). */
+/**
+ * Hosts marked "Always" that the network failed (a failed/timeout reachability result). A host
+ * with nothing proved either way (its checks skipped or cut by the deadline) is not failing: its
+ * checklist row is then not verified, which makes the outcome incomplete, not not-ready.
+ */
 export function failingRequiredHosts(input: VerdictInput): string[] {
   const out: string[] = [];
   for (const [host, e] of input.hosts) {
     if (e.required !== 'always') continue;
-    const all = input.forHost(host).filter((r) => REACHABILITY_CHECKS.has(r.id));
+    const rs = input.forHost(host).filter((r) => REACHABILITY_CHECKS.has(r.id));
     // A name netready picked itself (or an old document's) that does not exist is no requirement.
-    if (all.some((r) => nonexistentName(input, r))) continue;
-    const rs = all;
-    if (rs.length === 0 && !input.raw.deadlineHit) continue; // not planned in this run
-    if (rs.some(isBad) || !rs.some((r) => r.status === 'ok')) out.push(host);
+    if (rs.some((r) => nonexistentName(input, r))) continue;
+    if (rs.some(isBad)) out.push(host);
   }
   return out;
 }
@@ -87,7 +89,7 @@ function runNotes(input: VerdictInput, tier: Report['tier']): string[] {
   const raw = input.raw;
   const notes: string[] = [];
   if (raw.deadlineHit) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
-  if (raw.media && !mediaFacts(input).ran) notes.push('media tier not determined: the media path needs a cooperating far end (run with --probe URL of a netready serve)');
+  if (raw.media && !mediaFacts(input).ran) notes.push(`media tier not determined: ${probeUnverifiedReason(input, 'the media path')}`);
   if (raw.options && !raw.options.signDomainGiven && [...input.hosts.values()].some((h) => h.role === 'sign'))
     notes.push(`the OneSpan Sign domain was left at its default ${String(raw.params.signDomain)}: an account in another region (EU, Canada, …) must pass --sign-domain with the domain of its signing URL`);
   for (const h of raw.historical ?? []) notes.push(`historical profile ${h}`);

@@ -43,7 +43,9 @@ function pccSet(ports: number[]): ProfileSet {
 }
 
 async function run(ports: number[], over: Partial<RunConfig> = {}) {
-  const cfg = config({ caPem: [(await ca()).certPem], ...over });
+  // The summary asks the DNS for the agent's name as the browser does: answered here by an
+  // override (as the public DNS does: 127.0.0.1) so no test asks a real resolver.
+  const cfg = config({ caPem: [(await ca()).certPem], resolve: { [HOST]: '127.0.0.1' }, ...over });
   return runChecks([pccAgent], pccSet(ports), cfg);
 }
 
@@ -70,7 +72,7 @@ test('a running agent with a valid certificate: summary ok, the closed ports ski
   assert.ok(p.metrics.connectMs >= 0 && p.metrics.tlsMs > 0 && p.metrics.upgradeMs > 0);
   const refused = get(byKey, `pcc.agent ${HOST}:${off}`);
   assert.equal(refused.status, 'skipped', JSON.stringify(refused));
-  assert.equal(refused.reason, `not listening (TCP_REFUSED); the agent answers on port ${port} (it takes one of the 2 ports, seed 003)`);
+  assert.equal(refused.reason, `not listening (TCP_REFUSED); the agent answers on port ${port} (it takes one of the 2 ports of the Personal Certificate Client)`);
   assert.equal(refused.details?.closedCode, 'TCP_REFUSED');
   assert.equal(refused.details?.agentPort, port);
   const s = get(byKey, 'pcc.agent pcc');
@@ -209,7 +211,7 @@ test('the built-in profile finds an agent on a real seed 003 port (127.0.0.1:477
     t.skip(`port ${seedPort} is in use on this machine (${(e as Error).message}); cannot stand in for the agent`);
     return;
   }
-  const cfg = config({ caPem: [(await ca()).certPem] });
+  const cfg = config({ caPem: [(await ca()).certPem], resolve: { [HOST]: '127.0.0.1' } });
   const { byKey } = await runChecks([pccAgent], loadProfiles(['pcc-local-agent'], {}), cfg);
   const s = get(byKey, 'pcc.agent pcc');
   assert.equal(s.status, 'ok', JSON.stringify(s));
@@ -217,4 +219,17 @@ test('the built-in profile finds an agent on a real seed 003 port (127.0.0.1:477
   assert.equal(s.details?.address, '127.0.0.1');
   assert.equal(get(byKey, `pcc.agent ${HOST}:${seedPort}`).status, 'ok');
   assert.ok(a.urls.length === 1);
+});
+
+test('the name must resolve to 127.0.0.1 through the DNS (seed 003): a resolver that drops it is PCC_DNS_NO_LOOPBACK', async (t) => {
+  const a = await agent(t, { names: [HOST] });
+  const port = a.addresses[0].port;
+  // The agent is reached (connect-to), but the DNS answers another address, as a resolver with
+  // DNS-rebinding protection replacing or dropping loopback answers does. No packet goes there.
+  const { byKey } = await run([port], { resolve: { [HOST]: '192.0.2.1' }, connectTo: [{ host: HOST, port: null, toHost: '127.0.0.1', toPort: null }] });
+  const s = get(byKey, 'pcc.agent pcc');
+  assert.equal(s.error?.code, 'PCC_DNS_NO_LOOPBACK');
+  assert.deepEqual(s.details?.problems, ['PCC_DNS_NO_LOOPBACK']);
+  assert.deepEqual((s.details?.dns as { addresses: string[] }).addresses, ['192.0.2.1']);
+  assert.equal(s.details?.port, port, 'the agent itself was found');
 });

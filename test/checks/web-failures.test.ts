@@ -8,6 +8,7 @@ import net from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { startServe } from '../../src/serve/server.js';
 import { createCA, issueCert } from '../../src/net/certs.js';
@@ -22,7 +23,7 @@ test('through an explicit proxy: DNS is the proxy\'s, TCP is a CONNECT tunnel, w
   t.after(() => serve.close());
   const proxy = await connectProxy(t, { map: { 'apps.test': serve.addresses[0].port } });
   const ps = profileSet([host({ host: 'apps.test', http: [{ path: '/graphql' }], ws: [{ path: '/graphql' }], sse: [{ path: '/virtual-room/r/event' }] })]);
-  const cfg = config({ proxy: `http://127.0.0.1:${proxy.port}`, caPem: [serve.caPem!] });
+  const cfg = config({ proxy: `http://127.0.0.1:${proxy.port}`, publicRootsPem: [serve.caPem!] });
   const { byKey, results } = await runChecks(CHECKS, ps, cfg);
   const dnsR = get(byKey, 'dns.resolve apps.test');
   assert.equal(dnsR.status, 'skipped');
@@ -44,7 +45,7 @@ test('a proxy refusing CONNECT for a keyword host: PROXY_CONNECT_REFUSED and HTT
     host({ host: 'assets-proxy.upscope.io', role: 'cobrowse', http: [{ path: '/', anyStatus: true }] }),
     host({ host: 'js.upscope.io', role: 'cobrowse', http: [{ path: '/', anyStatus: true }] }),
   ]);
-  const cfg = config({ proxy: `http://127.0.0.1:${proxy.port}`, caPem: [serve.caPem!] });
+  const cfg = config({ proxy: `http://127.0.0.1:${proxy.port}`, publicRootsPem: [serve.caPem!] });
   const { byKey } = await runChecks(CHECKS, ps, cfg);
   const tcp = get(byKey, 'tcp.connect assets-proxy.upscope.io:443');
   assert.equal(tcp.error?.code, 'PROXY_CONNECT_REFUSED');
@@ -66,6 +67,23 @@ test('a proxy demanding authentication: PROXY_AUTH_REQUIRED', async (t) => {
   const h = get(byKey, 'http.path https://apps.test/');
   assert.equal(h.error?.code, 'PROXY_AUTH_REQUIRED');
   assert.equal(h.details?.proxyStatus, 407);
+  assert.deepEqual(get(byKey, 'proxy.config proxy').details?.proxyAuth, [
+    { proxy: `http://127.0.0.1:${proxy.port}`, source: 'explicit', host: 'apps.test', credentialsGiven: false, status: 407, demandsAuth: true, schemes: ['Basic'] },
+  ]);
+});
+
+test('a proxy demanding authentication, with credentials given: netready gets through, and still learns the proxy demands it', async (t) => {
+  const serve = await startServe({ listen: [{ host: '127.0.0.1', port: 0 }] });
+  t.after(() => serve.close());
+  const proxy = await connectProxy(t, { auth: 'alice:pw', map: { 'apps.test': serve.addresses[0].port } });
+  const ps = profileSet([host({ host: 'apps.test', http: [{ path: '/' }] })]);
+  const { byKey } = await runChecks(CHECKS, ps, config({ proxy: `http://alice:pw@127.0.0.1:${proxy.port}`, publicRootsPem: [serve.caPem!] }));
+  assert.equal(get(byKey, 'http.path https://apps.test/').status, 'ok');
+  const row = (get(byKey, 'proxy.config proxy').details?.proxyAuth as Record<string, unknown>[])[0];
+  assert.equal(row.demandsAuth, true);
+  assert.equal(row.credentialsGiven, true);
+  assert.deepEqual(row.schemes, ['Basic']);
+  assert.equal(row.proxy, `http://alice:***@127.0.0.1:${proxy.port}`);
 });
 
 test('direct: DNS failure skips TCP and the web checks with the reason; refused TCP skips TLS', async (t) => {
@@ -82,7 +100,7 @@ test('direct: DNS failure skips TCP and the web checks with the reason; refused 
   assert.match(String(get(byKey, 'tcp.connect nowhere.test:443').reason), /^dns\.resolve nowhere\.test failed \(DNS_NO_ADDRESS\)/);
 });
 
-/** An HTTPS server with a certificate for apps.test from a CA the test trusts. */
+/** An HTTPS server with a certificate for apps.test from a CA the test treats as the public web PKI. */
 async function httpsServer(t: { after(fn: () => unknown): void }, handler: http.RequestListener) {
   const ca = await createCA('Test CA');
   const leaf = await issueCert(ca, { names: ['apps.test'] });
@@ -98,29 +116,78 @@ async function httpsServer(t: { after(fn: () => unknown): void }, handler: http.
     return new Promise<void>((r) => srv.close(() => r()));
   });
   const port = (srv.address() as net.AddressInfo).port;
-  return { srv, port, cfg: { resolve: { 'apps.test': `127.0.0.1:${port}` }, caPem: [ca.certPem] } };
+  return { srv, port, ca: ca.certPem, cfg: { resolve: { 'apps.test': `127.0.0.1:${port}` }, publicRootsPem: [ca.certPem] } };
 }
 
-test('ws.upgrade: a server (or a proxy that strips Upgrade) answering 200 is WS_NO_UPGRADE', async (t) => {
+test('ws.upgrade: the probe (or an interceptor that strips Upgrade) answering 200 is WS_NO_UPGRADE', async (t) => {
   const { cfg } = await httpsServer(t, (_req, res) => res.end('{"ok":true}'));
-  const ps = profileSet([host({ host: 'apps.test', ws: [{ path: '/graphql' }] })]);
+  const ps = profileSet([host({ host: 'apps.test', role: 'probe', ws: [{ path: '/graphql' }] })]);
   const { byKey } = await runChecks(CHECKS, ps, config(cfg));
   const r = get(byKey, 'ws.upgrade wss://apps.test/graphql');
   assert.equal(r.error?.code, 'WS_NO_UPGRADE');
   assert.equal(r.details?.status, 200);
 });
 
-test('ws.upgrade: 101 but no echo is WS_NO_FRAMES', async (t) => {
+/** A raw 101 with the right accept, then silence: no pong, no frame (what a frame-dropping middlebox leaves). */
+function silentUpgrade(srv: https.Server): void {
+  srv.on('upgrade', (req, sock) => {
+    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    sock.on('data', () => {}); // reads everything, answers nothing
+  });
+}
+
+const FAST = { resolveMs: 1000, connectMs: 1000, tlsMs: 1000, firstByteMs: 400, streamMs: 1000 };
+
+test('ws.upgrade on a vendor host: a real origin answers the ping with a pong and echoes nothing — ok', async (t) => {
   const { srv, cfg } = await httpsServer(t, (_req, res) => res.end());
-  const wss = new WebSocketServer({ noServer: true });
-  srv.on('upgrade', (req, sock, head) => wss.handleUpgrade(req, sock, head, () => {})); // accepts, never echoes
+  const wss = new WebSocketServer({ noServer: true }); // ws answers pings (RFC 6455), ignores messages
+  srv.on('upgrade', (req, sock, head) => wss.handleUpgrade(req, sock, head, () => {}));
   t.after(() => wss.close());
-  const ps = profileSet([host({ host: 'apps.test', ws: [{ path: '/x' }] })]);
-  const { byKey } = await runChecks(CHECKS, ps, config({ ...cfg, timeouts: { resolveMs: 1000, connectMs: 1000, tlsMs: 1000, firstByteMs: 400, streamMs: 1000 } }));
-  assert.equal(get(byKey, 'ws.upgrade wss://apps.test/x').error?.code, 'WS_NO_FRAMES');
+  const ps = profileSet([host({ host: 'apps.test', ws: [{ path: '/graphql' }] })]);
+  const r = get((await runChecks(CHECKS, ps, config({ ...cfg, timeouts: FAST }))).byKey, 'ws.upgrade wss://apps.test/graphql');
+  assert.equal(r.status, 'ok', JSON.stringify(r));
+  assert.equal(r.details?.answer, 'pong');
+  assert.equal(typeof r.metrics.pingRttMs, 'number');
 });
 
-test('sse.stream: a middlebox that batches the stream is SSE_BUFFERED; a non-stream is SSE_NO_STREAM', async (t) => {
+test('ws.upgrade on a vendor host: the origin refusing the unauthenticated upgrade (401, its own chain) proves the path', async (t) => {
+  const { srv, cfg } = await httpsServer(t, (_req, res) => res.end());
+  srv.on('upgrade', (_req, sock) => sock.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'));
+  const ps = profileSet([host({ host: 'apps.test', ws: [{ path: '/graphql' }] })]);
+  const r = get((await runChecks(CHECKS, ps, config(cfg))).byKey, 'ws.upgrade wss://apps.test/graphql');
+  assert.equal(r.status, 'ok', JSON.stringify(r));
+  assert.equal(r.details?.refusedByOrigin, 401);
+});
+
+test('ws.upgrade: 101, then no pong (vendor) or no echo (probe) is WS_NO_FRAMES', async (t) => {
+  const { srv, cfg } = await httpsServer(t, (_req, res) => res.end());
+  silentUpgrade(srv);
+  const ps = profileSet([host({ host: 'apps.test', ws: [{ path: '/x' }] })]);
+  const r = get((await runChecks(CHECKS, ps, config({ ...cfg, timeouts: FAST }))).byKey, 'ws.upgrade wss://apps.test/x');
+  assert.equal(r.error?.code, 'WS_NO_FRAMES');
+  assert.match(r.error!.message, /no pong/);
+  // the probe must echo: ws answers the ping but not the text frame
+  const probeSrv = await httpsServer(t, (_req, res) => res.end());
+  const wss = new WebSocketServer({ noServer: true });
+  probeSrv.srv.on('upgrade', (req, sock, head) => wss.handleUpgrade(req, sock, head, () => {}));
+  t.after(() => wss.close());
+  const pps = profileSet([host({ host: 'apps.test', role: 'probe', ws: [{ path: '/.netready/ws' }] })]);
+  const p = get((await runChecks(CHECKS, pps, config({ ...probeSrv.cfg, timeouts: FAST }))).byKey, 'ws.upgrade wss://apps.test/.netready/ws');
+  assert.equal(p.error?.code, 'WS_NO_FRAMES');
+  assert.match(p.error!.message, /echo/);
+});
+
+test('ws.upgrade through an interceptor (a chain to a trusted but private root, --ca): a non-101 answer is WS_NO_UPGRADE', async (t) => {
+  const { cfg, ca } = await httpsServer(t, (_req, res) => res.end('{"ok":true}'));
+  const ps = profileSet([host({ host: 'apps.test', ws: [{ path: '/graphql' }] })]);
+  const r = get((await runChecks(CHECKS, ps, config({ resolve: cfg.resolve, caPem: [ca] }))).byKey, 'ws.upgrade wss://apps.test/graphql');
+  assert.equal(r.error?.code, 'WS_NO_UPGRADE');
+  assert.equal(r.details?.inspected, true);
+  assert.equal(r.details?.trustedBy, 'ca');
+});
+
+test('sse.stream on the probe: a middlebox that batches the stream is SSE_BUFFERED; a non-stream is SSE_NO_STREAM', async (t) => {
   const { cfg } = await httpsServer(t, (req, res) => {
     if (!req.url?.startsWith('/batch/event')) {
       res.writeHead(200, { 'Content-Type': 'text/html' });
@@ -134,7 +201,7 @@ test('sse.stream: a middlebox that batches the stream is SSE_BUFFERED; a non-str
       res.end(out);
     }, 1900);
   });
-  const ps = profileSet([host({ host: 'apps.test', sse: [{ path: '/batch/event' }, { path: '/page/event' }] })]);
+  const ps = profileSet([host({ host: 'apps.test', role: 'probe', sse: [{ path: '/batch/event' }, { path: '/page/event' }] })]);
   const { byKey } = await runChecks(CHECKS, ps, config(cfg));
   const r = get(byKey, 'sse.stream https://apps.test/batch/event');
   assert.equal(r.error?.code, 'SSE_BUFFERED', JSON.stringify(r));
@@ -146,7 +213,19 @@ test('sse.stream: a middlebox that batches the stream is SSE_BUFFERED; a non-str
   assert.equal(n.details?.contentType, 'text/html');
 });
 
-test('conn.idle: a middlebox that cuts idle connections after 1 s is IDLE_CUT with idleCutMs', async (t) => {
+test('sse.stream on a vendor host: the origin answering 401 JSON to the unauthenticated event stream is ok', async (t) => {
+  const { cfg } = await httpsServer(t, (_req, res) => {
+    res.writeHead(401, { 'Content-Type': 'application/json' });
+    res.end('{"error":"unauthorized"}');
+  });
+  const ps = profileSet([host({ host: 'apps.test', sse: [{ path: '/virtual-room/r/event' }] })]);
+  const r = get((await runChecks(CHECKS, ps, config(cfg))).byKey, 'sse.stream https://apps.test/virtual-room/r/event');
+  assert.equal(r.status, 'ok', JSON.stringify(r));
+  assert.equal(r.details?.status, 401);
+  assert.equal(r.details?.contentType, 'application/json');
+});
+
+test('conn.idle (on the probe): a middlebox that cuts idle connections after 1 s is IDLE_CUT with idleCutMs', async (t) => {
   const { srv, cfg } = await httpsServer(t, (req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream' });
     res.write(`data: {"seq":1,"offsetMs":0,"sentAt":0}\n\n`);
@@ -160,13 +239,16 @@ test('conn.idle: a middlebox that cuts idle connections after 1 s is IDLE_CUT wi
     }),
   );
   t.after(() => wss.close());
-  const ps = profileSet([host({ host: 'apps.test', ws: [{ path: '/graphql' }], sse: [{ path: '/vr/event' }], idle: true })]);
+  const ps = profileSet([host({ host: 'apps.test', role: 'probe', ws: [{ path: '/graphql' }], sse: [{ path: '/vr/event' }], idle: true })]);
   const { byKey } = await runChecks(byId('dns.resolve', 'tcp.connect', 'ws.upgrade', 'conn.idle'), ps, config({ ...cfg, idleWindowMs: 3000 }));
   for (const target of ['wss://apps.test/graphql#idle', 'https://apps.test/vr/event#idle']) {
     const r = get(byKey, `conn.idle ${target}`);
     assert.equal(r.error?.code, 'IDLE_CUT', JSON.stringify(r));
     assert.ok(r.metrics.idleCutMs > 700 && r.metrics.idleCutMs < 1500, `${target} ${r.metrics.idleCutMs}`);
   }
+  // a vendor host is never held idle: its real server closes unauthenticated sockets itself
+  const vendor = profileSet([host({ host: 'apps.test', ws: [{ path: '/graphql' }], sse: [{ path: '/vr/event' }], idle: true })]);
+  assert.deepEqual(byId('conn.idle')[0].plan(vendor, config(cfg)), []);
 });
 
 test('PAC: the PAC proxy applies to a video host; tcp.connect records directOk and proxy.config pacRequired', async (t) => {
@@ -183,7 +265,7 @@ test('PAC: the PAC proxy applies to a video host; tcp.connect records directOk a
   const closed = (s.address() as net.AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   const ps = profileSet([host({ host: 'config.opentok.com', role: 'video', http: [{ path: '/', anyStatus: true }] })]);
-  const { byKey } = await runChecks(CHECKS, ps, config({ pac, caPem: [serve.caPem!], resolve: { 'config.opentok.com': `127.0.0.1:${closed}` } }));
+  const { byKey } = await runChecks(CHECKS, ps, config({ pac, publicRootsPem: [serve.caPem!], resolve: { 'config.opentok.com': `127.0.0.1:${closed}` } }));
   const tcp = get(byKey, 'tcp.connect config.opentok.com:443');
   assert.equal(tcp.status, 'ok', JSON.stringify(tcp));
   assert.equal((tcp.details?.proxy as { source: string }).source, 'pac');

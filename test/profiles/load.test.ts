@@ -30,10 +30,28 @@ test('Virtual Room: six allowlist rows, the paths, the Upscope hosts; unified ad
   for (const n of ['config.opentok.com', 'anvil.opentok.com', 'assets-proxy.upscope.io', 'cobrowsingapi.com', 'data--ap-southeast.upscope.io'])
     assert.ok(names.includes(n), n);
   assert.equal(set.hosts.filter((h) => h.group === 'upscope').length, 13);
-  assert.ok(!names.includes('api.vonage.com'));
+  // No invented names: a wildcard without a name from the requirements is checked at its zone.
+  for (const n of ['signal.media.prod.tokbox.com', 'api.vonage.com']) assert.ok(!names.includes(n), n);
+  const zone = set.hosts.find((h) => h.wildcard === '*.media.prod.tokbox.com')!;
+  assert.equal(zone.host, 'media.prod.tokbox.com');
+  assert.equal(zone.zone, true);
+  assert.ok(!names.includes('vonage.com'));
   const unified = loadProfiles(['onespan-virtual-room'], { unified: true });
-  assert.ok(unified.hosts.some((h) => h.host === 'api.vonage.com' && h.wildcard === '*.vonage.com'));
+  assert.ok(unified.hosts.some((h) => h.host === 'vonage.com' && h.zone && h.wildcard === '*.vonage.com'));
+  // a name the user found (e.g. in the browser's developer tools) is checked as a host
+  const given = loadProfiles(['onespan-virtual-room'], { tokboxMediaHost: 'mt1.media.prod.tokbox.com' });
+  const mt = given.hosts.find((h) => h.host === 'mt1.media.prod.tokbox.com')!;
+  assert.equal(mt.zone, undefined);
+  assert.deepEqual(mt.tcp, [443]);
   assert.equal(set.media, true);
+});
+
+test('OpenTok 2013 is historical and its expanded names are netready\'s own choice', () => {
+  const set = loadProfiles(['opentok-2013'], {});
+  assert.match(set.profiles[0]!.historical!, /2013/);
+  assert.equal(set.hosts.find((h) => h.host === 'mantis403-oak.tokbox.com')!.chosen, true);
+  assert.equal(set.hosts.find((h) => h.host === 'api.tokbox.com')!.chosen, undefined);
+  assert.ok(set.hosts.every((h) => h.historical === true));
 });
 
 test('OpenTok 2013: asterisk expanded to 1..8 for six server families, plus api and hlg', () => {

@@ -53,7 +53,7 @@ describe('terminal', () => {
     const plain = renderTerminal(rep, { color: false });
     assert.doesNotMatch(plain, /\x1b\[/);
     assert.match(plain, /^NOT READY/);
-    assert.match(plain, /✘ websocket-upgrade/);
+    assert.match(plain, /✘ cobrowse-reachable-uninspected/);
     assert.match(plain, /– camera-mic-policy — browser page only/);
     assert.match(renderTerminal(rep, { color: true }), /\x1b\[/);
   });
@@ -69,6 +69,16 @@ describe('terminal', () => {
   it('READY headline for a clean run', () => {
     assert.match(renderTerminal(buildReport(raw('clean-media')), { color: false }), /^READY .*optimal/);
   });
+  it('INCOMPLETE headline, and every unverified row with its reason, in every format', () => {
+    const rep = buildReport(raw('clean'));
+    const term = renderTerminal(rep, { color: false });
+    assert.match(term, /^INCOMPLETE /);
+    assert.match(term, /not verified: video-domains-and-media — no probe \(--probe\)/);
+    assert.match(renderMarkdown(rep), /^# netready: INCOMPLETE/);
+    assert.match(renderMarkdown(rep), /\*\*Not verified:\*\* video-domains-and-media/);
+    assert.match(renderHtml(rep), /<h1 class="incomplete">netready: INCOMPLETE<\/h1>/);
+    assert.match(renderHtml(rep), /Not verified: sse-unbuffered-idle/);
+  });
 });
 
 describe('json', () => {
@@ -76,7 +86,7 @@ describe('json', () => {
     const rep = buildReport(raw('clean-media'));
     const text = toJson(rep);
     const obj = JSON.parse(text);
-    assert.deepEqual(Object.keys(obj), ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality']);
+    assert.deepEqual(Object.keys(obj), ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality']);
     assert.deepEqual(Object.keys(obj.checks[1]), ['id', 'target', 'status', 'durationMs', 'metrics', 'error', 'details']);
     assert.ok(text.startsWith('{\n  "schema": "netready/report@1"'));
     assert.equal(toJson(JSON.parse(text)), text, 'stable when re-rendered from its own output');

@@ -6,7 +6,7 @@
 // seed 001_853fb095b65f741b.txt: "opening UDP Port 3478 will give you a better experience ...
 // we recommend opening UDP ports 1025 - 65535".
 import { cause, type Rule } from '../input.js';
-import { computeTier, mediaFacts } from '../media.js';
+import { authProxies, computeTier, mediaFacts, viaAuthProxy } from '../media.js';
 import { MEDIA_NAMES } from './shared.js';
 
 export const rule: Rule = {
@@ -15,10 +15,14 @@ export const rule: Rule = {
     if (computeTier(input) !== 'none') return null;
     const m = mediaFacts(input);
     const tried = [...m.udp, ...m.turnTcp].map((r) => r.target);
+    const auth = authProxies(input);
+    const onlyViaAuth = m.turnTcp.some((r) => r.status === 'ok' && viaAuthProxy(r, auth));
     return cause(
       'media-unreachable',
       'blocking',
-      `no media path works: neither UDP 3478 nor TURN over TCP/TLS 443 reaches the media servers ("could not connect to media")`,
+      onlyViaAuth
+        ? `no media path works: no UDP gets through, and TURN over TLS 443 only through a proxy that demands authentication, which WebRTC cannot answer ("could not connect to media")`
+        : `no media path works: neither UDP 3478 nor TURN over TCP/TLS 443 reaches the media servers ("could not connect to media")`,
       [...new Set([...m.udp, ...m.range, ...m.turnTcp].map((r) => r.id))],
       `Open at least outbound UDP 3478 to ${MEDIA_NAMES} (recommended minimum), or as a last resort TCP 443 ` +
         `with TURN over TLS not inspected (Virtual Room and RON Network Prerequisites, WebRTC and media transport).`,

@@ -13,6 +13,9 @@ export const rule: Rule = {
   evaluate(input) {
     const m = mediaFacts(input);
     if (m.turnTlsOk !== false) return null;
+    // Relayed, but only through a proxy that demands authentication: proxy-auth-required and
+    // media-unreachable say why that does not count; TURN over TLS itself did not fail.
+    if (m.turnTcp.every((r) => r.status === 'ok')) return null;
     const udpToo = m.udp3478 === false && m.rangeOpen !== true;
     const inspected = m.turnTcp.some((r) => r.details?.inspected === true || code(r) === 'TLS_CERT_UNTRUSTED');
     return cause(
