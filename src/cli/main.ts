@@ -9,6 +9,8 @@ import { reportCommand } from './report-command.js';
 import { profilesCommand } from './profiles-command.js';
 import { demoCommand } from './demo-command.js';
 import { serveCommand } from './serve-command.js';
+import { allowlistCommand } from './allowlist-command.js';
+import { compareCommand } from './compare-command.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -72,15 +74,29 @@ export function buildProgram(): Command {
     .option('--max-connections <n>', 'maximum concurrent connections')
     .action(async (o) => { process.exitCode = await serveCommand(o); });
 
-  addReportOptions(program.command('report').description('render a saved JSON report again').argument('<file>', 'a JSON report')).action(
-    async (file, o) => { process.exitCode = await reportCommand(file, o); },
-  );
+  addReportOptions(program.command('report').description('render a saved JSON report again').argument('<file>', 'a JSON report'))
+    .option('--compare <old>', 'compare with an earlier JSON report: fixed, new and unchanged causes, outcome, tier, quality')
+    .action(async (file, o) => { process.exitCode = o.compare ? await compareCommand(file, o.compare, o) : await reportCommand(file, o); });
 
   program
     .command('profiles')
-    .description('list the built-in profiles and their parameters')
-    .option('--json', 'machine-readable list')
-    .action(async (o) => { process.exitCode = await profilesCommand(o); });
+    .description("list the built-in profiles and their parameters; with an id, that profile's hosts, ports and checks")
+    .argument('[id]', 'a built-in profile id or a YAML file')
+    .option('--json', 'machine-readable output')
+    .option('--sign-domain <host>', 'the OneSpan Sign domain (with an id)')
+    .option('--param <name=value>', 'set a profile parameter (with an id); repeatable', collect)
+    .action(async (id, o) => { process.exitCode = await profilesCommand({ ...o, id }); });
+
+  program
+    .command('allowlist')
+    .description('the names, wildcards, IP ranges, ports and protocols a profile needs, with reasons and documents')
+    .option('--profile <id|file>', 'built-in profile id or a YAML file; repeatable (default onespan-virtual-room)', collect)
+    .option('--sign-domain <host>', 'the OneSpan Sign domain (allowlist row 1)')
+    .option('--param <name=value>', 'set a profile parameter (see `netready profiles`); repeatable', collect)
+    .option('--format <format>', 'csv | json | md | squid | nft | pac | ngfw', 'md')
+    .option('--proxy <url>', "--format pac: the PAC's answer for the listed names (default DIRECT)")
+    .option('--out <file>', 'write to FILE instead of stdout')
+    .action(async (o) => { process.exitCode = await allowlistCommand(o); });
 
   addReportOptions(program.command('demo').description('the embedded demo: serve on loopback and check the Virtual Room profile against it'))
     .option('--deadline <seconds>', 'hard cap for the check', '20')

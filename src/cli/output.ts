@@ -17,7 +17,8 @@ export interface OutputOptions {
   quiet?: boolean;
 }
 
-function write(file: string, text: string, what: string) {
+/** Write a file; a failure is bad usage naming the option and the file (exit 2). */
+export function write(file: string, text: string, what: string) {
   try {
     writeFileSync(file, text);
   } catch (e) {

@@ -48,6 +48,11 @@ export interface SquidOptions {
   hosts?: Record<string, string>;
   /** Extra raw squid.conf lines, placed before the http_access rules. */
   extra?: string[];
+  /**
+   * A config file squid includes (`include FILE`) before its own ssl_bump and http_access rules, as
+   * an admin includes a snippet (e.g. `netready allowlist --format squid`): its rules come first.
+   */
+  include?: string;
 }
 
 export interface Squid {
@@ -116,6 +121,7 @@ export function squidConfig(o: SquidOptions & { dir: string; port: number; caCer
     'acl localnet src 127.0.0.0/8',
     'acl CONNECT method CONNECT',
   );
+  if (o.include) L.push(`include ${o.include}`);
   if (o.idleTimeoutSec) {
     L.push(`read_timeout ${o.idleTimeoutSec} seconds`, `client_idle_pconn_timeout ${o.idleTimeoutSec} seconds`);
   }
