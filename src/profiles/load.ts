@@ -32,6 +32,8 @@ const HostSchema = v.strictObject({
   zone: v.optional(v.boolean('true or false')),
   /** netready picked the name (e.g. a seed's "*" expanded): NXDOMAIN is not dns-blocked */
   chosen: v.optional(v.boolean('true or false')),
+  /** the document's protocol column for this destination, e.g. [HTTPS, WSS] (for allowlists) */
+  services: v.optional(v.array(v.string('a protocol name'))),
   group: v.optional(v.string()),
   required: v.picklist(['always', 'recommended', 'optional'], 'one of always|recommended|optional'),
   wildcard: v.optional(v.string()),
@@ -148,6 +150,7 @@ export function instantiate(raw: RawProfile & { origin: string }, params: Record
         ipRanges: h.ipRanges,
         note: h.note,
         ...(h.zone ? { zone: true } : {}),
+        ...(h.services ? { services: h.services } : {}),
         ...(h.chosen ? { chosen: true } : {}),
         ...(raw.historical ? { historical: true } : {}),
       });

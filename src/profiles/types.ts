@@ -49,6 +49,8 @@ export interface HostEntry {
    * NXDOMAIN for it is not dns-blocked (contract).
    */
   chosen?: boolean;
+  /** The document's protocol column for this destination, e.g. ["HTTPS", "WSS"] (allowlists). */
+  services?: string[];
   /** The port of its web traffic when not the default (the probe's URL may name one). */
   webPort?: number;
   /** From a profile that describes an old document (its names may no longer exist). */

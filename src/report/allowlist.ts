@@ -161,7 +161,9 @@ function serviceText(profile: Profile, h: HostEntry, protocol: 'tcp' | 'udp', po
   const parts: string[] = [];
   // Joined with ", " (merged entries take the union of these parts).
   for (const p of ports) {
-    if (p === '443' && h.tls) {
+    // The document's own protocol column where the profile carries it.
+    if (p === '443' && h.tls && h.services?.length) parts.push(...h.services);
+    else if (p === '443' && h.tls) {
       parts.push('HTTPS');
       if (h.ws.length) parts.push('WSS');
       if (h.sse.length) parts.push('Server-Sent Events');
@@ -289,8 +291,9 @@ function hostEntries(b: Builder, profile: Profile, h: HostEntry, fromParams: str
   if (h.wildcard) {
     const { destination, includes } = folded(h.wildcard);
     rows(destination, 'wildcard', includes ? { includes } : {});
-    // A literal name the profile copied from its document: the explicit alternative to the wildcard.
-    if (fromParams.length === 0)
+    // A literal name the profile copied from its document: the explicit alternative to the wildcard
+    // (a zone apex stands for the wildcard itself, not for a host under it).
+    if (fromParams.length === 0 && !h.zone)
       rows(h.host, 'name', { alternativeTo: destination }, `${reason} — this name for firewalls that cannot match ${destination}`);
   } else {
     for (const p of fromParams) b.usedParams.add(p);
@@ -311,8 +314,10 @@ export function buildAllowlist(refs: string[], params: Record<string, string | b
     raw.hosts.forEach((rh) => {
       // Instantiate one template at a time, to know which names come from a parameter.
       const fromParams = templateParams(rh.host, rh.expand);
-      if (rh.when) b.usedParams.add(rh.when);
-      for (const h of instantiate({ ...raw, hosts: [rh] }, params).hosts) hostEntries(b, profile, h, fromParams);
+      const hosts = instantiate({ ...raw, hosts: [rh] }, params).hosts;
+      // a switch (unified=false) shapes the list either way; a name given for a wildcard adds nothing
+      if (rh.when && typeof set.params[rh.when] === 'boolean') b.usedParams.add(rh.when);
+      for (const h of hosts) hostEntries(b, profile, h, fromParams);
     });
     // Media servers no document names: the documents' ports to any destination.
     const mediaRows = MEDIA_ROWS[profile.source] ?? (profile.hosts.some((h) => h.udp?.length) ? [] : MEDIA_ROWS[SEED_000]!);
