@@ -1,6 +1,8 @@
 // `netready check`: plan -> run -> raw evidence -> verdict -> reports. Also `--from-raw` replay.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import dns from 'node:dns';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CHECKS } from '../checks/registry.js';
 import type { CheckTask } from '../checks/types.js';
@@ -8,7 +10,7 @@ import { runTasks } from '../engine/engine.js';
 import { loadProfiles } from '../profiles/load.js';
 import { createProxyResolver } from '../net/proxy.js';
 import { buildReport } from '../verdict/index.js';
-import type { RawRun, Report } from '../report/types.js';
+import type { RawRun, Report, RunContext } from '../report/types.js';
 import { createProgress } from '../report/progress.js';
 import { UsageError } from './errors.js';
 import { buildConfig, type CheckOptions } from './options.js';
@@ -80,6 +82,7 @@ export async function runCheck(
     ...(probeDiscovery ? { probe: probeDiscovery } : {}),
     ...(profiles.profiles.some((p) => p.historical) ? { historical: profiles.profiles.filter((p) => p.historical).map((p) => `${p.id}: ${p.historical}`) } : {}),
     options: runOptions(config),
+    context: runContext(startedAt),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     deadlineHit: run.deadlineHit,
@@ -197,4 +200,28 @@ export function useColor(stream: NodeJS.WriteStream): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
   if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY);
+}
+
+/** Where the run happens, for a ticket: this machine, its resolvers, its local time. */
+export function runContext(startedAt: Date): RunContext {
+  const addresses = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a): a is os.NetworkInterfaceInfo => !!a && !a.internal)
+    .map((a) => a.address)
+    .slice(0, 16);
+  const off = -startedAt.getTimezoneOffset();
+  const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  const local = new Date(startedAt.getTime() + off * 60_000).toISOString().replace('Z', `${off >= 0 ? '+' : '-'}${pad(off / 60)}:${pad(off % 60)}`);
+  let timeZone: string | null = null;
+  try {
+    timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone ?? null;
+  } catch {
+    /* no Intl time zone data */
+  }
+  return {
+    machine: { name: os.hostname(), os: `${os.type()} ${os.release()} (${process.platform}/${process.arch})`, addresses },
+    resolvers: dns.getServers(),
+    startedAtLocal: local,
+    timeZone,
+  };
 }

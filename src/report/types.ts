@@ -128,6 +128,28 @@ export interface Report {
   quality: Quality | null;
   /** Where the run was cut by --deadline, or replayed from raw evidence. Optional. */
   notes?: string[];
+  /** Where and how the run happened: machine, resolvers, egress address, options, routes. */
+  context?: ReportContext;
+}
+
+export interface ReportContext extends Partial<RunContext> {
+  /** The address the probe saw this machine come from (its egress / NAT address). */
+  egressAddress?: string | null;
+  /** The options that shape the result. */
+  options?: RunOptions;
+  /** The way to each host: direct, or which proxy and where that setting came from. */
+  routes?: { host: string; route: string; source: string }[];
+}
+
+/** Where and how the run happened, for a ticket (gathered by the CLI; the verdict passes it on). */
+export interface RunContext {
+  /** This machine: its name, OS and local addresses (non-internal). */
+  machine: { name: string; os: string; addresses: string[] };
+  /** The DNS resolvers this machine uses. */
+  resolvers: string[];
+  /** The start time in this machine's local time, with its UTC offset (ISO 8601). */
+  startedAtLocal: string;
+  timeZone: string | null;
 }
 
 export interface RunOptions {
@@ -160,6 +182,7 @@ export interface RawRun {
   historical?: string[];
   /** The options that shape the result. */
   options?: RunOptions;
+  context?: RunContext;
   startedAt: string;
   durationMs: number;
   deadlineHit: boolean;

@@ -1,5 +1,5 @@
 // The verdict: RawRun -> Report. Pure (no I/O, no clock): the same raw run gives the same report.
-import { REPORT_SCHEMA, type Cause, type ChecklistId, type ChecklistItem, type Outcome, type RawRun, type Report, type Unverified } from '../report/types.js';
+import { REPORT_SCHEMA, type Cause, type ChecklistId, type ChecklistItem, type Outcome, type RawRun, type Report, type ReportContext, type Unverified } from '../report/types.js';
 import { buildChecklist, probeUnverifiedReason } from './checklist.js';
 import { buildInput, isBad, nonexistentName, type VerdictInput } from './input.js';
 import { computeTier, mediaFacts } from './media.js';
@@ -81,6 +81,22 @@ export function unverifiedRows(input: VerdictInput, checklist: ChecklistItem[]):
     .map((c) => ({ checklist: c.id, reason: c.reason ?? 'not verified' }));
 }
 
+/** The context block: the machine and options the CLI recorded, the egress address the probe saw, the route per host. */
+function reportContext(input: VerdictInput): ReportContext | null {
+  const raw = input.raw;
+  const reach = input.byId('probe.reach').find((r) => r.status === 'ok');
+  const egress = typeof reach?.details?.clientAddress === 'string' ? reach.details.clientAddress : null;
+  const perHost = (input.byId('proxy.config')[0]?.details?.perHost ?? {}) as Record<string, { kind?: string; display?: string; source?: string }>;
+  const routes = Object.entries(perHost).map(([host, c]) => ({ host, route: c.kind === 'http' ? String(c.display) : 'direct', source: String(c.source ?? 'none') }));
+  if (!raw.context && !raw.options && !routes.length && !egress) return null;
+  return {
+    ...(raw.context ?? {}),
+    ...(raw.options ? { options: raw.options } : {}),
+    egressAddress: egress,
+    ...(routes.length ? { routes } : {}),
+  };
+}
+
 /** Warn this long before the agent's certificate expires (seed 003: it is renewed with each release). */
 export const PCC_CERT_WARN_MS = 30 * 86_400_000;
 
@@ -136,5 +152,7 @@ export function buildReport(raw: RawRun, opts: { notes?: string[] } = {}): Repor
     quality: buildQuality(input),
   };
   if (notes.length) report.notes = notes;
+  const context = reportContext(input);
+  if (context) report.context = context;
   return report;
 }

@@ -86,7 +86,7 @@ describe('json', () => {
     const rep = buildReport(raw('clean-media'));
     const text = toJson(rep);
     const obj = JSON.parse(text);
-    assert.deepEqual(Object.keys(obj), ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality']);
+    assert.deepEqual(Object.keys(obj), ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality', 'context']);
     assert.deepEqual(Object.keys(obj.checks[1]), ['id', 'target', 'status', 'durationMs', 'metrics', 'error', 'details']);
     assert.ok(text.startsWith('{\n  "schema": "netready/report@1"'));
     assert.equal(toJson(JSON.parse(text)), text, 'stable when re-rendered from its own output');
