@@ -1,5 +1,7 @@
-// End-to-end plumbing: a `netready serve` standing in for every Virtual Room host, a real middlebox
-// in front of it, and the real CLI (bin/netready.js over dist/) run as a child process.
+// End-to-end plumbing: a `netready serve` standing in for every Virtual Room host — judged by the
+// checks as a real origin (it echoes, but nothing may depend on that) — and, under the name
+// PROBE_HOST, as the probe (STUN and the UDP echo on the same address); a real middlebox in front
+// of it, and the real CLI (bin/netready.js over dist/) run as a child process.
 //
 // Port mapping: through a proxy, the CLI sends `CONNECT HOST:443` (the profile's port) and the proxy
 // resolves HOST itself. So serve listens on the real port 443, each test on its own random loopback
@@ -11,6 +13,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { startServe, type ServeHandle } from '../../src/serve/server.js';
+import { mediaServeModule } from '../../src/serve/turn-creds.js';
+import { exitCodeFor } from '../../src/report/common.js';
 import { loadProfiles } from '../../src/profiles/load.js';
 import { freeLoopbackAddress, removeDir, tempDir } from '../support/proc.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -19,10 +23,13 @@ import { validateReport } from '../../src/report/validate.js';
 export const PROFILE = 'onespan-virtual-room';
 // Any name works (serve answers every SNI); it must not contain a filter word such as "proxy".
 export const SIGN_DOMAIN = 'apps.signing.test';
+/** The probe's name: the same serve, asked as the cooperating far end (--probe). */
+export const PROBE_HOST = 'probe.netready.test';
+export const PROBE_URL = `https://${PROBE_HOST}`;
 
-/** Every host name the profile checks (sign domain, Vonage, Upscope, cobrowsingapi). */
+/** Every host name the profile checks (sign domain, Vonage, Upscope, cobrowsingapi, the zones) and the probe's. */
 export function profileHosts(signDomain = SIGN_DOMAIN): string[] {
-  return loadProfiles([PROFILE], { signDomain }).hosts.map((h) => h.host.toLowerCase());
+  return [...loadProfiles([PROFILE], { signDomain }).hosts.map((h) => h.host.toLowerCase()), PROBE_HOST];
 }
 
 export interface Vendor {
@@ -45,7 +52,10 @@ export async function startVendor(
   t.after(() => removeDir(dir));
   const on443 = opts.onPort443 ?? true;
   const addr = on443 ? await freeLoopbackAddress(443) : '127.0.0.1';
-  const serve = await startServe({ listen: [{ host: addr, port: on443 ? 443 : 0 }], certPem: opts.certPem, keyPem: opts.keyPem });
+  // The probe's media far end on the same address: STUN and a tokened UDP echo (each test has its
+  // own loopback address, so fixed ports are free); no TURN (those rows are skipped with the reason).
+  const media = on443 ? [mediaServeModule({ stun: { host: addr, port: 3478 }, echo: { host: addr, ports: [1025, 20000, 40000, 65535] } })] : [];
+  const serve = await startServe({ listen: [{ host: addr, port: on443 ? 443 : 0 }], certPem: opts.certPem, keyPem: opts.keyPem, modules: media });
   t.after(() => serve.close());
   const caFile = path.join(dir, 'serve-ca.pem');
   writeFileSync(caFile, opts.caPem ?? serve.caPem ?? '');
@@ -63,6 +73,8 @@ export interface CheckRun {
 export interface Report {
   schema: string;
   ready: boolean;
+  outcome: 'ready' | 'not-ready' | 'incomplete';
+  tier: string | null;
   causes: { id: string; severity: string; summary: string; evidence: string[]; remedy: string }[];
   checks: {
     id: string;
@@ -76,7 +88,7 @@ export interface Report {
 }
 
 export async function runCheck(args: string[], opts: { deadlineSec?: number; idleWindowSec?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CheckRun> {
-  const deadline = opts.deadlineSec ?? 15;
+  const deadline = opts.deadlineSec ?? 20;
   const cli = await runCli(
     [
       'check',
@@ -85,6 +97,7 @@ export async function runCheck(args: string[], opts: { deadlineSec?: number; idl
       '--deadline', String(deadline),
       '--idle-window', String(opts.idleWindowSec ?? 4),
       '--json', '-',
+      '--quality-seconds', '1',
       ...args,
     ],
     {
@@ -102,9 +115,9 @@ export async function runCheck(args: string[], opts: { deadlineSec?: number; idl
   // Every report the e2e tests produce must be a valid netready/report@1.
   const violations = validateReport(report);
   if (violations.length) throw new Error(`report does not match schema/report.v1.json:\n${violations.join('\n')}`);
-  // The contract: exit 0 when ready, 1 when not; --json - leaves stdout to the report alone.
-  const want = report.ready ? 0 : 1;
-  if (cli.code !== want) throw new Error(`check exited ${cli.code}, expected ${want} for ready=${report.ready}\nstderr: ${cli.stderr.slice(0, 2000)}`);
+  // The contract: exit 0 ready, 1 not ready, 4 incomplete; --json - leaves stdout to the report alone.
+  const want = exitCodeFor(report);
+  if (cli.code !== want) throw new Error(`check exited ${cli.code}, expected ${want} for outcome=${report.outcome}\nstderr: ${cli.stderr.slice(0, 2000)}`);
   return { cli, report };
 }
 
@@ -116,7 +129,7 @@ export function explain(r: Report): string {
   const bad = r.checks
     .filter((c) => c.status !== 'ok')
     .map((c) => `  ${c.id} ${c.target} ${c.status} ${c.error?.code ?? ''} ${c.error?.message ?? (c as { reason?: string }).reason ?? ''}`);
-  return `ready=${r.ready} causes=[${causeIds(r).join(', ')}]\n${bad.join('\n')}`;
+  return `outcome=${r.outcome} tier=${r.tier} causes=[${causeIds(r).join(', ')}]\n${bad.join('\n')}`;
 }
 
 /** --resolve for every profile host to `addr`, except the names given in `overrides`. */

@@ -1,15 +1,16 @@
-// End-to-end causes through a real nginx reverse proxy in front of the sign domain (direct, no
-// forward proxy): buffering of text/event-stream → sse-buffered; a short proxy_read_timeout →
-// proxy-idle-timeout; the same nginx without either → neither cause. nginx listens on its own
-// loopback address on port 443 and --resolve sends the sign domain there; the other profile hosts
-// go straight to serve (on another loopback address, port 443).
+// End-to-end causes through a real nginx reverse proxy in front of the sign domain and the probe
+// (direct, no forward proxy): buffering of text/event-stream → sse-buffered; a short
+// proxy_read_timeout → proxy-idle-timeout; the same nginx without either → neither cause. Buffering
+// and idle cuts are measured on the probe (the cooperating far end). nginx listens on its own
+// loopback address on port 443 and --resolve sends both names there; the other profile hosts go
+// straight to serve (on another loopback address, port 443, which also runs the probe's STUN/echo).
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCA, issueCert } from '../../src/net/certs.js';
 import { startNginx, type NginxOptions } from '../support/nginx.js';
 import { freeLoopbackAddress } from '../support/proc.js';
-import { SIGN_DOMAIN, cause, causeIds, explain, profileHosts, resolveArgs, runCheck, startVendor, type Report } from './harness.js';
+import { PROBE_HOST, PROBE_URL, SIGN_DOMAIN, cause, causeIds, explain, profileHosts, resolveArgs, runCheck, startVendor, type Report } from './harness.js';
 
 async function nginxRun(
   t: import('node:test').TestContext,
@@ -23,8 +24,9 @@ async function nginxRun(
   t.after(() => ng.stop());
   const { report } = await runCheck(
     [
-      '--ca', vendor.caFile,
-      ...resolveArgs(vendor.addr, { [SIGN_DOMAIN]: ng.host }),
+      '--public-roots', vendor.caFile,
+      '--probe', PROBE_URL,
+      ...resolveArgs(vendor.addr, { [SIGN_DOMAIN]: ng.host, [PROBE_HOST]: ng.host }),
     ],
     { idleWindowSec: o.idleWindowSec },
   );
@@ -35,8 +37,8 @@ describe('causes produced by a real nginx reverse proxy', { concurrency: 3 }, ()
   test('nginx without buffering and with a long read timeout: no cause, ready', async (t) => {
     const r = await nginxRun(t, { readTimeoutSec: 60 });
     assert.deepEqual(causeIds(r), [], explain(r));
-    assert.equal(r.ready, true, explain(r));
-    const sse = r.checks.find((c) => c.id === 'sse.stream')!;
+    assert.equal(r.outcome, 'ready', explain(r));
+    const sse = r.checks.find((c) => c.id === 'sse.stream' && c.target.includes(PROBE_HOST))!;
     assert.equal(sse.status, 'ok', explain(r));
     assert.ok(sse.metrics.firstEventDelayMs < 500, `firstEventDelayMs ${sse.metrics.firstEventDelayMs}`);
   });
@@ -44,7 +46,7 @@ describe('causes produced by a real nginx reverse proxy', { concurrency: 3 }, ()
   test('nginx buffering text/event-stream (proxy_buffering + gzip): sse-buffered', async (t) => {
     const r = await nginxRun(t, { proxyBuffering: true, gzipEventStream: true });
     assert.ok(causeIds(r).includes('sse-buffered'), explain(r));
-    const sse = r.checks.find((c) => c.id === 'sse.stream')!;
+    const sse = r.checks.find((c) => c.id === 'sse.stream' && c.target.includes(PROBE_HOST))!;
     assert.equal(sse.error?.code, 'SSE_BUFFERED', explain(r));
     assert.ok(sse.metrics.batchedCount >= 2 || sse.metrics.firstEventDelayMs > 2000, JSON.stringify(sse.metrics));
     assert.ok(!causeIds(r).includes('sse-blocked'), explain(r));

@@ -1,11 +1,12 @@
 // End-to-end causes through a real squid: for each cause a run where squid produces it, and runs
-// where it must not appear. serve stands in for every Virtual Room host (on 127.X.Y.Z:443), squid
-// resolves every profile name to it, and the real CLI runs `check --proxy` against squid.
+// where it must not appear. serve stands in for every Virtual Room host and the probe (on
+// 127.X.Y.Z:443), squid resolves every profile name to it, and the real CLI runs `check --proxy
+// --probe` against squid. The stand-in's certificate plays the public web PKI (--public-roots).
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSquid, type SquidOptions } from '../support/squid.js';
-import { SIGN_DOMAIN, cause, causeIds, explain, runCheck, startVendor, type Report } from './harness.js';
+import { PROBE_HOST, PROBE_URL, SIGN_DOMAIN, cause, causeIds, explain, runCheck, startVendor, type Report } from './harness.js';
 
 async function squidRun(
   t: import('node:test').TestContext,
@@ -15,7 +16,8 @@ async function squidRun(
   const vendor = await startVendor(t);
   const sq = await startSquid({ ...squidOpts, hosts: vendor.hosts });
   t.after(() => sq.stop());
-  const args = ['--ca', vendor.caFile, '--proxy', o.auth && sq.urlWithAuth ? sq.urlWithAuth : sq.url];
+  const args = ['--public-roots', vendor.caFile, '--probe', PROBE_URL, '--proxy', o.auth && sq.urlWithAuth ? sq.urlWithAuth : sq.url];
+  // The interception CA installed on the machine (as IT does): trusted, but not public.
   if (o.trustBumpCa && sq.caFile) args.push('--ca', sq.caFile);
   const { report } = await runCheck(args, { idleWindowSec: o.idleWindowSec });
   return report;
@@ -24,13 +26,16 @@ async function squidRun(
 const check = (r: Report, id: string, target: string) => r.checks.find((c) => c.id === id && c.target === target);
 
 describe('causes produced by a real squid', { concurrency: 4 }, () => {
-  test('plain explicit squid: no cause, ready', async (t) => {
+  test('plain explicit squid: no cause, ready, the media tier measured on the probe', async (t) => {
     const r = await squidRun(t, {});
     assert.deepEqual(causeIds(r), [], explain(r));
-    assert.equal(r.ready, true, explain(r));
+    assert.equal(r.outcome, 'ready', explain(r));
+    assert.equal(r.tier, 'optimal', explain(r));
     const tls = check(r, 'tls.handshake', `${SIGN_DOMAIN}:443`);
     assert.equal(tls?.status, 'ok');
-    assert.ok(r.checks.some((c) => c.id === 'conn.idle' && c.status === 'ok'), explain(r));
+    assert.equal(tls?.details?.rootSource, 'public');
+    assert.ok(r.checks.some((c) => c.id === 'conn.idle' && c.status === 'ok' && c.target.includes(PROBE_HOST)), explain(r));
+    assert.equal(check(r, 'probe.reach', PROBE_URL)?.details?.via, 'proxy');
   });
 
   test('ssl-bump: tls-inspection (the interception CA named) and websocket-blocked (200, not 101)', async (t) => {
@@ -50,11 +55,14 @@ describe('causes produced by a real squid', { concurrency: 4 }, () => {
     assert.match(JSON.stringify(cause(r, 'tls-inspection')), /Netready Test Interception CA|Squid Bump Lab/);
   });
 
-  test('ssl-bump whose CA the machine trusts: websocket-blocked still, but no tls-inspection', async (t) => {
+  test('ssl-bump whose CA the machine trusts (--ca): still tls-inspection (a trusted root, not a public one), and websocket-blocked', async (t) => {
     const r = await squidRun(t, { bump: true }, { trustBumpCa: true });
     const ids = causeIds(r);
-    assert.ok(!ids.includes('tls-inspection'), explain(r));
+    assert.ok(ids.includes('tls-inspection'), explain(r));
+    assert.match(cause(r, 'tls-inspection')!.summary, /through a --ca file, but it is not a public root/);
     assert.ok(ids.includes('websocket-blocked'), explain(r));
+    // the probe behind the same interceptor: reached and measured all the same
+    assert.equal(check(r, 'probe.reach', PROBE_URL)?.status, 'ok', explain(r));
   });
 
   test('URL-path ACL on /virtual-room (bumped): path-filtered; /graphql still passes', async (t) => {
@@ -90,10 +98,12 @@ describe('causes produced by a real squid', { concurrency: 4 }, () => {
     assert.equal(r.ready, false);
   });
 
-  test('proxy demanding basic auth, credentials in --proxy: no proxy-auth-required', async (t) => {
+  test('proxy demanding basic auth, credentials in --proxy: netready gets through, and proxy-auth-required all the same (WebRTC cannot answer a 407)', async (t) => {
     const r = await squidRun(t, { auth: { user: 'alice', password: 's3cret' } }, { auth: true });
-    assert.ok(!causeIds(r).includes('proxy-auth-required'), explain(r));
+    assert.ok(causeIds(r).includes('proxy-auth-required'), explain(r));
+    assert.match(cause(r, 'proxy-auth-required')!.summary, /\(Basic\) demands authentication.*netready got through with the credentials/);
     assert.ok(!r.checks.some((c) => c.error?.code === 'PROXY_AUTH_REQUIRED'), explain(r));
+    assert.equal(r.outcome, 'not-ready');
   });
 
   test('squid read_timeout 3 s: proxy-idle-timeout with the measured seconds', async (t) => {
@@ -110,8 +120,9 @@ describe('causes produced by a real squid', { concurrency: 4 }, () => {
   test('squid rewriting text/event-stream to text/plain (bumped): sse-blocked, the rest of /virtual-room passes', async (t) => {
     const r = await squidRun(t, { bump: true, rewriteEventStreamType: 'text/plain' }, { trustBumpCa: true });
     assert.ok(causeIds(r).includes('sse-blocked'), explain(r));
-    const sse = r.checks.find((c) => c.id === 'sse.stream')!;
+    const sse = r.checks.find((c) => c.id === 'sse.stream' && c.target.includes(PROBE_HOST))!;
     assert.equal(sse.error?.code, 'SSE_NO_STREAM', explain(r));
+    assert.match(cause(r, 'sse-blocked')!.summary, /measured on the path to the probe/);
     assert.equal(check(r, 'http.path', `https://${SIGN_DOMAIN}/virtual-room/probe/existence`)?.status, 'ok', explain(r));
     assert.ok(!causeIds(r).includes('sse-buffered'), explain(r));
     assert.ok(!causeIds(r).includes('path-filtered'), explain(r));
@@ -119,7 +130,7 @@ describe('causes produced by a real squid', { concurrency: 4 }, () => {
 
   test('squid refusing text/event-stream replies with a 403 (bumped): reported as a middlebox refusal of the event path', async (t) => {
     const r = await squidRun(t, { bump: true, denyReplyMimeRegex: '^text/event-stream' }, { trustBumpCa: true });
-    const sse = r.checks.find((c) => c.id === 'sse.stream')!;
+    const sse = r.checks.find((c) => c.id === 'sse.stream' && c.target.includes(PROBE_HOST))!;
     assert.equal(sse.error?.code, 'HTTP_BLOCKED_BY_PROXY', explain(r));
     assert.ok(causeIds(r).some((id) => id === 'sse-blocked' || id === 'path-filtered'), explain(r));
     assert.equal(r.ready, false);

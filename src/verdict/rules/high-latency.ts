@@ -8,6 +8,8 @@
 import { cause, type Rule } from '../input.js';
 import { signRtt, trainMetric, viaText, MAX_RTT_MS } from '../thresholds.js';
 
+const SAMPLE_TEXT: Record<string, string> = { 'tcp.connect': 'TCP handshake', 'tls.handshake': 'TLS handshake', 'http.path': 'HTTP answer', 'ws.upgrade': 'WebSocket upgrade' };
+
 export const rule: Rule = {
   id: 'high-latency',
   evaluate(input) {
@@ -20,7 +22,7 @@ export const rule: Rule = {
       return cause(
         'high-latency',
         'degrading',
-        `round trip about ${sign.value.toFixed(0)} ms to the OneSpan Sign region (${host}, from the ${sign.r.id === 'tcp.connect' ? 'TCP' : 'TLS'} handshake; should be under 150 ms)`,
+        `round trip about ${sign.value.toFixed(0)} ms to the OneSpan Sign region (${host}, the fastest of its ${SAMPLE_TEXT[sign.r.id] ?? sign.r.id} and the other exchanges with it; should be under 150 ms)`,
         [sign.r.id],
         `Shorten the path to the OneSpan Sign region: avoid VPN hairpinning through a remote gateway and check the WAN link; ` +
           `if the account is in another region, test its own domain with --sign-domain (Virtual Room and RON Network Prerequisites, bandwidth and performance).`,
