@@ -7,6 +7,10 @@
 //   vendor ns (nrl-ID-v)  v0 198.19.0.2/16 ──── rv 198.19.0.1/16   nft knobs, tbf + ifb, NFQUEUE delay,
 //                         + 198.19.N.M/16: one address per vendor host    transparent squid)
 //
+// Every vendor host is served by the real-like vendor origin (lab/helpers/vendor-origin.ts, which
+// never cooperates: lab/origin.ts); `netready serve`, the cooperative far end, runs only on
+// probe.lab.test; coturn on turn.lab.test. The DNS is authoritative for the profiles' zones.
+//
 // The veth pairs are created directly inside the namespaces, so the root namespace never sees an
 // interface, route, nft table or NAT rule of the lab. Every daemon runs in the foreground inside its
 // namespace with its own config/log under the lab's temp dir; the PIDs go to the state file
