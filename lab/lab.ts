@@ -7,6 +7,10 @@
 //   vendor ns (nrl-ID-v)  v0 198.19.0.2/16 ──── rv 198.19.0.1/16   nft knobs, tbf + ifb, NFQUEUE delay,
 //                         + 198.19.N.M/16: one address per vendor host    transparent squid)
 //
+// Every vendor host is served by the real-like vendor origin (lab/helpers/vendor-origin.ts, which
+// never cooperates: lab/origin.ts); `netready serve`, the cooperative far end, runs only on
+// probe.lab.test; coturn on turn.lab.test. The DNS is authoritative for the profiles' zones.
+//
 // The veth pairs are created directly inside the namespaces, so the root namespace never sees an
 // interface, route, nft table or NAT rule of the lab. Every daemon runs in the foreground inside its
 // namespace with its own config/log under the lab's temp dir; the PIDs go to the state file
@@ -16,10 +20,11 @@ import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { loadProfiles, builtinProfileIds } from '../src/profiles/load.js';
+import { loadProfiles, builtinProfileIds, readProfile } from '../src/profiles/load.js';
 import { createCA, issueCert } from '../src/net/certs.js';
 import { run, startDaemon, killPids, sleep, LabError, alive } from './sh.js';
 import type { Scenario } from './scenario.js';
+import { WS_CLOSE_AFTER_S, type OriginConfig, type OriginHost } from './origin.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const STATE_DIR = join(REPO, '.lab-state');
@@ -48,6 +53,8 @@ export const LAB_ECHO_PORTS = [
   52000, 55000, 57000, 60000, 61000, 62000, 63000, 64000, 65000, 65534, 65535,
 ];
 const VPN_UDP_PORT = 5555;
+/** the authoritative dnsmasq on the router's loopback (the zones; see build) */
+const AUTH_DNS_PORT = 5353;
 
 export interface LabProc {
   name: string;
@@ -92,25 +99,71 @@ export function listStates(): LabState[] {
   return out;
 }
 
+/**
+ * Names a built-in profile still carries but that no requirement document names (issue 10, "Why"
+ * item 4: netready picked them itself). The real DNS has no record for them, so the lab gives them
+ * none either: their zone answers an authoritative NXDOMAIN. A scenario can still add one with
+ * `extraHosts`.
+ */
+export const UNPUBLISHED_NAMES: ReadonlySet<string> = new Set(['signal.media.prod.tokbox.com', 'api.vonage.com']);
+
+/** seed 003_606ee1d65ee49d3b.txt: localhost.esignlive.com resolves to 127.0.0.1 "using the DNS". */
+const PCC_NAME = 'localhost.esignlive.com';
+
+export interface LabHosts {
+  /** every name with a vendor address (the profiles' hosts, turn/probe, extraHosts) */
+  names: string[];
+  signDomain: string;
+  /** the zones the lab DNS is authoritative for: the apexes of the profiles' wildcards and the
+   * Sign domain's parent (SOA/NS at the apex, authoritative NXDOMAIN for a name not in the lab) */
+  zones: string[];
+  /** name -> the paths a profile opens WebSockets on */
+  wsPaths: Record<string, string[]>;
+  /** name -> profile role (sign, video, cobrowse, ocsp, ...) */
+  roles: Record<string, string>;
+  /** names that resolve to an address outside the vendor network (PCC: 127.0.0.1) */
+  dnsOnly: Record<string, string>;
+}
+
 /** Every host name the lab DNS must answer: the profiles' hosts (read from src/profiles so the
- * lab and the profiles never drift) plus the scenario's extra names. */
-export function labHostNames(sc: Scenario): { names: string[]; signDomain: string } {
+ * lab and the profiles never drift) plus the scenario's extra names, and what each host serves. */
+export function labHostNames(sc: Scenario): LabHosts {
   const params = sc.params ?? {};
   const ids = sc.profiles ?? builtinProfileIds();
   const names = new Set<string>();
+  const wsPaths: Record<string, string[]> = {};
+  const roles: Record<string, string> = {};
+  const dnsOnly: Record<string, string> = {};
+  const zones = new Set<string>();
   for (const id of ids) {
     const set = loadProfiles([id], {});
     const known = new Set(set.profiles.flatMap((p) => p.params.map((q) => q.name)));
     const own = Object.fromEntries(Object.entries(params).filter(([k]) => known.has(k)));
-    for (const h of loadProfiles([id], own).hosts) if (!/^\d/.test(h.host) && h.host !== 'localhost.esignlive.com') names.add(h.host);
+    // every wildcard the profile names, also on hosts its parameters leave out (*.vonage.com)
+    for (const h of readProfile(id).hosts) if (h.wildcard?.startsWith('*.')) zones.add(h.wildcard.slice(2).toLowerCase());
+    const loaded = loadProfiles([id], own);
+    for (const p of loaded.profiles) if (p.pcc?.host) dnsOnly[p.pcc.host.toLowerCase()] = '127.0.0.1';
+    for (const h of loaded.hosts) {
+      if (/^\d/.test(h.host) || UNPUBLISHED_NAMES.has(h.host)) continue;
+      if (h.host === PCC_NAME) {
+        dnsOnly[h.host] = '127.0.0.1';
+        continue;
+      }
+      names.add(h.host);
+      roles[h.host] ??= h.role;
+      const ws = new Set([...(wsPaths[h.host] ?? []), ...h.ws.map((w) => w.path.split('?')[0])]);
+      if (ws.size) wsPaths[h.host] = [...ws];
+    }
   }
   // the media far end: seed 000 names no TURN host, so the lab invents one (coturn), and a probe
   // host (`netready serve` with STUN, the UDP echo and TURN credentials): `--probe https://probe.lab.test`
   names.add(TURN_HOST);
   names.add(PROBE_HOST);
   for (const n of sc.extraHosts ?? []) names.add(n.toLowerCase());
-  const signDomain = String(params.signDomain ?? 'apps.esignlive.com');
-  return { names: [...names].sort(), signDomain };
+  const signDomain = String(params.signDomain ?? 'apps.esignlive.com').toLowerCase();
+  // the Sign domain's zone: its parent (apps.esignlive.com -> esignlive.com)
+  if (signDomain.split('.').length > 2) zones.add(signDomain.split('.').slice(1).join('.'));
+  return { names: [...names].sort(), signDomain, zones: [...zones].sort(), wsPaths, roles, dnsOnly };
 }
 
 function vendorAddr(i: number): string {
@@ -229,7 +282,8 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   ip(V, 'addr', 'add', `${ADDR.vendor}/16`, 'dev', 'v0');
   ip(V, 'addr', 'add', `${ADDR.dnsBlackhole}/16`, 'dev', 'v0');
 
-  const { names, signDomain } = labHostNames(sc);
+  const lh = labHostNames(sc);
+  const { names, signDomain } = lh;
   st.signDomain = signDomain;
   names.forEach((n, i) => {
     const a = vendorAddr(i);
@@ -238,8 +292,8 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   });
   const turnAddr = st.hosts[TURN_HOST];
   const probeAddr = st.hosts[PROBE_HOST];
-  // serve listens on every vendor address but the TURN host's, whose 443 is coturn's (TURN over TLS)
-  const serveAddrs = [ADDR.vendor, ...Object.values(st.hosts).filter((a) => a !== turnAddr)];
+  // each vendor host's own address, before nginx takes over a name's DNS answer
+  const origAddr = { ...st.hosts };
   const mtu = sc.link?.mtu;
   for (const [ns, dev] of [[C, 'c0'], [R, 'rc'], [R, 'rv'], [R, 'rp'], [V, 'v0'], [P, 'p0']] as const) {
     ip(ns, 'link', 'set', dev, 'up');
@@ -270,29 +324,53 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   }
 
   // ---- DNS -------------------------------------------------------------------------------------
+  // Two dnsmasq in the router. The resolver the client and the proxy ask (198.18.1.1, .2.1) answers
+  // the lab's names outside the zones below and NXDOMAIN for every other name (`local=/#/`, never
+  // forwards: lab-notes). The zones the profiles' wildcards name (and the Sign domain's parent) are
+  // forwarded to an authoritative dnsmasq on the router's loopback (`auth-zone`): their apex
+  // answers SOA and NS, their lab names A, and any other name in them an authoritative NXDOMAIN
+  // (aa, SOA in the authority section) — as the vendors' real zones do. (One dnsmasq answers an
+  // auth zone on its recursive port itself, but then without aa and without the SOA: measured.)
   const nx = new Set((sc.dns?.nxdomain ?? []).map((s) => s.toLowerCase()));
   const slow = new Set((sc.dns?.timeout ?? []).map((s) => s.toLowerCase()));
-  for (const n of [...nx, ...slow]) if (!st.hosts[n]) throw new LabError(`dns: "${n}" is not a lab host name`);
+  for (const n of [...nx, ...slow]) if (!st.hosts[n] && !lh.dnsOnly[n]) throw new LabError(`dns: "${n}" is not a lab host name`);
+  const zoneOf = (n: string) => lh.zones.filter((z) => n === z || n.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
+  const records = Object.entries({ ...lh.dnsOnly, ...st.hosts }).filter(([n]) => !nx.has(n) && !slow.has(n));
+  const common = ['no-resolv', 'no-hosts', 'no-poll', 'bind-interfaces', 'cache-size=0', 'log-queries'];
+  const authConf = [
+    ...common,
+    `port=${AUTH_DNS_PORT}`,
+    'listen-address=127.0.0.1',
+    // the zones' NS: the router itself (ns.lab.test resolves to it below)
+    'auth-server=ns.lab.test,127.0.0.1',
+    'auth-soa=1,hostmaster.lab.test,1200,180,1209600',
+    'auth-ttl=60',
+    `log-facility=${join(st.tmpDir, 'dnsmasq-auth-queries.log')}`,
+    // dnsmasq answers from the zone configured last among those that contain a name: the
+    // enclosing zones first (tokbox.com before media.prod.tokbox.com), so a name gets its nearest
+    // zone's SOA (measured)
+    ...[...lh.zones].sort((a, b) => a.split('.').length - b.split('.').length || a.localeCompare(b)).map((z) => `auth-zone=${z}`),
+    ...records.filter(([n]) => zoneOf(n)).map(([n, a]) => `host-record=${n},${a}`),
+  ];
   const dnsConf = [
-    'no-resolv',
-    'no-hosts',
-    'no-poll',
-    'bind-interfaces',
+    ...common,
     `listen-address=${ADDR.routerClient}`,
     `listen-address=${ADDR.routerProxy}`,
     'except-interface=lo',
     'local=/#/', // answer only the lab's names, never forward (lab-notes)
-    'cache-size=0',
-    'log-queries',
     `log-facility=${join(st.tmpDir, 'dnsmasq-queries.log')}`,
-    ...Object.entries(st.hosts)
-      .filter(([n]) => !nx.has(n) && !slow.has(n))
-      .map(([n, a]) => `host-record=${n},${a}`),
-    // a name that times out: forwarded to an address whose DNS packets the vendor drops
+    `host-record=ns.lab.test,${ADDR.routerClient}`,
+    ...lh.zones.map((z) => `server=/${z}/127.0.0.1#${AUTH_DNS_PORT}`),
+    ...records.filter(([n]) => !zoneOf(n)).map(([n, a]) => `host-record=${n},${a}`),
+    // a name that times out: forwarded to an address whose DNS packets the vendor drops (the more
+    // specific server= wins over its zone's)
     ...[...slow].map((n) => `server=/${n}/${ADDR.dnsBlackhole}`),
   ];
+  writeFileSync(join(st.tmpDir, 'dnsmasq-auth.conf'), authConf.join('\n') + '\n');
   writeFileSync(join(st.tmpDir, 'dnsmasq.conf'), dnsConf.join('\n') + '\n');
-  const dns = addProc(st, 'dnsmasq', R, ['dnsmasq', '--keep-in-foreground', '--pid-file=', '--user=root', `--conf-file=${join(st.tmpDir, 'dnsmasq.conf')}`]);
+  const dnsd = (name: string, conf: string) => addProc(st, name, R, ['dnsmasq', '--keep-in-foreground', '--pid-file=', '--user=root', `--conf-file=${join(st.tmpDir, conf)}`]);
+  const dnsAuth = dnsd('dnsmasq-auth', 'dnsmasq-auth.conf');
+  const dns = dnsd('dnsmasq', 'dnsmasq.conf');
   for (const ns of [C, P]) {
     const dir = `/etc/netns/${ns}`;
     mkdirSync(dir, { recursive: true });
@@ -317,14 +395,17 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost\n::1 localhost\n${turnAddr} ${TURN_HOST}\n`);
   }
   const turnSecret = randomBytes(16).toString('hex');
+  // the probe: the one cooperative far end (`netready serve`: HTTPS/WSS/SSE echo, STUN, the UDP
+  // echo, TURN credentials), on probe.lab.test only
   const serve = addProc(st, 'serve', V, [
     process.execPath,
     '--import',
     'tsx',
     join(REPO, 'lab', 'helpers', 'serve-entry.ts'),
-    ...serveAddrs.flatMap((a) => ['--listen', `${a}:443`]),
+    '--listen',
+    `${probeAddr}:443`,
     '--http',
-    '0.0.0.0:80',
+    `${probeAddr}:80`,
     '--cert',
     st.files.cert,
     '--key',
@@ -346,6 +427,28 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     '--turn-secret',
     turnSecret,
   ]);
+  // every other host: the real-like vendor origin (lab/origin.ts), which never cooperates
+  const refuse = new Set((sc.vendor?.refuseUpgrade ?? []).map((h) => h.toLowerCase()));
+  for (const h of refuse) if (!origAddr[h] || h === PROBE_HOST || h === TURN_HOST) throw new LabError(`vendor.refuseUpgrade: "${h}" is not a vendor host of the lab`);
+  const originHosts: OriginHost[] = names
+    .filter((n) => n !== PROBE_HOST && n !== TURN_HOST)
+    .map((n) => ({
+      name: n,
+      addr: origAddr[n],
+      sign: lh.roles[n] === 'sign' || n === signDomain,
+      wsPaths: lh.wsPaths[n] ?? [],
+      refuseUpgrade: refuse.has(n) ? (sc.vendor?.refuseStatus ?? 401) : null,
+      plain: lh.roles[n] === 'ocsp' ? (/^crl\./.test(n) ? 'crl' : 'ocsp') : 'redirect',
+    }));
+  const originConf: OriginConfig = {
+    hosts: originHosts,
+    cert: st.files.cert,
+    key: st.files.key,
+    wsCloseAfterS: sc.vendor?.wsCloseAfterS ?? WS_CLOSE_AFTER_S,
+    pathStatus: sc.vendor?.pathStatus ?? {},
+  };
+  writeFileSync(join(st.tmpDir, 'vendor-origin.json'), JSON.stringify(originConf, null, 2));
+  const origin = addProc(st, 'vendor-origin', V, [process.execPath, '--import', 'tsx', join(REPO, 'lab', 'helpers', 'vendor-origin.ts'), '--config', join(st.tmpDir, 'vendor-origin.json')]);
   const coturn = coturnUp(st, V, turnAddr, turnSecret);
 
   // ---- router knobs ----------------------------------------------------------------------------
@@ -472,7 +575,7 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     wait(waitListen(R, TRANSPARENT_PORT[443], 'tcp', d.pid, name, join(st.tmpDir, name, 'cache.log')));
   }
   if (sc.nginx) {
-    const d = nginxUp(st, sc.nginx, P);
+    const d = nginxUp(st, sc.nginx, P, origAddr);
     wait(waitListen(P, 443, 'tcp', d.pid, 'nginx', d.log));
   }
   if (sc.pac) {
@@ -512,6 +615,8 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   await Promise.all([
     ...waits,
     waitListen(R, 53, 'udp', dns.pid, 'dnsmasq', dns.log),
+    waitListen(R, AUTH_DNS_PORT, 'udp', dnsAuth.pid, 'dnsmasq-auth', dnsAuth.log),
+    ...(originHosts.length ? [waitListen(V, 443, 'tcp', origin.pid, 'vendor-origin', origin.log, 30_000, originHosts[originHosts.length - 1].addr)] : []),
     waitListen(V, 443, 'tcp', serve.pid, 'serve', serve.log, 30_000, probeAddr),
     waitListen(V, 3478, 'udp', serve.pid, 'serve (stun)', serve.log, 30_000, probeAddr),
     waitListen(V, 443, 'tcp', coturn.pid, 'coturn', coturn.log, 15_000, turnAddr),
@@ -669,7 +774,9 @@ function chownRecursive(dir: string, uid: number): void {
   }
 }
 
-function nginxUp(st: LabState, ng: NonNullable<Scenario['nginx']>, ns: string): { pid: number; log: string } {
+/** nginx as a reverse proxy in front of some hosts: each name is passed on to its own vendor
+ * address (the origin's, or the probe's `netready serve` for probe.lab.test). */
+function nginxUp(st: LabState, ng: NonNullable<Scenario['nginx']>, ns: string, upstream: Record<string, string>): { pid: number; log: string } {
   const dir = join(st.tmpDir, 'nginx');
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const buffer = !!ng.bufferSse;
@@ -684,13 +791,15 @@ http {
   client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fcgi; uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi;
   map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+  map $host $nrl_upstream { default ""; ${ng.hosts.map((h) => `${h.toLowerCase()} ${upstream[h.toLowerCase()]};`).join(' ')} }
   server {
     listen ${ADDR.nginx}:443 ssl;
     server_name _;
     ssl_certificate ${st.files.cert};
     ssl_certificate_key ${st.files.key};
+    if ($nrl_upstream = "") { return 421; }
     location / {
-      proxy_pass https://${ADDR.vendor};
+      proxy_pass https://$nrl_upstream;
       proxy_http_version 1.1;
       proxy_set_header Host $host;
       proxy_set_header Upgrade $http_upgrade;

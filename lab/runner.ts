@@ -3,7 +3,7 @@
 // also on failure, exception, SIGINT or SIGTERM.
 
 import { validateReport } from '../src/report/validate.js';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario, type Scenario } from './scenario.js';
 import { up, down, abortUp, REPO, ADDR, type LabState } from './lab.js';
@@ -11,6 +11,8 @@ import { runAsync } from './sh.js';
 
 interface Report {
   ready: boolean;
+  outcome?: string;
+  durationMs?: number;
   tier: string | null;
   causes: { id: string; severity?: string; summary?: string; remedy?: string }[];
   checks?: { id: string; target: string; status: string; error?: { code: string } | null }[];
@@ -57,6 +59,9 @@ export function compare(expect: NonNullable<Scenario['expect']>, report: Report,
   const bad: string[] = [];
   const got = new Set(report.causes.map((c) => c.id));
   if (expect.ready !== undefined && report.ready !== expect.ready) bad.push(`ready ${report.ready} (want ${expect.ready})`);
+  if (expect.outcome !== undefined && report.outcome !== expect.outcome) bad.push(`outcome ${report.outcome} (want ${expect.outcome})`);
+  if (expect.maxSeconds !== undefined && !(typeof report.durationMs === 'number' && report.durationMs <= expect.maxSeconds * 1000))
+    bad.push(`durationMs ${report.durationMs} (want at most ${expect.maxSeconds * 1000})`);
   if (expect.tier !== undefined && report.tier !== expect.tier) bad.push(`tier ${report.tier} (want ${expect.tier})`);
   if (expect.causes) {
     // an empty list means: no cause at all
@@ -76,7 +81,8 @@ export function compare(expect: NonNullable<Scenario['expect']>, report: Report,
     if (!rs.length) bad.push(`no result for ${key}`);
     for (const r of rs) if (r.status !== status) bad.push(`${r.id} ${r.target} ${r.status}${r.error ? ` ${r.error.code}` : ''} (want ${status})`);
   }
-  const wantExit = expect.exitCode ?? (expect.ready === undefined ? undefined : expect.ready ? 0 : 1);
+  const byOutcome = expect.outcome === undefined ? undefined : { ready: 0, 'not-ready': 1, incomplete: 4 }[expect.outcome];
+  const wantExit = expect.exitCode ?? byOutcome ?? (expect.ready === undefined ? undefined : expect.ready ? 0 : 1);
   if (wantExit !== undefined && exitCode !== wantExit) bad.push(`exit ${exitCode} (want ${wantExit})`);
   return bad;
 }
@@ -98,6 +104,15 @@ function installSignalHandlers(): void {
   process.on('SIGTERM', onSig);
 }
 
+/** LAB_REPORT_DIR: keep each scenario's report (NAME.json) and the check's output (NAME.out). */
+function keepOutput(name: string, reportFile: string, r: { code: number | null; stdout: string; stderr: string }): void {
+  const dir = process.env.LAB_REPORT_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(reportFile)) copyFileSync(reportFile, join(dir, `${name}.json`));
+  writeFileSync(join(dir, `${name}.out`), `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+}
+
 export async function runScenario(sc: Scenario): Promise<Outcome> {
   const t0 = Date.now();
   const secs = () => Math.round((Date.now() - t0) / 100) / 10;
@@ -114,6 +129,7 @@ export async function runScenario(sc: Scenario): Promise<Outcome> {
       ns: st.ns.client,
       timeoutMs: (deadline + 30) * 1000,
     });
+    keepOutput(sc.name, reportFile, r);
     if (!existsSync(reportFile))
       return { name: sc.name, status: 'fail', detail: `no report (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`, seconds: secs() };
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
@@ -121,7 +137,7 @@ export async function runScenario(sc: Scenario): Promise<Outcome> {
     // every report the lab produces must keep the contract
     const schemaErrors = validateReport(report);
     if (schemaErrors.length) bad.push(`report does not validate against schema/report.v1.json: ${schemaErrors.slice(0, 3).join('; ')}`);
-    const summary = `ready=${report.ready} tier=${report.tier} causes=[${report.causes.map((c) => c.id).join(',')}]`;
+    const summary = `${report.outcome ? `outcome=${report.outcome} ` : ''}ready=${report.ready} tier=${report.tier} causes=[${report.causes.map((c) => c.id).join(',')}] exit ${r.code}`;
     return { name: sc.name, status: bad.length ? 'fail' : 'pass', detail: bad.length ? `${bad.join('; ')} — got ${summary}` : summary, seconds: secs() };
   } catch (e) {
     return { name: sc.name, status: 'fail', detail: `lab error: ${(e as Error).message}`, seconds: secs() };

@@ -59,6 +59,24 @@ const Nginx = v.strictObject({
   readTimeoutS: v.optional(v.pipe(v.number(), v.minValue(1))),
 });
 
+/** The real-like vendor origin (lab/origin.ts) on every vendor host; `netready serve` runs only on
+ * probe.lab.test. These knobs change what the origins do, never make them cooperate. */
+const Vendor = v.strictObject({
+  /** hosts whose origin refuses every WebSocket upgrade itself (401 JSON with its own certificate) */
+  refuseUpgrade: v.optional(v.array(v.string('a lab host name'))),
+  /** the status of that refusal (default 401) */
+  refuseStatus: v.optional(v.picklist([401, 403], '401 or 403')),
+  /** seconds after which the origin closes an idle unauthenticated WebSocket (Close 1008; default 45) */
+  wsCloseAfterS: v.optional(v.pipe(v.number('a number of seconds'), v.minValue(1, 'at least 1 s'), v.maxValue(3600, 'at most 3600 s'))),
+  /** pathname -> HTTP status on every vendor HTTPS host, e.g. { "/graphql": 404 } (a POST-only route) */
+  pathStatus: v.optional(
+    v.record(
+      v.pipe(v.string(), v.regex(/^\//, 'a path starting with /')),
+      v.pipe(v.number('an HTTP status'), v.integer(), v.minValue(200, 'an HTTP status 200-599'), v.maxValue(599, 'an HTTP status 200-599')),
+    ),
+  ),
+});
+
 export const ScenarioSchema = v.strictObject({
   description: v.pipe(v.string('a description'), v.minLength(3)),
   /** seed rows / cause ids this scenario stands for */
@@ -101,6 +119,7 @@ export const ScenarioSchema = v.strictObject({
     }),
   ),
   nginx: v.optional(Nginx),
+  vendor: v.optional(Vendor),
   /** a PAC file ({pacFile}) returning this proxy for every URL, e.g. "PROXY {proxy}:3128" */
   pac: v.optional(v.string()),
   /** a VPN-like ipip tunnel in the client; these hosts are routed through it */
@@ -120,13 +139,17 @@ export const ScenarioSchema = v.strictObject({
   expect: v.optional(
     v.strictObject({
       ready: v.optional(v.boolean()),
+      /** the report's outcome (contract: ready | not-ready | incomplete) */
+      outcome: v.optional(v.picklist(['ready', 'not-ready', 'incomplete'], 'ready|not-ready|incomplete')),
       tier: v.optional(Tier),
       causes: v.optional(v.array(CauseId)),
       notCauses: v.optional(v.array(CauseId)),
       /** cause id -> regular expression its summary or remedy must match (case-insensitive) */
       causeText: v.optional(v.record(CauseId, v.pipe(v.string(), v.minLength(1)))),
-      /** exit code of netready check (default: 0 when ready, 1 when not) */
+      /** exit code of netready check (default: from outcome 0/1/4, else 0 when ready, 1 when not) */
       exitCode: v.optional(v.number()),
+      /** the report's durationMs must be at most this many seconds (e.g. --deadline + 1) */
+      maxSeconds: v.optional(v.pipe(v.number('a number of seconds'), v.minValue(1, 'at least 1 s'))),
       /** "check.id" or "check.id target" -> the status every such result must have (at least one) */
       checks: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), v.picklist(['ok', 'failed', 'timeout', 'skipped', 'error'], 'ok|failed|timeout|skipped|error'))),
     }),

@@ -28,3 +28,18 @@ test('expect: causes, notCauses, causeText and the exit code', () => {
     'exit 0 (want 1)',
   ]);
 });
+
+test('expect.outcome: compared with the report and gives the default exit code (ready 0, not-ready 1, incomplete 4)', () => {
+  const incomplete = { ...report, ready: false, outcome: 'incomplete', causes: [] };
+  assert.deepEqual(compare({ outcome: 'incomplete', causes: [] }, incomplete, 4), []);
+  assert.deepEqual(compare({ outcome: 'incomplete' }, incomplete, 1), ['exit 1 (want 4)']);
+  assert.deepEqual(compare({ outcome: 'ready' }, incomplete, 4), ['outcome incomplete (want ready)', 'exit 4 (want 0)']);
+  // a report from before the outcome field: the mismatch is named, not hidden
+  assert.deepEqual(compare({ outcome: 'not-ready' }, { ...report, ready: false }, 1), ['outcome undefined (want not-ready)']);
+});
+
+test('expect.maxSeconds: the report was written within the bound (its durationMs)', () => {
+  assert.deepEqual(compare({ maxSeconds: 21 }, { ...report, durationMs: 20_400 }, 0), []);
+  assert.deepEqual(compare({ maxSeconds: 21 }, { ...report, durationMs: 21_300 }, 0), ['durationMs 21300 (want at most 21000)']);
+  assert.deepEqual(compare({ maxSeconds: 21 }, report, 0), ['durationMs undefined (want at most 21000)']);
+});
