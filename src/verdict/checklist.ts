@@ -158,7 +158,8 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
     const down = tp.map((r) => r.metrics.downBps).find((x) => typeof x === 'number');
     const up = tp.map((r) => r.metrics.upBps).find((x) => typeof x === 'number');
     if (tp.length === 0) out.push(item('bandwidth-3mbps', 'not-checked', [], probeUnverifiedReason(input, 'measuring bandwidth')));
-    else if (down === undefined || up === undefined) out.push(item('bandwidth-3mbps', 'fail', ['quality.throughput'], failText(tp.filter(isBad)) || 'no throughput measured'));
+    // No figure is no evidence of a slow link: the measurement itself did not get through.
+    else if (down === undefined || up === undefined) out.push(item('bandwidth-3mbps', 'not-checked', ['quality.throughput'], `no throughput figure: ${failText(tp.filter(isBad)) || 'nothing measured'}`));
     else if (down < MIN_BPS || up < MIN_BPS) {
       const measured = `measured ${(down / 1e6).toFixed(1)} Mbps down, ${(up / 1e6).toFixed(1)} Mbps up`;
       const r = tp.find((x) => typeof x.metrics.downBps === 'number')!;

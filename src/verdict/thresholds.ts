@@ -79,7 +79,9 @@ export function signRtt(input: VerdictInput): { value: number; r: CheckResult } 
     if (typeof value === 'number' && Number.isFinite(value) && value > 0 && (!best || value < best.value)) best = { value, r };
   };
   for (const r of input.results) {
-    if (r.status !== 'ok' || input.entryOf(r)?.role !== 'sign') continue;
+    // An intercepting middlebox answers for the origin after its own upstream work (its own
+    // connect and TLS, certificate minting): no round trip to the region can be read from that.
+    if (r.status !== 'ok' || input.entryOf(r)?.role !== 'sign' || r.details?.inspected === true || r.details?.intercepted === true) continue;
     if (r.id === 'tcp.connect' && !r.details?.proxy) consider(r.metrics.connectMs, r);
     if (r.id === 'tls.handshake') consider(r.metrics.tlsMs / (r.details?.protocol === 'TLSv1.3' ? 1 : 2), r);
     if (r.id === 'http.path') consider(r.metrics.firstByteMs, r);
