@@ -43,6 +43,8 @@ async function vendorStream(task: CheckTask, dw: OpenedWebTask, ctx: CheckContex
 /** The stream netready asks serve for: 8 events 250 ms apart (about 1.75 s). */
 export const SSE_INTERVAL_MS = 250;
 export const SSE_COUNT = 8;
+/** How often this machine's clock is sampled while the stream is read. */
+const TICK_MS = 10;
 
 export const sseStream: CheckDef = {
   id: 'sse.stream',
@@ -56,6 +58,10 @@ export const sseStream: CheckDef = {
     if (!dw.ok) return dw.outcome;
     const { sock, details } = dw;
     if (task.params.farEnd !== 'probe') return vendorStream(task, dw, ctx);
+    // This machine's own clock, ticking while the stream is read: a stalled event loop (a busy CPU)
+    // lets events pile up, which must not read as a middlebox batching them (SseTimer.tick).
+    const ticks: number[] = [];
+    const ticker = setInterval(() => ticks.length < 4000 && ticks.push(ctx.now()), TICK_MS);
     try {
       const { head, sentAt } = await requestEventStream(dw, `interval=${SSE_INTERVAL_MS}&count=${SSE_COUNT}`, ctx);
       const timer = new SseTimer(sentAt);
@@ -82,8 +88,12 @@ export const sseStream: CheckDef = {
         maxBytes: 256 * 1024,
         onData: (piece) => timer.push(piece, ctx.now()) >= SSE_COUNT,
       });
+      clearInterval(ticker);
+      for (const at of ticks) timer.tick(at);
       const s = timer.summary();
       details.end = body.end;
+      if (s.stalledCount) details.stalledCount = s.stalledCount;
+      if (s.maxStallMs !== null) details.maxStallMs = s.maxStallMs;
       details.delaysMs = s.events.slice(0, SSE_COUNT).map((e) => e.delayMs);
       if (s.eventsCount === 0)
         return {
@@ -101,6 +111,7 @@ export const sseStream: CheckDef = {
     } catch (e) {
       throw withDetails(e, details);
     } finally {
+      clearInterval(ticker);
       sock.destroy();
     }
   },

@@ -15,6 +15,10 @@ export const SSE_BATCH_ARRIVAL_MS = 50;
 /** batchedCount at or above this = buffered. */
 export const SSE_BATCHED_LIMIT = 2;
 const MAX_EVENTS = 1000;
+/** Client clock ticks kept (the caller ticks every ~10 ms while reading: 4000 = 40 s). */
+const MAX_TICKS = 4000;
+/** How close to an event's arrival a client stall must have ended to explain it. */
+const STALL_SLACK_MS = 60;
 
 export interface TimedEvent {
   seq: number | null;
@@ -33,6 +37,10 @@ export interface SseTiming {
   firstEventDelayMs: number | null;
   maxEventDelayMs: number | null;
   batchedCount: number;
+  /** Events that arrived together only because this machine's own event loop was stalled (not counted as batched). */
+  stalledCount: number;
+  /** The longest stall of this machine's event loop seen while reading (ms), when ticks were given. */
+  maxStallMs: number | null;
   buffered: boolean;
   /** Why buffered (for the message). */
   bufferedReason: string | null;
@@ -46,6 +54,7 @@ export class SseTimer {
   private readonly parser: EventSourceParser;
   private readonly decoder = new TextDecoder();
   private now = 0;
+  private readonly ticks: number[] = [];
 
   constructor(private readonly requestSentAt: number) {
     this.parser = createParser({
@@ -73,18 +82,46 @@ export class SseTimer {
     return this.events.length;
   }
 
+  /**
+   * A tick of this machine's clock while reading (the caller's timer, every ~10 ms). A long gap
+   * between ticks is this machine's event loop stalled (a busy CPU): events that piled up meanwhile
+   * arrive together without any middlebox holding them, and must not count as batched.
+   */
+  tick(at: number): void {
+    if (this.ticks.length < MAX_TICKS) this.ticks.push(at);
+  }
+
+  /** The longest stall of the client's loop that ended just before `at` (0 when none is known). */
+  private stallEndingAt(at: number): number {
+    let best = 0;
+    for (let i = 1; i < this.ticks.length; i++) {
+      const end = this.ticks[i];
+      if (end < at - STALL_SLACK_MS || end > at + STALL_SLACK_MS) continue;
+      best = Math.max(best, end - this.ticks[i - 1]);
+    }
+    return best;
+  }
+
   summary(): SseTiming {
     const ev = this.events;
     let batchedCount = 0;
+    let stalledCount = 0;
     for (let i = 1; i < ev.length; i++) {
       const a = ev[i - 1];
       const b = ev[i];
       const sentGap = a.offsetMs !== null && b.offsetMs !== null ? b.offsetMs - a.offsetMs : null;
       if (sentGap !== null && sentGap >= SSE_BATCH_SENT_GAP_MS && b.arrivedAt - a.arrivedAt <= SSE_BATCH_ARRIVAL_MS) {
+        // Our own stall long enough to hold b back to a's arrival explains it: not a middlebox.
+        if (this.stallEndingAt(b.arrivedAt) >= sentGap - SSE_BATCH_ARRIVAL_MS) {
+          stalledCount++;
+          continue;
+        }
         b.batched = true;
         batchedCount++;
       }
     }
+    let maxStallMs: number | null = null;
+    for (let i = 1; i < this.ticks.length; i++) maxStallMs = Math.max(maxStallMs ?? 0, this.ticks[i] - this.ticks[i - 1]);
     const delays = ev.map((e) => e.delayMs).filter((d): d is number => d !== null);
     const firstEventDelayMs = ev.length ? ev[0].delayMs : null;
     const maxEventDelayMs = delays.length ? Math.max(...delays) : null;
@@ -99,6 +136,8 @@ export class SseTimer {
       firstEventDelayMs,
       maxEventDelayMs,
       batchedCount,
+      stalledCount,
+      maxStallMs: maxStallMs === null ? null : r1(maxStallMs),
       buffered: bufferedReason !== null,
       bufferedReason,
     };

@@ -57,3 +57,27 @@ test('an empty stream has no first event', () => {
   assert.equal(s.firstEventDelayMs, null);
   assert.equal(s.buffered, false);
 });
+
+test('events that arrive together because this machine\'s own event loop stalled are not batched', () => {
+  // Sent 250 ms apart; the client's loop ticked every 10 ms until 240, then nothing until 760:
+  // events 2 and 3 (sent at 250 and 500) pile up and are read at 760 with event 4 (750).
+  const t = new SseTimer(0);
+  for (let at = 0; at <= 240; at += 10) t.tick(at);
+  t.push(ev(1, 0), 3);
+  for (let at = 760; at <= 1200; at += 10) t.tick(at);
+  t.push(ev(2, 250) + ev(3, 500) + ev(4, 750), 760);
+  const s = t.summary();
+  assert.equal(s.batchedCount, 0);
+  assert.equal(s.stalledCount, 2);
+  assert.equal(s.maxStallMs, 520);
+  assert.equal(s.buffered, false);
+  // The same arrivals with the loop ticking all along: a middlebox held them.
+  const u = new SseTimer(0);
+  for (let at = 0; at <= 1200; at += 10) u.tick(at);
+  u.push(ev(1, 0), 3);
+  u.push(ev(2, 250) + ev(3, 500) + ev(4, 750), 760);
+  const m = u.summary();
+  assert.equal(m.batchedCount, 2);
+  assert.equal(m.stalledCount, 0);
+  assert.equal(m.buffered, true);
+});
