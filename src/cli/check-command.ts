@@ -7,6 +7,7 @@ import type { CheckTask } from '../checks/types.js';
 import { runTasks } from '../engine/engine.js';
 import { loadProfiles } from '../profiles/load.js';
 import { createProxyResolver } from '../net/proxy.js';
+import { decisionUrl, webPort } from '../net/web.js';
 import { buildReport } from '../verdict/index.js';
 import type { RawRun, Report } from '../report/types.js';
 import { createProgress } from '../report/progress.js';
@@ -41,6 +42,10 @@ export async function runCheck(
   const t0 = performance.now();
   const profiles = loadProfiles(config.profiles, config.params);
   const proxy = createProxyResolver(config);
+  // An explicit --pac that cannot be used is bad input: fetched, compiled and tried once for the
+  // plan's first host before anything runs (exit 2, one line naming the file).
+  const first = profiles.hosts[0];
+  if (config.pac && first) await proxy.prepare?.(decisionUrl(first.host, webPort(first), first.tls), opts.signal);
   if (config.probe) {
     // Connect + TLS + first byte, as every other request gets: on a lossy link a lost SYN or
     // handshake packet costs a 1 s retransmission (5 % loss each way failed a 3 s cap in the bench),
