@@ -9,6 +9,9 @@
 // executes, and it ends the current run of JavaScript once it has taken PAC_CPU_LIMIT_MS. A run
 // starts when netready calls into the VM and again each time an awaited dnsResolve()/myIpAddress()
 // answer resumes it. A PAC interrupted once is not run again (it would hang the browser too).
+// QuickJS consults the handler every ~10 000 bytecode instructions, so a loop of cheap statements is
+// stopped at the bound; a loop whose every step is a huge built-in call (allocating megabytes) is
+// consulted rarely and can outlive it — bounding that needs the PAC in a worker thread.
 
 import { readFile } from 'node:fs/promises';
 import dgram from 'node:dgram';
@@ -26,7 +29,10 @@ export const PAC_MAX_REDIRECTS = 5;
 export const PAC_EVAL_TIMEOUT_MS = 3000;
 /** CPU bound for one uninterrupted run of the PAC's JavaScript. */
 export const PAC_CPU_LIMIT_MS = 1000;
-/** Memory the PAC's VM may allocate. */
+/**
+ * Memory the PAC's VM may allocate. Set, but quickjs-wasi 2.2.0 does not enforce it (measured here:
+ * 1.6 GB of arrays under a 64 MiB limit); the WebAssembly memory itself stops at 4 GiB.
+ */
 export const PAC_MEMORY_LIMIT_BYTES = 64 << 20;
 /** Time one dnsResolve()/isResolvable() inside a PAC may take. */
 export const PAC_DNS_TIMEOUT_MS = 2000;
@@ -236,12 +242,39 @@ export async function compilePac(text: string, ref: string, o: PacCompileOptions
   });
   const resolve4 = o.resolve4 ?? systemResolve4;
   const myIp = o.myIpAddress ?? systemMyIp;
-  // Each awaited answer resumes the PAC: a new run begins when it is handed back.
+  let disposed = false;
+  // Evaluations waiting for an answer; a failed job (an interrupt after an await) fails them all.
+  const pending = new Set<(e: PacError) => void>();
+  // Each awaited answer resumes the PAC: a new run begins when it is handed back. After dispose() an
+  // answer is never handed back (the VM is gone; resuming it would throw outside any caller).
   const resumes = <T>(p: Promise<T>) =>
-    p.then((v) => {
-      runStart = performance.now();
-      return v;
+    new Promise<T>((resolve) => {
+      void p.then((v) => {
+        if (disposed) return;
+        runStart = performance.now();
+        resolve(v);
+      });
     });
+  // When the PAC resumes after an await, QuickJS runs it as a "job" from a promise callback inside
+  // pac-resolver; an interrupt there surfaces as an exception of executePendingJobs() that no caller
+  // would see (an unhandled rejection). Catch it here and fail the waiting evaluations instead.
+  const runJobs = qjs.executePendingJobs.bind(qjs);
+  qjs.executePendingJobs = () => {
+    try {
+      return runJobs();
+    } catch (e) {
+      const failure = interrupted
+        ? fail(ref, 'cpu-time', `the PAC file ${ref} ran longer than ${cpuLimit} ms of CPU time (interrupted)`)
+        : /out of memory/i.test(firstLine(e))
+          ? fail(ref, 'memory', `the PAC file ${ref} used more than ${PAC_MEMORY_LIMIT_BYTES >> 20} MiB`)
+          : fail(ref, 'throws', `the PAC file ${ref} failed: ${firstLine(e)}`);
+      if (failure.stage !== 'throws') engine.broken ??= failure;
+      for (const reject of pending) reject(new PacError(failure));
+      pending.clear();
+      runStart = 0;
+      return 0;
+    }
+  };
   const sandbox = {
     ...pacResolver.sandbox,
     alert: () => undefined, // a PAC's alert() must not write to stdout (--json -)
@@ -259,16 +292,23 @@ export async function compilePac(text: string, ref: string, o: PacCompileOptions
       interrupted = false;
       runStart = performance.now();
       try {
+        let rejectJob: ((e: PacError) => void) | undefined;
         const answer = await Promise.race([
           find(url),
           new Promise<never>((_, reject) => {
+            rejectJob = reject;
+            pending.add(reject);
             timer = setTimeout(() => reject(new PacError(fail(ref, 'no-answer', `the PAC file ${ref} did not answer for ${url} within ${evalTimeout} ms`))), evalTimeout);
           }),
-        ]);
+        ]).finally(() => pending.delete(rejectJob!));
         if (typeof answer !== 'string') throw new PacError(fail(ref, 'throws', `the PAC file ${ref} returned ${answer === undefined ? 'nothing' : typeof answer} for ${url}, not a string`));
         return answer;
       } catch (e) {
-        if (e instanceof PacError) throw e;
+        if (e instanceof PacError) {
+          if (e.failure.stage === 'cpu-time' || e.failure.stage === 'memory')
+            throw new PacError({ ...e.failure, message: e.failure.message.replace(/ \(interrupted\)$| MiB$/, (m) => ` for ${url}${m}`) });
+          throw e;
+        }
         if (interrupted) {
           engine.broken = fail(ref, 'cpu-time', `the PAC file ${ref} ran longer than ${cpuLimit} ms of CPU time for ${url} (interrupted)`);
           throw new PacError(engine.broken);
@@ -284,6 +324,7 @@ export async function compilePac(text: string, ref: string, o: PacCompileOptions
       }
     },
     dispose() {
+      disposed = true;
       try {
         qjs.dispose();
       } catch {

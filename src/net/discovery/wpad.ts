@@ -158,6 +158,8 @@ export interface WpadOptions {
   lookup?: LookupFunction;
   perCandidateMs?: number;
   deadlineMs?: number;
+  /** The port the candidate URLs are fetched on (WPAD is port 80; tests use a loopback server's). */
+  port?: number;
 }
 
 /** Try the candidates in order; the first 2xx answer is the PAC. Bounded per candidate and in total. */
@@ -172,7 +174,8 @@ export async function lookupWpad(searchDomains: SearchDomains, o: WpadOptions = 
       tried.push({ url, why: 'not tried: the WPAD lookup reached its time bound' });
       continue;
     }
-    const r = await fetchPacText(url, { signal: o.signal, lookup: o.lookup, timeoutMs: Math.min(o.perCandidateMs ?? WPAD_FETCH_TIMEOUT_MS, left) });
+    const target = o.port ? url.replace(/^(http:\/\/[^/]+)\//, `$1:${o.port}/`) : url;
+    const r = await fetchPacText(target, { signal: o.signal, lookup: o.lookup, timeoutMs: Math.min(o.perCandidateMs ?? WPAD_FETCH_TIMEOUT_MS, left) });
     if (r.ok) return { searchDomains, candidates, tried, found: { url, text: r.text }, notes };
     tried.push({ url, why: r.failure.message.replace(/^cannot fetch the PAC file \S+: /, '') });
   }
