@@ -28,15 +28,15 @@ export function commandLine(file: string, args: string[]): string {
   return [file, ...args.map((a) => (/[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a))].join(' ');
 }
 
-/** The real runner: execFile (no shell), LC_ALL=C, a timeout and an output cap. */
-export function createSystemRunner(timeoutMs = COMMAND_TIMEOUT_MS): CommandRunner {
+/** The real runner: execFile (no shell), LC_ALL=C, a timeout and an output cap; `env` replaces process.env. */
+export function createSystemRunner(timeoutMs = COMMAND_TIMEOUT_MS, env: NodeJS.ProcessEnv = process.env): CommandRunner {
   return (file, args, opts = {}) =>
     new Promise((resolve) => {
       if (opts.signal?.aborted) return resolve({ kind: 'error', message: 'stopped before it started' });
       execFile(
         file,
         args,
-        { timeout: timeoutMs, signal: opts.signal, maxBuffer: COMMAND_MAX_BYTES, windowsHide: true, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } },
+        { timeout: timeoutMs, signal: opts.signal, maxBuffer: COMMAND_MAX_BYTES, windowsHide: true, env: { ...env, LC_ALL: 'C', LANG: 'C' } },
         (err, stdout, stderr) => {
           if (!err) return resolve({ kind: 'ok', stdout, stderr });
           const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
