@@ -14,12 +14,12 @@
 // consulted rarely and can outlive it — bounding that needs the PAC in a worker thread.
 
 import { readFile } from 'node:fs/promises';
-import dgram from 'node:dgram';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import os from 'node:os';
 import { rootCertificates } from 'node:tls';
+import { localAddressToward } from './routes/local-address.js';
 
 /** Whole-fetch bound for a PAC over http(s). */
 export const PAC_FETCH_TIMEOUT_MS = 5000;
@@ -202,21 +202,8 @@ async function systemResolve4(host: string): Promise<string | null> {
  * UDP socket (which sends nothing); without a route, the first non-internal IPv4 address.
  */
 async function systemMyIp(): Promise<string> {
-  const viaRoute = await new Promise<string | null>((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const end = (v: string | null) => {
-      try {
-        s.close();
-      } catch {
-        /* closed */
-      }
-      resolve(v);
-    };
-    s.once('error', () => end(null));
-    // A documentation address (RFC 5737), routed like any public one; connect() on UDP only picks
-    // the route and the source address, it sends nothing.
-    s.connect(9, '198.51.100.1', () => end(s.address().address));
-  });
+  // A documentation address (RFC 5737), routed like any public one.
+  const viaRoute = await localAddressToward('198.51.100.1');
   if (viaRoute && viaRoute !== '0.0.0.0') return viaRoute;
   for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';

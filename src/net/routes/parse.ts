@@ -65,15 +65,19 @@ const kindFromName = (name: string) => (TUNNEL_NAME.exec(name)?.[1] ?? 'tunnel')
 
 // ---------------------------------------------------------------- Linux
 
-/** `ip -j route get ADDR`. Null when it is not that JSON. */
-export function parseIpRouteGet(stdout: string, address: string): RouteInfo | null {
-  let j: unknown;
+/** The first object of iproute2's `-j` output (a JSON array), or null. */
+function firstJsonObject(stdout: string): Record<string, unknown> | null {
   try {
-    j = JSON.parse(stdout);
+    const j: unknown = JSON.parse(stdout);
+    return Array.isArray(j) && j[0] && typeof j[0] === 'object' ? (j[0] as Record<string, unknown>) : null;
   } catch {
     return null;
   }
-  const r = Array.isArray(j) ? (j[0] as Record<string, unknown> | undefined) : undefined;
+}
+
+/** `ip -j route get ADDR`. Null when it is not that JSON. */
+export function parseIpRouteGet(stdout: string, address: string): RouteInfo | null {
+  const r = firstJsonObject(stdout);
   if (!r || typeof r.dev !== 'string') return null;
   return {
     address,
@@ -84,18 +88,12 @@ export function parseIpRouteGet(stdout: string, address: string): RouteInfo | nu
   };
 }
 
-const LINUX_TUNNEL_KINDS = new Set(['tun', 'tap', 'wireguard', 'ipip', 'gre', 'gretap', 'ip6gre', 'ip6gretap', 'sit', 'ip6tnl', 'vti', 'vti6', 'xfrm', 'ppp', 'l2tp', 'geneve', 'vxlan']);
+const LINUX_TUNNEL_KINDS = new Set(['tun', 'tap', 'wireguard', 'ipip', 'gre', 'gretap', 'ip6gre', 'ip6gretap', 'sit', 'ip6tnl', 'vti', 'vti6', 'xfrm', 'ppp', 'l2tp']);
 const LINUX_TUNNEL_LINK_TYPES: Record<string, string> = { none: 'tunnel', ppp: 'ppp', ipip: 'ipip', gre: 'gre', sit: 'sit', tunnel6: 'ip6ip6', gre6: 'ip6gre' };
 
 /** `ip -d -j link show dev IFACE`. Null when it is not that JSON. */
 export function parseIpLink(stdout: string): InterfaceInfo | null {
-  let j: unknown;
-  try {
-    j = JSON.parse(stdout);
-  } catch {
-    return null;
-  }
-  const l = Array.isArray(j) ? (j[0] as Record<string, unknown> | undefined) : undefined;
+  const l = firstJsonObject(stdout);
   if (!l || typeof l.ifname !== 'string') return null;
   const name = l.ifname;
   const mtu = typeof l.mtu === 'number' ? l.mtu : null;
