@@ -176,7 +176,7 @@ function describeManual(m: ManualProxy): string {
 export function summarize(effective: EffectiveProxy, sources: SourceEntry[]): string {
   if (effective.kind === 'direct') {
     if (effective.source) return `no proxy: ${effective.why}`;
-    const tried = sources.filter((s) => s.role !== 'unavailable' && s.role !== 'off').map((s) => SOURCE_TITLE[s.source]);
+    const tried = sources.filter((s) => s.source !== 'explicit' && s.role !== 'unavailable' && s.role !== 'off').map((s) => SOURCE_TITLE[s.source]);
     return `no proxy found (sources tried: ${tried.join(', ') || 'none'})`;
   }
   const from = SOURCE_TITLE[effective.source];

@@ -146,7 +146,7 @@ test('nothing configured anywhere: "no proxy found (sources tried: …)", after 
     wpad,
   });
   assert.equal(d.effective.kind, 'direct');
-  assert.equal(d.summary, 'no proxy found (sources tried: --proxy/--pac, GNOME proxy settings (gsettings), environment (HTTPS_PROXY, NO_PROXY, …), WPAD auto-discovery)');
+  assert.equal(d.summary, 'no proxy found (sources tried: GNOME proxy settings (gsettings), environment (HTTPS_PROXY, NO_PROXY, …), WPAD auto-discovery)');
   assert.deepEqual(d.sources.find((s) => s.source === 'wpad')?.notes, ['http://wpad/wpad.dat: ENOTFOUND']);
   assert.equal(d.sources.find((s) => s.source === 'kde')?.role, 'unavailable');
 });
