@@ -9,12 +9,13 @@
 // then goes to the proxy), the outgoing interface the kernel picks for it (`ip -j route get ADDR`,
 // which follows policy routing as WireGuard/Tailscale set it up; without `ip`: a UDP connect()
 // that sends nothing, mapped to an interface by its source address), and whether that interface
-// is a tunnel (ARPHRD type, tun_flags, DEVTYPE, name). Linux only; elsewhere skipped.
+// is a tunnel (ARPHRD type, tun_flags, DEVTYPE, name). On macOS `route -n get` + `ifconfig`, on
+// Windows `Find-NetRoute` + the interface list (src/net/routes/: the parsers, pure, with fixtures);
+// each names the interface, whether it is a tunnel (vendor VPN adapters included) and its MTU.
 //
 // Evidence (docs/evidence.md, read by src/verdict/rules/vpn-full-tunnel.ts): status ok when the route
-// was determined; details { host, address, interface, viaTunnel, kind, viaProxy, routes }.
+// was determined; details { host, address, interface, viaTunnel, kind, mtu, vendor, viaProxy, routes }.
 
-import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFile, access } from 'node:fs/promises';
 import net from 'node:net';
@@ -24,45 +25,20 @@ import { mapEndpoint } from '../net/endpoint.js';
 import { abortError, resolveEndpoint, resolveHost } from '../net/dial.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';
 import { decisionUrl, webPort } from '../net/web.js';
+import { createSystemRunner, type CommandResult, type CommandRunner } from '../net/discovery/runner.js';
+import { classifySysfs, type InterfaceInfo, type RouteInfo, type TunnelClass } from '../net/routes/parse.js';
+import { readRoute, ROUTE_PLATFORMS, WINDOWS_INTERFACES_SCRIPT } from '../net/routes/read.js';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 
-/** Time one route lookup (`ip route get`) may take. */
+export { parseIpRouteGet, TUNNEL_NAME, type RouteInfo, type TunnelClass } from '../net/routes/parse.js';
+
+/** Time one route lookup (`ip route get`, `route -n get`) may take. */
 export const ROUTE_LOOKUP_TIMEOUT_MS = 2000;
+/** PowerShell needs a second or two to start. */
+export const ROUTE_LOOKUP_TIMEOUT_WINDOWS_MS = 8000;
 /** Addresses of one host that are routed (the first is the one a connection tries first). */
 export const ROUTE_MAX_ADDRESSES = 4;
-
-export interface RouteInfo {
-  address: string;
-  interface: string | null;
-  gateway: string | null;
-  source: string | null;
-  /** How the route was found. */
-  method: 'ip-route' | 'udp-connect';
-}
-
-export interface TunnelClass {
-  tunnel: boolean;
-  /** tun, tap, wireguard, ipip, gre, sit, ip6ip6, ip6gre, ppp, ipsec, name (matched by name only), or the plain type (ether, loopback, ...). */
-  kind: string;
-  arphrd: number | null;
-}
-
-// ARPHRD_* (linux/if_arp.h)
-const ARPHRD: Record<number, { kind: string; tunnel: boolean }> = {
-  1: { kind: 'ether', tunnel: false },
-  512: { kind: 'ppp', tunnel: true },
-  768: { kind: 'ipip', tunnel: true },
-  769: { kind: 'ip6ip6', tunnel: true },
-  772: { kind: 'loopback', tunnel: false },
-  776: { kind: 'sit', tunnel: true },
-  778: { kind: 'gre', tunnel: true },
-  823: { kind: 'ip6gre', tunnel: true },
-  65534: { kind: 'none', tunnel: true }, // ARPHRD_NONE: tun, wireguard, vti6, xfrm ...
-};
-
-/** Interface names VPN clients use (OpenVPN, WireGuard, PPTP/L2TP, macOS utun, strongSwan, GlobalProtect, Cisco AnyConnect, NordVPN, Tailscale, ZeroTier). */
-export const TUNNEL_NAME = /^(tun|tap|wg|ppp|utun|ipsec|vti|gpd|cscotun|nordlynx|tailscale|zt)/i;
 
 async function readText(path: string): Promise<string | null> {
   try {
@@ -72,61 +48,15 @@ async function readText(path: string): Promise<string | null> {
   }
 }
 
-/** Classify a Linux interface from /sys/class/net (sysRoot injectable for tests). */
+/** Classify a Linux interface from /sys/class/net (sysRoot injectable for tests); used where iproute2 is missing. */
 export async function classifyInterface(name: string, sysRoot = '/sys/class/net'): Promise<TunnelClass> {
-  if (!/^[\w.:@-]{1,32}$/.test(name)) return { tunnel: TUNNEL_NAME.test(name), kind: 'name', arphrd: null };
+  if (!/^[\w.:@-]{1,32}$/.test(name)) return classifySysfs(name, { type: null, hasTunFlags: false, uevent: null });
   const dir = `${sysRoot}/${name}`;
-  const typeText = await readText(`${dir}/type`);
-  const arphrd = typeText !== null && /^\d+$/.test(typeText) ? Number(typeText) : null;
   const hasTunFlags = await access(`${dir}/tun_flags`).then(
     () => true,
     () => false,
   );
-  const devtype = /^DEVTYPE=(\S+)$/m.exec((await readText(`${dir}/uevent`)) ?? '')?.[1] ?? null;
-  if (hasTunFlags) return { tunnel: true, kind: arphrd === 1 ? 'tap' : 'tun', arphrd };
-  if (devtype === 'wireguard') return { tunnel: true, kind: 'wireguard', arphrd };
-  const byType = arphrd !== null ? ARPHRD[arphrd] : undefined;
-  if (byType?.tunnel) return { tunnel: true, kind: byType.kind === 'none' ? (TUNNEL_NAME.test(name) ? name.replace(/\d+$/, '').toLowerCase() : 'tunnel') : byType.kind, arphrd };
-  if (TUNNEL_NAME.test(name) && byType?.kind !== 'loopback') return { tunnel: true, kind: 'name', arphrd };
-  return { tunnel: false, kind: byType?.kind ?? devtype ?? (arphrd === null ? 'unknown' : `arphrd-${arphrd}`), arphrd };
-}
-
-/** Parse `ip -j route get` output. */
-export function parseIpRouteGet(stdout: string, address: string): RouteInfo | null {
-  let j: unknown;
-  try {
-    j = JSON.parse(stdout);
-  } catch {
-    return null;
-  }
-  const r = Array.isArray(j) ? (j[0] as Record<string, unknown> | undefined) : undefined;
-  if (!r || typeof r.dev !== 'string') return null;
-  return {
-    address,
-    interface: r.dev,
-    gateway: typeof r.gateway === 'string' ? r.gateway : null,
-    source: typeof r.prefsrc === 'string' ? r.prefsrc : null,
-    method: 'ip-route',
-  };
-}
-
-function ipRouteGet(address: string, signal: AbortSignal): Promise<RouteInfo> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal));
-    execFile('ip', ['-j', 'route', 'get', address], { timeout: ROUTE_LOOKUP_TIMEOUT_MS, signal, maxBuffer: 64 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      if (signal.aborted) return reject(abortError(signal));
-      if (err) {
-        const e = err as NodeJS.ErrnoException & { killed?: boolean };
-        if (e.code === 'ENOENT') return reject(e); // no iproute2: the caller falls back
-        if (e.killed) return reject(new NetError('ROUTE_TIMEOUT', `ip route get ${address} did not answer within ${ROUTE_LOOKUP_TIMEOUT_MS} ms`, 'timeout'));
-        const why = String(stderr || e.message).trim().split('\n')[0].replace(/^RTNETLINK answers:\s*/, '');
-        return reject(new NetError('NO_ROUTE', `no route to ${address}: ${why}`, 'failed', { address }));
-      }
-      const r = parseIpRouteGet(stdout, address);
-      if (!r) return reject(new NetError('NO_ROUTE', `ip route get ${address} gave no interface`, 'failed', { address }));
-      resolve(r);
-    });
-  });
+  return classifySysfs(name, { type: await readText(`${dir}/type`), hasTunFlags, uevent: await readText(`${dir}/uevent`) });
 }
 
 /** Without iproute2: connect() a UDP socket (no packet is sent) and map its source address to an interface. */
@@ -155,21 +85,60 @@ function udpConnectRoute(address: string, signal: AbortSignal): Promise<RouteInf
   });
 }
 
-// One lookup per distinct address per run (the engine's signal is shared by every task of a run).
-const cache = new WeakMap<AbortSignal, Map<string, Promise<RouteInfo>>>();
+export interface RoutedAddress {
+  route: RouteInfo;
+  iface: Pick<InterfaceInfo, 'tunnel' | 'kind' | 'mtu' | 'vendor' | 'description'>;
+}
 
-export function routeOf(address: string, signal: AbortSignal): Promise<RouteInfo> {
+export interface RouteEnv {
+  platform: NodeJS.Platform;
+  runner: CommandRunner;
+  sysRoot?: string;
+}
+
+// One lookup per distinct address per run (the engine's signal is shared by every task of a run).
+const cache = new WeakMap<AbortSignal, { routes: Map<string, Promise<RoutedAddress>>; winIfaces?: Promise<CommandResult> }>();
+
+async function lookup(address: string, signal: AbortSignal, env: RouteEnv, perRun: { winIfaces?: Promise<CommandResult> }): Promise<RoutedAddress> {
+  const r = await readRoute(address, {
+    platform: env.platform,
+    runner: env.runner,
+    signal,
+    windowsInterfaces: () => (perRun.winIfaces ??= env.runner('powershell', ['-NoProfile', '-NonInteractive', '-Command', WINDOWS_INTERFACES_SCRIPT], { signal })),
+  });
+  if (signal.aborted) throw abortError(signal);
+  if (r.state === 'ok') {
+    if (env.platform === 'linux' && r.iface.kind === 'unknown' && r.route.interface) {
+      // `ip link` gave nothing usable: fall back to sysfs.
+      const c = await classifyInterface(r.route.interface, env.sysRoot);
+      return { route: r.route, iface: { tunnel: c.tunnel, kind: c.kind, mtu: null, vendor: null, description: null } };
+    }
+    return { route: r.route, iface: r.iface };
+  }
+  if (r.state === 'not-available' && env.platform === 'linux') {
+    // No iproute2: the kernel's choice through a UDP connect(), classified from sysfs.
+    const route = await udpConnectRoute(address, signal);
+    const c = route.interface ? await classifyInterface(route.interface, env.sysRoot) : { tunnel: false, kind: 'unknown', arphrd: null };
+    return { route, iface: { tunnel: c.tunnel, kind: c.kind, mtu: null, vendor: null, description: null } };
+  }
+  if (r.state === 'timeout') throw new NetError('ROUTE_TIMEOUT', r.message, 'timeout');
+  if (r.state === 'no-route') throw new NetError('NO_ROUTE', r.message, 'failed', { address });
+  throw new NetError(r.state === 'not-available' ? 'ROUTE_UNAVAILABLE' : 'ROUTE_UNREADABLE', r.message, 'failed', { address, notes: r.notes });
+}
+
+export function routeOf(address: string, signal: AbortSignal, env: RouteEnv = defaultRouteEnv(process.platform)): Promise<RoutedAddress> {
   let m = cache.get(signal);
-  if (!m) cache.set(signal, (m = new Map()));
-  let p = m.get(address);
+  if (!m) cache.set(signal, (m = { routes: new Map() }));
+  let p = m.routes.get(address);
   if (!p) {
-    p = ipRouteGet(address, signal).catch((e: NodeJS.ErrnoException) => {
-      if (e?.code === 'ENOENT') return udpConnectRoute(address, signal);
-      throw e;
-    });
-    m.set(address, p);
+    p = lookup(address, signal, env, m);
+    m.routes.set(address, p);
   }
   return p;
+}
+
+export function defaultRouteEnv(platform: NodeJS.Platform, sysRoot?: string): RouteEnv {
+  return { platform, runner: createSystemRunner(platform === 'win32' ? ROUTE_LOOKUP_TIMEOUT_WINDOWS_MS : ROUTE_LOOKUP_TIMEOUT_MS), sysRoot };
 }
 
 const isRouted = (role: string) => role === 'video' || role === 'media';
@@ -192,11 +161,12 @@ export const vpnRoute: CheckDef = {
   },
 };
 
-export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: NodeJS.Platform = process.platform, sysRoot?: string): Promise<CheckOutcome> {
+export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: NodeJS.Platform = process.platform, sysRoot?: string, runner?: CommandRunner): Promise<CheckOutcome> {
   const host = task.target.toLowerCase();
   const port = Number(task.params.port ?? 443);
   const tlsOn = task.host?.tls ?? true;
-  if (platform !== 'linux') return { status: 'skipped', reason: `route lookup is implemented for Linux only (this is ${platform})`, details: { host } };
+  if (!ROUTE_PLATFORMS.includes(platform)) return { status: 'skipped', reason: `route lookup is implemented for Linux, macOS and Windows (this is ${platform})`, details: { host } };
+  const env = runner ? { platform, runner, sysRoot } : defaultRouteEnv(platform, sysRoot);
 
   // Which address the traffic goes to first: the proxy's when one applies.
   const choice = await ctx.proxy.forUrl(decisionUrl(host, port, tlsOn), ctx.signal);
@@ -232,18 +202,18 @@ export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: 
   const distinct = [...new Set(addresses)].slice(0, ROUTE_MAX_ADDRESSES);
   if (distinct.length === 0) return { status: 'skipped', reason: `no address for ${host}`, details: { host } };
 
-  const settled = await Promise.allSettled(distinct.map((a) => routeOf(a, ctx.signal)));
+  const settled = await Promise.allSettled(distinct.map((a) => routeOf(a, ctx.signal, env)));
   const routes: Record<string, unknown>[] = [];
-  let first: { route: RouteInfo; cls: TunnelClass } | null = null;
+  let first: { route: RouteInfo; cls: RoutedAddress['iface'] } | null = null;
   for (let i = 0; i < settled.length; i++) {
     const s = settled[i];
     if (s.status === 'rejected') {
       routes.push({ address: distinct[i], error: s.reason instanceof NetError ? s.reason.code : String(s.reason?.message ?? s.reason) });
       continue;
     }
-    const cls = s.value.interface ? await classifyInterface(s.value.interface, sysRoot) : { tunnel: false, kind: 'unknown', arphrd: null };
-    routes.push({ address: s.value.address, interface: s.value.interface, gateway: s.value.gateway, source: s.value.source, viaTunnel: cls.tunnel, kind: cls.kind });
-    first ??= { route: s.value, cls };
+    const { route: r, iface: cls } = s.value;
+    routes.push({ address: r.address, interface: r.interface, gateway: r.gateway, source: r.source, viaTunnel: cls.tunnel, kind: cls.kind, mtu: cls.mtu, vendor: cls.vendor });
+    first ??= { route: r, cls };
   }
   if (!first) {
     const r0 = settled[0] as PromiseRejectedResult;
@@ -253,13 +223,18 @@ export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: 
   const { route, cls } = first;
   return {
     status: 'ok',
-    reason: cls.tunnel ? `${host} (${route.address}${viaProxy ? `, the proxy ${viaProxy.display}` : ''}) goes out through the tunnel interface ${route.interface} (${cls.kind})` : undefined,
+    reason: cls.tunnel
+      ? `${host} (${route.address}${viaProxy ? `, the proxy ${viaProxy.display}` : ''}) goes out through the tunnel interface ${route.interface} (${cls.vendor ?? cls.kind}${cls.mtu ? `, MTU ${cls.mtu}` : ''})`
+      : undefined,
     details: {
       host,
       address: route.address,
       interface: route.interface,
       viaTunnel: cls.tunnel,
       kind: cls.kind,
+      mtu: cls.mtu,
+      vendor: cls.vendor,
+      ...(cls.description ? { description: cls.description } : {}),
       gateway: route.gateway,
       via,
       viaProxy,

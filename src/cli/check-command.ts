@@ -9,6 +9,7 @@ import type { CheckTask } from '../checks/types.js';
 import { runTasks } from '../engine/engine.js';
 import { loadProfiles } from '../profiles/load.js';
 import { createProxyResolver } from '../net/proxy.js';
+import { decisionUrl, webPort } from '../net/web.js';
 import { buildReport } from '../verdict/index.js';
 import type { RawRun, Report, RunContext } from '../report/types.js';
 import { createProgress } from '../report/progress.js';
@@ -45,6 +46,10 @@ export async function runCheck(
   const t0 = performance.now();
   const profiles = withProbeHost(loadProfiles(config.profiles, config.params), config);
   const proxy = createProxyResolver(config);
+  // An explicit --pac that cannot be used is bad input: fetched, compiled and tried once for the
+  // plan's first host before anything runs (exit 2, one line naming the file).
+  const first = profiles.hosts[0];
+  if (config.pac && first) await proxy.prepare?.(decisionUrl(first.host, webPort(first), first.tls), opts.signal);
   let probeDiscovery: RawRun['probe'];
   if (config.probe) {
     // The media checks plan from what the probe offers (STUN address, TURN URLs, echo ports): one

@@ -2,12 +2,9 @@
 // seed 000_637c892c7d775e13.txt: "Vonage SDKs do not support PAC files, and native SDKs do not
 // support authenticating proxies" — so the choice (and its source) is recorded for the verdict.
 
-import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
-import { UsageError } from '../cli/errors.js';
+import { NetError, UsageError } from '../cli/errors.js';
+import { loadPac, PacError, type PacEngine } from './pac.js';
 import type { RunConfig } from '../cli/config.js';
 
 export type ProxySource = 'explicit' | 'env' | 'pac';
@@ -29,6 +26,11 @@ export type ProxyChoice =
 
 export interface ProxyResolver {
   forUrl(url: string, signal?: AbortSignal): Promise<ProxyChoice>;
+  /**
+   * Before the run: an explicit --pac is fetched, compiled and evaluated once for `trialUrl`; a PAC
+   * that cannot be read or fetched, does not parse, throws or runs too long is a UsageError (exit 2).
+   */
+  prepare?(trialUrl: string, signal?: AbortSignal): Promise<void>;
   /** What is configured, for the report (credentials redacted). */
   describe(): { explicit: string | null; pac: string | null; env: Record<string, string | undefined> };
 }
@@ -177,84 +179,12 @@ export function parsePacResult(result: string, pacName: string): ProxyChoice {
   return { kind: 'direct', source: 'pac' };
 }
 
-export const PAC_FETCH_TIMEOUT_MS = 5000;
-const PAC_MAX_BYTES = 1 << 20;
-
-/** GET a PAC file over http(s): --ca is trusted besides the public roots (fetch() would ignore it); ≤ 5 redirects. */
-function getPac(ref: string, caPem: string[], signal: AbortSignal, redirects = 0): Promise<string> {
-  const u = new URL(ref);
-  const secure = u.protocol === 'https:';
-  return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).get(
-      u,
-      { signal, headers: { 'user-agent': 'netready', accept: '*/*' }, ...(secure && caPem.length ? { ca: [...rootCertificates, ...caPem] } : {}) },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        const loc = res.headers.location;
-        if (status >= 300 && status < 400 && loc && redirects < 5 && /^https?:$/.test(new URL(loc, u).protocol)) {
-          res.resume();
-          return resolve(getPac(new URL(loc, u).href, caPem, signal, redirects + 1));
-        }
-        if (status < 200 || status > 299) {
-          res.resume();
-          return reject(new UsageError(`cannot fetch the PAC file ${ref}: HTTP ${status}`));
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > PAC_MAX_BYTES) {
-            req.destroy();
-            reject(new UsageError(`the PAC file ${ref} is larger than 1 MiB`));
-          } else chunks.push(c);
-        });
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-  });
+/** Fetch, compile and try an explicit --pac once: any failure is bad input (one line naming the file, exit 2). */
+async function explicitPac(ref: string, caPem: string[], signal: AbortSignal | undefined, trialUrl: string): Promise<PacEngine> {
+  const r = await loadPac(ref, { signal, caPem, trialUrl });
+  if (!r.ok) throw new UsageError(r.failure.message);
+  return r.engine;
 }
-
-async function loadPacText(ref: string, signal?: AbortSignal, caPem: string[] = []): Promise<string> {
-  if (/^https?:\/\//i.test(ref)) {
-    const timeout = AbortSignal.timeout(PAC_FETCH_TIMEOUT_MS);
-    const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    try {
-      return await getPac(ref, caPem, sig);
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-      const err = e as NodeJS.ErrnoException;
-      const why = timeout.aborted ? `no answer within ${PAC_FETCH_TIMEOUT_MS} ms` : (err.code ?? err.message);
-      throw new UsageError(`cannot fetch the PAC file ${ref}: ${why}`);
-    }
-  }
-  const path = ref.startsWith('file://') ? new URL(ref).pathname : ref;
-  try {
-    const text = await readFile(path, 'utf8');
-    if (text.length > PAC_MAX_BYTES) throw new UsageError(`the PAC file ${ref} is larger than 1 MiB`);
-    return text;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read the PAC file ${ref}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-type FindProxy = (url: string) => Promise<string>;
-
-async function compilePac(ref: string, signal?: AbortSignal, caPem: string[] = []): Promise<FindProxy> {
-  const text = await loadPacText(ref, signal, caPem);
-  const [{ QuickJS }, { createPacResolver }] = await Promise.all([import('quickjs-wasi'), import('pac-resolver')]);
-  const qjs = await QuickJS.create();
-  try {
-    const find = createPacResolver(qjs, text);
-    return (url: string) => find(url);
-  } catch (e) {
-    throw new UsageError(`the PAC file ${ref} does not compile: ${(e as Error).message.split('\n')[0]}`);
-  }
-}
-
-export const PAC_EVAL_TIMEOUT_MS = 3000;
 
 export function createProxyResolver(config: RunConfig): ProxyResolver {
   const explicit = config.proxy ? parseProxyUrl(config.proxy, 'explicit', '--proxy') : null;
@@ -262,24 +192,30 @@ export function createProxyResolver(config: RunConfig): ProxyResolver {
   if (config.env.httpsProxy) parseProxyUrl(config.env.httpsProxy, 'env', 'HTTPS_PROXY');
   if (config.env.httpProxy) parseProxyUrl(config.env.httpProxy, 'env', 'HTTP_PROXY');
   if (config.env.allProxy) parseProxyUrl(config.env.allProxy, 'env', 'ALL_PROXY');
-  let pac: Promise<FindProxy> | null = null;
+  let pac: Promise<PacEngine> | null = null;
   const pacCache = new Map<string, ProxyChoice>();
 
   return {
+    async prepare(trialUrl: string, signal?: AbortSignal): Promise<void> {
+      if (!config.pac || explicit) return;
+      pac ??= explicitPac(config.pac, config.caPem, signal, trialUrl);
+      await pac;
+    },
     async forUrl(url: string, signal?: AbortSignal): Promise<ProxyChoice> {
       if (explicit) return explicit;
       if (config.pac) {
         const hit = pacCache.get(url);
         if (hit) return hit;
-        pac ??= compilePac(config.pac, signal, config.caPem);
-        const find = await pac;
-        let timer: NodeJS.Timeout | undefined;
-        const result = await Promise.race([
-          find(url),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new UsageError(`the PAC file ${config.pac} did not answer for ${url} within ${PAC_EVAL_TIMEOUT_MS} ms`)), PAC_EVAL_TIMEOUT_MS);
-          }),
-        ]).finally(() => clearTimeout(timer));
+        pac ??= explicitPac(config.pac, config.caPem, signal, url);
+        const engine = await pac;
+        let result: string;
+        try {
+          result = await engine.findProxy(url);
+        } catch (e) {
+          // The PAC passed its trial but fails for this URL: the browser would fail the same way.
+          if (e instanceof PacError) throw new NetError('PAC_FAILED', e.message, 'failed', { pac: config.pac, stage: e.failure.stage });
+          throw e;
+        }
         const choice = parsePacResult(result, config.pac);
         if (pacCache.size < 4096) pacCache.set(url, choice);
         return choice;

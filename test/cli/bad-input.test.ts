@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import http from 'node:http';
 import { runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nr-badinput-'));
@@ -66,4 +67,35 @@ test('bad numbers, unknown options, missing files', async () => {
   assertUsage(await runCli(['report', join(dir, 'missing.json')]), /report: cannot read .*missing\.json: ENOENT/);
   assertUsage(await runCli(['check', '--from-raw', join(dir, 'missing.json')]), /--from-raw: cannot read/);
   assertUsage(await runCli(['serve', '--listen', 'nowhere']), /--listen: expected ADDR:PORT/);
+});
+
+// --pac: a PAC that cannot be read or fetched, does not parse, throws or runs too long is bad input,
+// found before the run starts (today's 249 "netready bug" results are gone).
+test('a bad --pac is one line naming the file, exit 2, before any check runs', async () => {
+  const pac = (name: string, text: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const missing = join(dir, 'nonexistent.pac');
+  assertUsage(await runCli(['check', '--pac', missing]), /^netready: cannot read the PAC file .*nonexistent\.pac: ENOENT$/);
+  assertUsage(await runCli(['check', '--pac', pac('broken.pac', 'function FindProxyForURL(url, host) { return ')]), /the PAC file .*broken\.pac does not compile/);
+  assertUsage(await runCli(['check', '--pac', pac('throws.pac', 'function FindProxyForURL(url, host) { throw new Error("no rule for " + host); }')]), /the PAC file .*throws\.pac throws for https:\/\/\S+: no rule for /);
+  assertUsage(await runCli(['check', '--pac', pac('nofn.pac', 'var x = 1;')]), /the PAC file .*nofn\.pac defines no FindProxyForURL function/);
+  // CPU-bound loops: the QuickJS sandbox is interrupted (a timer alone would never fire).
+  assertUsage(await runCli(['check', '--pac', pac('loop.pac', 'function FindProxyForURL(url, host) { while (true) {} }')]), /the PAC file .*loop\.pac ran longer than \d+ ms of CPU time for https:\/\/\S+ \(interrupted\)/);
+  assertUsage(await runCli(['check', '--pac', pac('toploop.pac', 'for (;;) {}\nfunction FindProxyForURL(url, host) { return "DIRECT"; }')]), /the PAC file .*toploop\.pac ran longer than \d+ ms of CPU time while loading/);
+});
+
+test('a --pac URL that answers 404 or refuses is one line naming the URL, exit 2', async (t) => {
+  const srv = http.createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  const port = (srv.address() as { port: number }).port;
+  assertUsage(await runCli(['check', '--pac', `http://127.0.0.1:${port}/proxy.pac`]), new RegExp(`cannot fetch the PAC file http://127\\.0\\.0\\.1:${port}/proxy\\.pac: HTTP 404`));
+  const closed = await closedPort();
+  assertUsage(await runCli(['check', '--pac', `http://127.0.0.1:${closed}/proxy.pac`]), /cannot fetch the PAC file http:\/\/127\.0\.0\.1:\d+\/proxy\.pac: ECONNREFUSED/);
 });

@@ -1,0 +1,28 @@
+// The local address the OS routes toward an address: connect() a UDP socket, which only picks the
+// route and the source address and sends nothing. (src/checks/webrtc-ice.ts has its own copy of
+// this; it can use this one.)
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+export function localAddressToward(address: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+    const finish = (v: string | null) => {
+      try {
+        sock.close();
+      } catch {
+        /* closed */
+      }
+      resolve(v);
+    };
+    sock.once('error', () => finish(null));
+    sock.connect(9, address, () => {
+      try {
+        finish(sock.address().address);
+      } catch {
+        finish(null);
+      }
+    });
+  });
+}
