@@ -48,11 +48,14 @@ const QUERY_SECRET = /([?&;](?:access_token|id_token|refresh_token|token|auth|ke
 // scheme://userinfo@host: the whole userinfo goes (the user name can be the token).
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
 // user:pass@host without a scheme (curl accepts HTTPS_PROXY=user:pass@proxy:3128).
-const BARE_USERINFO = /(^|[\s"'=(,;])[^\s:/@"'<>]+:[^\s@/"'<>]+@(?=[A-Za-z0-9[])/g;
+const BARE_USERINFO = /(^|[\s"'=(,;])[^\s:/@"'<>=]+:[^\s@/"'<>]+@(?=[A-Za-z0-9[])/g;
+// token=…, password: … in free text (notes, labels, error messages).
+const KEY_VALUE = /\b(token|password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret)(\s*[=:]\s*)(?!\*\*\*|\[redacted\])[^\s&#"'<>,;]{4,}/gi;
 const HEADER = /\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|x-auth-token|x-upload-token|x-admin-token)(\s*[:=]\s*)[^\r\n"]+/gi;
-// An auth scheme followed by something token-like (a digit or base64 punctuation in it), so that
-// prose such as "Basic authentication" stays readable.
-const AUTH_SCHEME = /\b(Bearer|Basic|Digest|Negotiate|NTLM|Token)(\s+)(?=[A-Za-z0-9._~+/=-]*[0-9+/=._~-])[A-Za-z0-9._~+/=-]{8,}/g;
+// An auth scheme followed by something token-like (a digit, base64 punctuation or mixed case in
+// it), so that prose such as "Basic authentication" or "Bearer Authentication" stays readable.
+const AUTH_SCHEME = /\b(Bearer|Basic|Digest|Negotiate|NTLM|Token)(\s+)([A-Za-z0-9._~+/=-]{8,})/g;
+const tokenLike = (t: string) => /[0-9+/=._~-]/.test(t) || (/[A-Z]/.test(t) && /[a-z]/.test(t) && !/^[A-Z][a-z]+$/.test(t));
 const PEM_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 
@@ -78,8 +81,9 @@ export function redactor(secrets: readonly (string | null | undefined)[] = []): 
       .replace(URL_USERINFO, '$1***@')
       .replace(BARE_USERINFO, '$1***@')
       .replace(QUERY_SECRET, '$1***')
+      .replace(KEY_VALUE, '$1$2***')
       .replace(HEADER, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`)
-      .replace(AUTH_SCHEME, '$1$2***');
+      .replace(AUTH_SCHEME, (m, scheme: string, sp: string, tok: string) => (tokenLike(tok) ? `${scheme}${sp}***` : m));
     return out;
   };
 

@@ -7,7 +7,7 @@ import { StoreError, StoreInviteError, StoreValidationError } from './errors.js'
 import type { Driver, Query, Row } from './driver.js';
 import { toMs } from './driver.js';
 import { cleanName, DEFAULT_MAX_DOC_BYTES, digestOf, prepare, sha256 } from './prepare.js';
-import { redactor } from './redact.js';
+import { redactor, type Redactor } from './redact.js';
 import { LATEST_VERSION } from './schema.js';
 import type {
   CsvRow,
@@ -98,6 +98,8 @@ function toInvite(r: Row): Invite {
   };
 }
 
+const redactName = (red: Redactor, v: string | null) => (v === null ? null : red.text(v));
+
 function ttl(what: string, v: number | undefined, dflt: number): number {
   const t = v ?? dflt;
   if (!Number.isFinite(t) || t <= 0 || t > DEFAULTS.maxTtlMs) throw new StoreValidationError('STORE_INVALID', `${what}: expected a lifetime between 1 ms and 366 days`);
@@ -167,9 +169,10 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): Store {
       const nowMs = now();
       const inviteToken = meta.inviteToken ?? null;
       if (inviteToken !== null && (typeof inviteToken !== 'string' || !TOKEN_RE.test(inviteToken))) throw new StoreInviteError('unknown');
-      const p = prepare(input, { maxBytes, nowMs, redactor: redactor(inviteToken ? [...secrets, inviteToken] : secrets) });
-      const siteIn = cleanName('site', meta.site);
-      const labelIn = cleanName('label', meta.label);
+      const red = redactor(inviteToken ? [...secrets, inviteToken] : secrets);
+      const p = prepare(input, { maxBytes, nowMs, redactor: red });
+      const siteIn = redactName(red, cleanName('site', meta.site));
+      const labelIn = redactName(red, cleanName('label', meta.label));
       const shareTtl = meta.share === false ? null : ttl('share ttl', meta.share?.ttlMs, opts.shareTtlMs ?? DEFAULTS.shareTtlMs);
 
       return driver.write(async (q): Promise<PutResult> => {
@@ -316,9 +319,10 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): Store {
 
     async createInvite(o) {
       open();
-      const label = cleanName('label', o.label);
+      const red = redactor(secrets);
+      const label = redactName(red, cleanName('label', o.label));
       if (!label) throw new StoreValidationError('STORE_INVALID', 'label: an invite needs a label (who it is for)');
-      const site = cleanName('site', o.site);
+      const site = redactName(red, cleanName('site', o.site));
       const t = ttl('invite ttl', o.ttlMs, opts.inviteTtlMs ?? DEFAULTS.inviteTtlMs);
       const nowMs = now();
       return driver.write(async (q): Promise<NewInvite> => {
