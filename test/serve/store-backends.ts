@@ -3,14 +3,15 @@
 // once per test file and removed at the end; where it cannot run, its tests are skipped with the
 // reason.
 
-import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after } from 'node:test';
 import { openStore, type Store, type StoreOptions } from '../../src/serve/store/index.js';
-import type { Report } from '../../src/report/types.js';
-import type { BrowserResults } from '../../src/serve/browser-page.js';
 import { removeDir, tempDir } from '../support/proc.js';
 import { dbName, postgresSkip, startPostgres, type PgServer } from '../support/postgres.js';
+
+export { browserDoc, golden, rerun } from './store-docs.js';
 
 export interface Backend {
   name: 'sqlite' | 'postgres';
@@ -58,37 +59,6 @@ export function backends(): Backend[] {
   ];
 }
 
-const GOLDEN = path.join(import.meta.dirname, '..', 'fixtures', 'golden');
-
-/** A golden report (valid netready/report@1), as a fresh object. */
-export function golden(name: string): Report {
-  return JSON.parse(readFileSync(path.join(GOLDEN, `${name}.report.json`), 'utf8')) as Report;
-}
-
-/** The same report as another run: its own start time (and so its own digest). */
-export function rerun<T extends { startedAt: string }>(doc: T, at: Date | string | number): T {
-  return { ...structuredClone(doc), startedAt: new Date(at).toISOString() };
-}
-
-/** A browser page result (netready/browser@1), as the page posts it. */
-export function browserDoc(opts: { cameraBlocked?: boolean; startedAt?: string } = {}): BrowserResults {
-  return {
-    schema: 'netready/browser@1',
-    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0',
-    startedAt: opts.startedAt ?? '2026-11-25T16:00:00.000Z',
-    durationMs: 4100,
-    origin: 'https://probe.example.test',
-    checks: [
-      { id: 'browser.camera', target: 'camera', status: opts.cameraBlocked ? 'failed' : 'ok', durationMs: 300, metrics: {}, error: opts.cameraBlocked ? { code: 'CAMERA_DENIED', message: 'NotAllowedError: Permission denied' } : null },
-      { id: 'browser.ws', target: 'wss://probe.example.test/.netready/ws-probe', status: 'ok', durationMs: 40, metrics: { rttMs: 3.2 }, error: null },
-    ],
-    causes: opts.cameraBlocked
-      ? [{ id: 'camera-blocked', severity: 'blocking', summary: 'The camera is blocked', evidence: ['browser.camera'], remedy: 'Allow the camera for this site' }]
-      : [],
-    checklist: [{ id: 'camera-mic-policy', status: opts.cameraBlocked ? 'fail' : 'pass', evidence: ['browser.camera'] }],
-  };
-}
-
 /** Run SQL on a store's database directly (not through the store): inspecting, planting faults. */
 export async function rawQuery(spec: string, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   if (spec.startsWith('sqlite:')) {
@@ -111,4 +81,49 @@ export async function rawQuery(spec: string, sql: string, params: unknown[] = []
   } finally {
     await c.end();
   }
+}
+
+/** Runs `n` puts in another process (test/serve/store-writer.ts); resolves to its summary. */
+export async function writerProcess(spec: string, worker: number, n: number): Promise<{ ok: number; failed: Record<string, number> }> {
+  const script = path.join(import.meta.dirname, 'store-writer.ts');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, spec, String(worker), String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(kill);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
+      } catch {
+        reject(new Error(`writer ${worker} exited ${code}: ${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/**
+ * The store's invariants, read straight from the database: every site's latest report is its newest
+ * (by time, then id) and its count is right; every report has exactly its cause rows.
+ */
+export async function assertConsistent(spec: string): Promise<{ reports: number; sites: number }> {
+  const reports = await rawQuery(spec, 'SELECT id, site, outcome, causes, time FROM reports ORDER BY id');
+  const causeRows = await rawQuery(spec, 'SELECT report_id, cause FROM report_causes');
+  const sites = await rawQuery(spec, 'SELECT site, latest_report_id, latest_time, latest_outcome, reports FROM sites');
+  const bySite = new Map<string, Record<string, unknown>[]>();
+  for (const r of reports) if (r.site !== null) bySite.set(String(r.site), [...(bySite.get(String(r.site)) ?? []), r]);
+  assert.equal(sites.length, bySite.size, 'one sites row per site');
+  for (const s of sites) {
+    const rs = bySite.get(String(s.site)) ?? [];
+    const newest = [...rs].sort((a, b) => Number(b.time) - Number(a.time) || Number(b.id) - Number(a.id))[0];
+    assert.equal(Number(s.reports), rs.length, `report count of ${String(s.site)}`);
+    assert.equal(Number(s.latest_report_id), Number(newest.id), `latest report of ${String(s.site)}`);
+    assert.equal(s.latest_outcome, newest.outcome);
+  }
+  const want = reports.flatMap((r) => (String(r.causes) ? String(r.causes).split(' ').map((c) => `${Number(r.id)} ${c}`) : [])).sort();
+  assert.deepEqual(causeRows.map((c) => `${Number(c.report_id)} ${String(c.cause)}`).sort(), want, 'cause rows match the reports');
+  return { reports: reports.length, sites: sites.length };
 }

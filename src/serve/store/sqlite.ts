@@ -24,7 +24,7 @@ import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { applyMigrations, backoffMs, sleep, type Driver, type Query } from './driver.js';
 import { StoreBusyError, StoreCorruptError, StoreError, StoreOpenError, StoreUnavailableError } from './errors.js';
-import { STORE_TABLES } from './schema.js';
+import { LATEST_VERSION, STORE_TABLES } from './schema.js';
 import type { StoreOptions } from './types.js';
 
 /** How long SQLite's own busy handler may block the event loop per try. */
@@ -161,11 +161,16 @@ export async function openSqliteDriver(fileArg: string, opts: StoreOptions = {})
       const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined;
       if (mode?.journal_mode !== 'wal') throw new StoreOpenError('STORE_OPEN_FAILED', `${file}: cannot switch to WAL mode (got ${mode?.journal_mode ?? 'nothing'})`);
       db.exec('PRAGMA synchronous = FULL');
-      db.exec('BEGIN IMMEDIATE');
-      began = true;
-      await applyMigrations(q, file);
-      db.exec('COMMIT');
-      began = false;
+      // Migrate only when behind (a write lock); an up-to-date store opens with reads alone, so it
+      // opens while another process is writing.
+      const v = tables.includes('schema_migrations') ? Number((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0) : 0;
+      if (v !== LATEST_VERSION) {
+        db.exec('BEGIN IMMEDIATE');
+        began = true;
+        await applyMigrations(q, file);
+        db.exec('COMMIT');
+        began = false;
+      }
       const have = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
       const missing = STORE_TABLES.filter((t) => !have.includes(t));
       if (missing.length) throw new StoreOpenError('STORE_CORRUPT', `${file}: the store is missing tables ${missing.join(', ')}`);
