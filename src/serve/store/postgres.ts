@@ -110,8 +110,10 @@ export async function openPostgresDriver(url: string, opts: StoreOptions = {}): 
   for (let attempt = 0; ; attempt++) {
     let client: PoolClient | undefined;
     let broken: Error | undefined;
+    const onError = (e: Error) => (broken ??= e);
     try {
       client = await pool.connect();
+      client.on('error', onError);
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
       const ours = await client.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [PG_SCHEMA]);
@@ -132,11 +134,13 @@ export async function openPostgresDriver(url: string, opts: StoreOptions = {}): 
       }
       const startingUp = String((e as { code?: unknown })?.code) === '57P03';
       if ((startingUp || (isConnectionError(e) && attempt < 1)) && Date.now() < openDeadline) {
+        client?.off('error', onError);
         client?.release(broken);
         client = undefined;
         await sleep(backoffMs(attempt, 100, 1000));
         continue;
       }
+      client?.off('error', onError);
       client?.release(broken);
       client = undefined;
       await pool.end().catch(() => {});
@@ -144,6 +148,7 @@ export async function openPostgresDriver(url: string, opts: StoreOptions = {}): 
       if (isConnectionError(e)) throw new StoreOpenError('STORE_OPEN_FAILED', `${location}: cannot reach PostgreSQL (${msg(e)})`, e);
       throw new StoreOpenError('STORE_OPEN_FAILED', `${location}: cannot open the store (${msg(e)})`, e);
     } finally {
+      client?.off('error', onError);
       client?.release(broken);
     }
   }
@@ -159,8 +164,12 @@ export async function openPostgresDriver(url: string, opts: StoreOptions = {}): 
       let client: PoolClient | undefined;
       let broken: Error | undefined;
       let again = false;
+      const onError = (e: Error) => (broken ??= e);
       try {
         client = await pool.connect();
+        // A checked-out client also emits 'error' when its connection drops (besides failing the
+        // query): without a listener that would end the process.
+        client.on('error', onError);
         if (tx) await client.query('BEGIN');
         const r = await fn(queryOf(client));
         if (tx) await client.query('COMMIT');
@@ -176,6 +185,7 @@ export async function openPostgresDriver(url: string, opts: StoreOptions = {}): 
         else if (isConnectionError(e) || isOverload(e)) throw unavailable(e);
         else throw e;
       } finally {
+        client?.off('error', onError);
         client?.release(broken);
       }
       if (again) await sleep(backoffMs(attempt, 50, 500));
