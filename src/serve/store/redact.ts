@@ -37,12 +37,22 @@ function keyWords(key: string): string[] {
     .filter(Boolean);
 }
 
-export function isSecretKey(key: string): boolean {
+type KeyKind = 'secret' | 'name' | 'plain';
+// Reports repeat the same few hundred keys: classify each once (bounded).
+const keyKinds = new Map<string, KeyKind>();
+
+function keyKind(key: string): KeyKind {
+  let k = keyKinds.get(key);
+  if (k) return k;
   const w = keyWords(key);
-  if (!w.length) return false;
-  if (SECRET_WORDS.has(w[w.length - 1])) return true;
-  return w.length >= 2 && SECRET_PAIRS.has(`${w[w.length - 2]} ${w[w.length - 1]}`);
+  const last = w[w.length - 1] ?? '';
+  k = SECRET_WORDS.has(last) || (w.length >= 2 && SECRET_PAIRS.has(`${w[w.length - 2]} ${last}`)) ? 'secret' : PAIRED_NAMES.has(last) ? 'name' : 'plain';
+  if (keyKinds.size > 10_000) keyKinds.clear();
+  keyKinds.set(key, k);
+  return k;
 }
+
+export const isSecretKey = (key: string): boolean => keyKind(key) === 'secret';
 
 const QUERY_SECRET = /([?&;](?:access_token|id_token|refresh_token|token|auth|key|api_key|apikey|secret|client_secret|password|passwd|pwd|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|credential|sessionid|session_id|code)=)[^&#\s"'<>]*/gi;
 // scheme://userinfo@host: the whole userinfo goes (the user name can be the token).
@@ -58,6 +68,10 @@ const AUTH_SCHEME = /\b(Bearer|Basic|Digest|Negotiate|NTLM|Token)(\s+)([A-Za-z0-
 const tokenLike = (t: string) => /[0-9+/=._~-]/.test(t) || (/[A-Z]/.test(t) && /[a-z]/.test(t) && !/^[A-Z][a-z]+$/.test(t));
 const PEM_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+
+// Every rule above needs one of these in the text; most strings of a report (ids, host names,
+// statuses) have none and skip the rules (a report has ~650 strings).
+const TRIGGER = /[@=]|eyJ|PRIVATE KEY|authorization|cookie|token|passw|pwd|secret|api[_-]?key|bearer|basic|digest|negotiate|ntlm/i;
 
 export interface Redactor {
   /** A string with every secret-looking part replaced. */
@@ -75,6 +89,7 @@ export function redactor(secrets: readonly (string | null | undefined)[] = []): 
   const text = (s: string): string => {
     let out = s;
     if (literalRe) out = out.replace(literalRe, REDACTED);
+    if (!TRIGGER.test(out)) return out;
     out = out
       .replace(PEM_KEY, REDACTED)
       .replace(JWT, REDACTED)
@@ -106,13 +121,13 @@ export function redactor(secrets: readonly (string | null | undefined)[] = []): 
       if (x && typeof x === 'object') {
         const o = x as Record<string, unknown>;
         const keys = Object.keys(o);
-        const hasSecretSibling = keys.some((k) => isSecretKey(k) && typeof o[k] === 'string' && o[k] !== '');
+        const kinds = keys.map(keyKind);
+        const hasSecretSibling = keys.some((k, i) => kinds[i] === 'secret' && typeof o[k] === 'string' && o[k] !== '');
         const out: Record<string, unknown> = {};
-        for (const k of keys) {
-          const kw = keyWords(k);
-          const secretHere = secret || isSecretKey(k) || (hasSecretSibling && kw.length > 0 && PAIRED_NAMES.has(kw[kw.length - 1]));
+        keys.forEach((k, i) => {
+          const secretHere = secret || kinds[i] === 'secret' || (hasSecretSibling && kinds[i] === 'name');
           out[str(k)] = walk(o[k], secretHere);
-        }
+        });
         return out;
       }
       return x;

@@ -6,7 +6,7 @@ import type { Tier } from '../../report/types.js';
 import { StoreError, StoreInviteError, StoreValidationError } from './errors.js';
 import type { Driver, Query, Row } from './driver.js';
 import { toMs } from './driver.js';
-import { cleanName, DEFAULT_MAX_DOC_BYTES, digestOf, prepare, sha256 } from './prepare.js';
+import { cleanName, DEFAULT_MAX_DOC_BYTES, digestOf, prepare, sha256, type Prepared } from './prepare.js';
 import { redactor, type Redactor } from './redact.js';
 import { LATEST_VERSION } from './schema.js';
 import type {
@@ -145,6 +145,67 @@ function whereOf(f: ListFilter, after: string | null | undefined): { sql: string
   return { sql: w.length ? `WHERE ${w.join(' AND ')}` : '', params: p };
 }
 
+export interface Inserted {
+  id: number;
+  duplicate: boolean;
+  previousOutcome: Outcome | null;
+  changed: boolean;
+}
+
+/**
+ * One prepared (validated, redacted) report into the tables, inside the caller's transaction: the
+ * report row (or the existing one, for the same digest), its cause rows, the site's latest and
+ * count, the invite's use. Lock order in every write: invite row (put), then the report's digest,
+ * then the site row. The bench's bulk fill uses it too (the same SQL as an upload).
+ */
+export async function insertPrepared(q: Query, p: Prepared, o: { site: string | null; label: string | null; inviteId: number | null; nowMs: number }): Promise<Inserted> {
+  const { site, label, inviteId, nowMs } = o;
+  const forUpdate = q.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const digest = digestOf(p, site, inviteId);
+  const q1 = p.quality;
+  const ins = await q.get<Row>(
+    `INSERT INTO reports (digest, site, label, source, outcome, tier, causes, time, received_at, invite_id, down_bps, up_bps, rtt_ms, jitter_ms, loss_ratio, mos, bytes, doc)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING RETURNING id`,
+    [digest, site, label, p.source, p.outcome, p.tier, p.causes.join(' '), p.timeMs, nowMs, inviteId, q1.downBps, q1.upBps, q1.rttMs, q1.jitterMs, q1.lossRatio, q1.mos, p.bytes, p.docText],
+  );
+  if (!ins) {
+    // The same upload again (a retry whose answer was lost): one report.
+    const ex = await q.get<Row>('SELECT id FROM reports WHERE digest = ?', [digest]);
+    return { id: Number(ex!.id), duplicate: true, previousOutcome: null, changed: false };
+  }
+  const id = Number(ins.id);
+  for (const c of p.causes) await q.run('INSERT INTO report_causes (report_id, cause) VALUES (?, ?)', [id, c]);
+
+  let previousOutcome: Outcome | null = null;
+  let changed = false;
+  if (site !== null) {
+    const sel = () => q.get<Row>(`SELECT latest_report_id, latest_time, latest_outcome FROM sites WHERE site = ?${forUpdate}`, [site]);
+    let cur = await sel();
+    if (!cur) {
+      const n = await q.run('INSERT INTO sites (site, latest_report_id, latest_time, latest_outcome, reports) VALUES (?, ?, ?, ?, 1) ON CONFLICT (site) DO NOTHING', [site, id, p.timeMs, p.outcome]);
+      if (n !== 1) cur = await sel(); // another writer created it first: now it is committed and locked
+    }
+    if (cur) {
+      previousOutcome = cur.latest_outcome as Outcome;
+      const lt = Number(cur.latest_time);
+      const newer = p.timeMs > lt || (p.timeMs === lt && id > Number(cur.latest_report_id));
+      if (newer) {
+        await q.run('UPDATE sites SET latest_report_id = ?, latest_time = ?, latest_outcome = ?, reports = reports + 1 WHERE site = ?', [id, p.timeMs, p.outcome, site]);
+        changed = previousOutcome !== p.outcome;
+      } else await q.run('UPDATE sites SET reports = reports + 1 WHERE site = ?', [site]);
+    }
+  }
+  if (inviteId !== null) {
+    await q.run(
+      `UPDATE invites SET uses = uses + 1, used_at = COALESCE(used_at, ?),
+         last_report_id = CASE WHEN last_report_id IS NULL OR ? >= (SELECT time FROM reports WHERE id = invites.last_report_id) THEN ? ELSE last_report_id END
+       WHERE id = ?`,
+      [nowMs, p.timeMs, id, inviteId],
+    );
+  }
+  return { id, duplicate: false, previousOutcome, changed };
+}
+
 export function createStore(driver: Driver, opts: StoreOptions = {}): Store {
   const now = opts.now ?? Date.now;
   const maxBytes = opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
@@ -176,7 +237,6 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): Store {
       const shareTtl = meta.share === false ? null : ttl('share ttl', meta.share?.ttlMs, opts.shareTtlMs ?? DEFAULTS.shareTtlMs);
 
       return driver.write(async (q): Promise<PutResult> => {
-        // Lock order in every write: invite row, then the report's digest, then the site row.
         let invite: Row | undefined;
         if (inviteToken) {
           invite = await q.get<Row>(`SELECT id, label, site, expires_at, revoked_at FROM invites WHERE token_hash = ?${forUpdate}`, [sha256(inviteToken)]);
@@ -187,53 +247,9 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): Store {
         const inviteId = invite ? Number(invite.id) : null;
         const site = siteIn ?? ((invite?.site as string | null) ?? null);
         const label = labelIn ?? ((invite?.label as string | null) ?? null);
-        const digest = digestOf(p, site, inviteId);
-        const q1 = p.quality;
-        const ins = await q.get<Row>(
-          `INSERT INTO reports (digest, site, label, source, outcome, tier, causes, time, received_at, invite_id, down_bps, up_bps, rtt_ms, jitter_ms, loss_ratio, mos, bytes, doc)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING RETURNING id`,
-          [digest, site, label, p.source, p.outcome, p.tier, p.causes.join(' '), p.timeMs, nowMs, inviteId, q1.downBps, q1.upBps, q1.rttMs, q1.jitterMs, q1.lossRatio, q1.mos, p.bytes, p.docText],
-        );
-        const base = { site, outcome: p.outcome, source: p.source, inviteId, redactions: p.redactions };
-        if (!ins) {
-          // The same upload again (a retry whose answer was lost): one report, a fresh share link.
-          const ex = await q.get<Row>('SELECT id FROM reports WHERE digest = ?', [digest]);
-          const id = Number(ex!.id);
-          const share = shareTtl === null ? null : await insertShare(q, id, shareTtl, nowMs);
-          return { ...base, id, duplicate: true, previousOutcome: null, changed: false, share };
-        }
-        const id = Number(ins.id);
-        for (const c of p.causes) await q.run('INSERT INTO report_causes (report_id, cause) VALUES (?, ?)', [id, c]);
-
-        let previousOutcome: Outcome | null = null;
-        let changed = false;
-        if (site !== null) {
-          const sel = () => q.get<Row>(`SELECT latest_report_id, latest_time, latest_outcome FROM sites WHERE site = ?${forUpdate}`, [site]);
-          let cur = await sel();
-          if (!cur) {
-            const n = await q.run('INSERT INTO sites (site, latest_report_id, latest_time, latest_outcome, reports) VALUES (?, ?, ?, ?, 1) ON CONFLICT (site) DO NOTHING', [site, id, p.timeMs, p.outcome]);
-            if (n !== 1) cur = await sel(); // another writer created it first: now it is committed and locked
-          }
-          if (cur) {
-            previousOutcome = cur.latest_outcome as Outcome;
-            const lt = Number(cur.latest_time);
-            const newer = p.timeMs > lt || (p.timeMs === lt && id > Number(cur.latest_report_id));
-            if (newer) {
-              await q.run('UPDATE sites SET latest_report_id = ?, latest_time = ?, latest_outcome = ?, reports = reports + 1 WHERE site = ?', [id, p.timeMs, p.outcome, site]);
-              changed = previousOutcome !== p.outcome;
-            } else await q.run('UPDATE sites SET reports = reports + 1 WHERE site = ?', [site]);
-          }
-        }
-        if (inviteId !== null) {
-          await q.run(
-            `UPDATE invites SET uses = uses + 1, used_at = COALESCE(used_at, ?),
-               last_report_id = CASE WHEN last_report_id IS NULL OR ? >= (SELECT time FROM reports WHERE id = invites.last_report_id) THEN ? ELSE last_report_id END
-             WHERE id = ?`,
-            [nowMs, p.timeMs, id, inviteId],
-          );
-        }
-        const share = shareTtl === null ? null : await insertShare(q, id, shareTtl, nowMs);
-        return { ...base, id, duplicate: false, previousOutcome, changed, share };
+        const w = await insertPrepared(q, p, { site, label, inviteId, nowMs });
+        const share = shareTtl === null ? null : await insertShare(q, w.id, shareTtl, nowMs);
+        return { ...w, site, outcome: p.outcome, source: p.source, inviteId, redactions: p.redactions, share };
       });
     },
 
