@@ -2,7 +2,7 @@
 // share links, invites, the signer page, the admin view, webhooks) builds on these types only; the
 // backends (sqlite.ts, postgres.ts) and the SQL stay behind `Store`.
 
-import type { Report, Tier } from '../../report/types.js';
+import type { Quality, Report, Tier } from '../../report/types.js';
 import type { BrowserResults } from '../browser-page.js';
 
 /** The contract's `outcome`; reports without it derive it from `ready` (see prepare.ts). */
@@ -17,14 +17,7 @@ export const SOURCES: readonly Source[] = ['cli', 'browser'];
 export type StoredDoc = Report | BrowserResults;
 
 /** The quality figures kept as columns for history charts (null where the report has none). */
-export interface QualityFigures {
-  downBps: number | null;
-  upBps: number | null;
-  rttMs: number | null;
-  jitterMs: number | null;
-  lossRatio: number | null;
-  mos: number | null;
-}
+export type QualityFigures = Pick<Quality, 'downBps' | 'upBps' | 'rttMs' | 'jitterMs' | 'lossRatio' | 'mos'>;
 
 /** One stored report as listings show it: the indexed columns, not the document. */
 export interface ReportRow {
