@@ -204,3 +204,18 @@ describe('SQLite store: several processes writing one file', () => {
     assert.deepEqual(c, { reports: 120, sites: 5 });
   });
 });
+
+describe('SQLite store: the serve keeps running while it writes', () => {
+  it('lets timers run between queued writes (they are not one chain of synchronous work)', async () => {
+    const file = await newStoreFile(0);
+    const store = await openStore(`sqlite:${file}`);
+    const order: string[] = [];
+    const puts = Array.from({ length: 20 }, (_x, i) => store.put(rerun(golden('pcc-clean'), Date.parse('2026-11-01T00:00:00Z') + i * 1000), { site: 's' }).then(() => order.push('put')));
+    setTimeout(() => order.push('timer'), 0);
+    await Promise.all(puts);
+    const at = order.indexOf('timer');
+    assert.ok(at >= 0 && at < order.length - 1, `the timer ran before the last write finished (at ${at} of ${order.length})`);
+    assert.equal((await store.info()).reports, 20);
+    await store.close();
+  });
+});

@@ -199,6 +199,9 @@ export async function openSqliteDriver(fileArg: string, opts: StoreOptions = {})
     const end = Date.now() + busyTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       const release = await lock();
+      // Each transaction in a macrotask of its own: queued writes would otherwise run back to back
+      // as one chain of microtasks, and timers and sockets would wait for all of them.
+      await new Promise<void>((r) => setImmediate(r));
       let began = false;
       let busy = false;
       try {
