@@ -95,13 +95,20 @@ async function fill(driver: Driver, have: number): Promise<{ ms: number }> {
   for (let a = have + K; a < REPORTS; a += CHUNK) {
     const b = Math.min(REPORTS, a + CHUNK) - 1;
     await driver.write(async (q) => {
+      const before = Number((await q.get<{ m: number }>('SELECT MAX(id) AS m FROM reports'))?.m ?? 0);
       await q.run(
-        `INSERT INTO reports (digest, site, label, source, outcome, tier, causes, time, received_at, invite_id, down_bps, up_bps, rtt_ms, jitter_ms, loss_ratio, mos, bytes, doc)
+        `INSERT INTO reports (digest, site, label, source, outcome, tier, causes, time, received_at, invite_id, down_bps, up_bps, rtt_ms, jitter_ms, loss_ratio, mos, bytes)
          WITH RECURSIVE series (n) AS (SELECT CAST(? AS BIGINT) UNION ALL SELECT n + 1 FROM series WHERE n < ?)
          SELECT 'fill-' || g.n, 'site-' || (g.n % ${SITES}), ft.label, t.source, t.outcome, t.tier, t.causes, ? + g.n * 60000, t.received_at, NULL,
-                t.down_bps, t.up_bps, t.rtt_ms, t.jitter_ms, t.loss_ratio, t.mos, t.bytes, t.doc
+                t.down_bps, t.up_bps, t.rtt_ms, t.jitter_ms, t.loss_ratio, t.mos, t.bytes
          FROM series g JOIN fill_tpl ft ON ft.k = g.n % ${K} JOIN reports t ON t.id = ft.id`,
         [a, b, T0],
+      );
+      await q.run(
+        `INSERT INTO report_docs (report_id, doc)
+         SELECT r.id, td.doc FROM reports r JOIN fill_tpl ft ON ft.label = r.label JOIN report_docs td ON td.report_id = ft.id
+         WHERE r.id > ?`,
+        [before],
       );
     });
   }

@@ -119,7 +119,7 @@ for (const b of backends()) {
       const { store, spec } = await b.fresh({ secrets: [S.serveToken] });
       // PostgreSQL compresses large values (pglz interleaves control bytes with literals): for this
       // test database only, keep the document uncompressed so that its bytes can be searched.
-      if (b.name === 'postgres') await rawQuery(spec, 'ALTER TABLE reports ALTER COLUMN doc SET STORAGE EXTERNAL');
+      if (b.name === 'postgres') await rawQuery(spec, 'ALTER TABLE report_docs ALTER COLUMN doc SET STORAGE EXTERNAL');
       const planted = plantedReport();
       assert.deepEqual(validateReport(planted), [], 'the planted report is a valid report@1');
       const r = await store.put(planted, { site: `https://x:${S.sitePw}@site.test`, label: `branch token=${S.labelToken}` });
@@ -155,7 +155,7 @@ for (const b of backends()) {
       } else {
         // Every row of every table as text, then the server's files after a checkpoint.
         const dump: string[] = [];
-        for (const t of ['reports', 'report_causes', 'sites', 'invites', 'shares', 'schema_migrations'])
+        for (const t of ['reports', 'report_docs', 'report_causes', 'sites', 'invites', 'shares', 'schema_migrations'])
           for (const row of await rawQuery(spec, `SELECT row_to_json(t)::text AS j FROM ${t} t`)) dump.push(String(row.j));
         const all = dump.join('\n');
         assert.ok(all.includes(MARKER));

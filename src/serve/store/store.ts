@@ -154,7 +154,7 @@ export interface Inserted {
 
 /**
  * One prepared (validated, redacted) report into the tables, inside the caller's transaction: the
- * report row (or the existing one, for the same digest), its cause rows, the site's latest and
+ * report row (or the existing one, for the same digest), its document, its cause rows, the site's latest and
  * count, the invite's use. Lock order in every write: invite row (put), then the report's digest,
  * then the site row. The bench's bulk fill uses it too (the same SQL as an upload).
  */
@@ -164,9 +164,9 @@ export async function insertPrepared(q: Query, p: Prepared, o: { site: string | 
   const digest = digestOf(p, site, inviteId);
   const q1 = p.quality;
   const ins = await q.get<Row>(
-    `INSERT INTO reports (digest, site, label, source, outcome, tier, causes, time, received_at, invite_id, down_bps, up_bps, rtt_ms, jitter_ms, loss_ratio, mos, bytes, doc)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING RETURNING id`,
-    [digest, site, label, p.source, p.outcome, p.tier, p.causes.join(' '), p.timeMs, nowMs, inviteId, q1.downBps, q1.upBps, q1.rttMs, q1.jitterMs, q1.lossRatio, q1.mos, p.bytes, p.docText],
+    `INSERT INTO reports (digest, site, label, source, outcome, tier, causes, time, received_at, invite_id, down_bps, up_bps, rtt_ms, jitter_ms, loss_ratio, mos, bytes)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING RETURNING id`,
+    [digest, site, label, p.source, p.outcome, p.tier, p.causes.join(' '), p.timeMs, nowMs, inviteId, q1.downBps, q1.upBps, q1.rttMs, q1.jitterMs, q1.lossRatio, q1.mos, p.bytes],
   );
   if (!ins) {
     // The same upload again (a retry whose answer was lost): one report.
@@ -174,6 +174,7 @@ export async function insertPrepared(q: Query, p: Prepared, o: { site: string | 
     return { id: Number(ex!.id), duplicate: true, previousOutcome: null, changed: false };
   }
   const id = Number(ins.id);
+  await q.run('INSERT INTO report_docs (report_id, doc) VALUES (?, ?)', [id, p.docText]);
   for (const c of p.causes) await q.run('INSERT INTO report_causes (report_id, cause) VALUES (?, ?)', [id, c]);
 
   let previousOutcome: Outcome | null = null;
@@ -256,7 +257,7 @@ export function createStore(driver: Driver, opts: StoreOptions = {}): Store {
     async get(id) {
       open();
       if (!Number.isSafeInteger(id)) return null;
-      const r = await driver.read((q) => q.get<Row>(`SELECT ${ROW_COLS}, r.doc FROM reports r WHERE r.id = ?`, [id]));
+      const r = await driver.read((q) => q.get<Row>(`SELECT ${ROW_COLS}, d.doc FROM reports r JOIN report_docs d ON d.report_id = r.id WHERE r.id = ?`, [id]));
       return r ? { ...toReportRow(r), doc: JSON.parse(String(r.doc)) as StoredDoc } : null;
     },
 
