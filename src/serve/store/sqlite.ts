@@ -6,14 +6,17 @@
 //   a burden for CI, and a native `.node` file cannot live inside the single-file executable (Node
 //   SEA) that `npm run build:exe` makes. node:sqlite is part of the node binary, SEA included;
 // - no warning noise: on Node 24 (the project's runtime) loading it prints nothing (checked:
-//   `node -e "require('node:sqlite')"` writes no ExperimentalWarning on 24.22); it is missing on
-//   Node 20 and warns on 22.x, where `--store sqlite:` says what it needs instead;
+//   `node -e "require('node:sqlite')"` writes nothing to stderr on 24.22); Node 20 has no
+//   node:sqlite (older lines hide it behind a flag or a warning): opening says it needs Node 24;
 // - same engine, same features: SQLite 3.5x with WAL, busy timeouts, RETURNING and ON CONFLICT.
 // Both are synchronous APIs. A write is ~0.1-2 ms (an fsync: synchronous=FULL, so an acknowledged
 // upload survives a power cut), but SQLite's own busy handler sleeps inside the call, which would
 // stall the serve's event loop (and its timing measurements) while another process holds the
 // lock. So the handler waits only BUSY_SLICE_MS per try, and the rest of the wait is an async
-// retry with backoff up to `busyTimeoutMs`; then a retryable StoreBusyError.
+// retry with backoff up to `busyTimeoutMs`; then a retryable StoreBusyError. Each transaction
+// runs in its own macrotask. What stays on the event loop: a commit's fsync and, every ~1000 pages,
+// SQLite's automatic WAL checkpoint (the bench prints the longest stall); the Driver interface is
+// asynchronous, so the connection can move to a worker thread if that ever matters.
 //
 // Locking: WAL journal (readers never wait for the writer; several processes on one file on one
 // host — WAL needs shared memory, so not over a network file system); every write transaction is
