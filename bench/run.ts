@@ -67,7 +67,7 @@ async function spine() {
   }
 }
 
-// BENCH_ONLY=spine|lab runs one part (the lab part needs root and the lab's packages);
+// BENCH_ONLY=spine|lab|store runs one part (the lab part needs root and the lab's packages);
 // BENCH_POINTS=loss or rate-2,delay-150 runs only those grid points (and not the wall-time part).
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'spine') await spine();
@@ -77,3 +77,4 @@ if (!only || only === 'lab') {
     if (!process.env.BENCH_POINTS) await m.cleanWallTime();
   });
 }
+if (!only || only === 'store') await import('./store.js').then((m) => m.storeBench());
