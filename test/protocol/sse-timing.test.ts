@@ -81,3 +81,18 @@ test('events that arrive together because this machine\'s own event loop stalled
   assert.equal(m.stalledCount, 0);
   assert.equal(m.buffered, true);
 });
+
+test('one pair held back behind a TCP retransmission is not buffering; systematic batching is', () => {
+  // 8 events 250 ms apart on a 200 ms path; one lost segment holds events 5-7 until its
+  // retransmission lands at 1878 ms: they arrive together, then the stream is on time again.
+  const arrive = [204, 454, 705, 952, 1878, 1878, 1879, 1954].map((at, i) => ({ at, data: ev(i + 1, i * 250) }));
+  const t = analyzeSse(0, arrive);
+  assert.equal(t.batchedCount, 2);
+  assert.equal(t.buffered, false);
+  // gzip-style: flushed in pairs all along: 4 of 8 batched
+  const pairs = [0, 2, 4, 6].map((i) => ({ at: (i + 1) * 250 + 10, data: ev(i + 1, i * 250) + ev(i + 2, (i + 1) * 250) }));
+  const g = analyzeSse(0, pairs);
+  assert.equal(g.batchedCount, 4);
+  assert.equal(g.buffered, true);
+  assert.match(g.bufferedReason!, /4 of 8 events/);
+});
