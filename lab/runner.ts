@@ -12,6 +12,7 @@ import { runAsync } from './sh.js';
 interface Report {
   ready: boolean;
   outcome?: string;
+  unverified?: { checklist: string; reason: string }[];
   durationMs?: number;
   tier: string | null;
   causes: { id: string; severity?: string; summary?: string; remedy?: string }[];
@@ -60,6 +61,10 @@ export function compare(expect: NonNullable<Scenario['expect']>, report: Report,
   const got = new Set(report.causes.map((c) => c.id));
   if (expect.ready !== undefined && report.ready !== expect.ready) bad.push(`ready ${report.ready} (want ${expect.ready})`);
   if (expect.outcome !== undefined && report.outcome !== expect.outcome) bad.push(`outcome ${report.outcome} (want ${expect.outcome})`);
+  if (expect.unverified !== undefined) {
+    const got = (report.unverified ?? []).map((u) => u.checklist).sort();
+    if (got.join() !== [...expect.unverified].sort().join()) bad.push(`unverified [${got.join(',')}] (want [${expect.unverified.join(',')}])`);
+  }
   if (expect.maxSeconds !== undefined && !(typeof report.durationMs === 'number' && report.durationMs <= expect.maxSeconds * 1000))
     bad.push(`durationMs ${report.durationMs} (want at most ${expect.maxSeconds * 1000})`);
   if (expect.tier !== undefined && report.tier !== expect.tier) bad.push(`tier ${report.tier} (want ${expect.tier})`);

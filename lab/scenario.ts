@@ -141,6 +141,8 @@ export const ScenarioSchema = v.strictObject({
       ready: v.optional(v.boolean()),
       /** the report's outcome (contract: ready | not-ready | incomplete) */
       outcome: v.optional(v.picklist(['ready', 'not-ready', 'incomplete'], 'ready|not-ready|incomplete')),
+      /** the checklist ids the report must list as unverified, exactly ([] = none) */
+      unverified: v.optional(v.array(v.string('a checklist id'))),
       tier: v.optional(Tier),
       causes: v.optional(v.array(CauseId)),
       notCauses: v.optional(v.array(CauseId)),
