@@ -5,6 +5,7 @@ import { probeReach } from './probe-reach.js';
 import { dnsResolve } from './dns-resolve.js';
 import { dnsZone } from './dns-zone.js';
 import { tcpConnect } from './tcp-connect.js';
+import { tcpRange } from './tcp-range.js';
 import { tlsHandshake } from './tls-handshake.js';
 import { httpPath } from './http-path.js';
 import { wsUpgrade } from './ws-upgrade.js';
@@ -20,4 +21,4 @@ import { qualityUdpTrain } from './quality-udp-train.js';
 import { qualityThroughput } from './quality-throughput.js';
 import { qualityRelayTrain } from './quality-relay-train.js';
 
-export const CHECKS: CheckDef[] = [proxyConfig, probeReach, dnsResolve, dnsZone, tcpConnect, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput, qualityRelayTrain];
+export const CHECKS: CheckDef[] = [proxyConfig, probeReach, dnsResolve, dnsZone, tcpConnect, tcpRange, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput, qualityRelayTrain];

@@ -97,6 +97,26 @@ function reportContext(input: VerdictInput): ReportContext | null {
   };
 }
 
+/**
+ * The published IP ranges, one line per range (seed 002: "TCP ports … IP address range"): which of
+ * its TCP ports answered. No cause: the document is historical.
+ */
+function rangeNotes(input: VerdictInput): string[] {
+  const byRange = new Map<string, { ok: number[]; bad: number[] }>();
+  for (const r of input.byId('tcp.range')) {
+    const range = String(r.details?.range ?? r.target.replace(/:\d+$/, ''));
+    const port = Number(r.details?.port ?? r.target.split(':').pop());
+    const e = byRange.get(range) ?? { ok: [], bad: [] };
+    if (r.status === 'ok') e.ok.push(port);
+    else if (isBad(r)) e.bad.push(port);
+    byRange.set(range, e);
+  }
+  return [...byRange].map(([range, e]) => {
+    const parts = [e.ok.length ? `TCP ${e.ok.join(', ')} answer` : '', e.bad.length ? `TCP ${e.bad.join(', ')} do not` : ''].filter(Boolean);
+    return `IP range ${range} (OpenTok Network Connectivity Requirements, 2013): ${parts.join('; ') || 'not tried'}`;
+  });
+}
+
 /** Warn this long before the agent's certificate expires (seed 003: it is renewed with each release). */
 export const PCC_CERT_WARN_MS = 30 * 86_400_000;
 
@@ -119,6 +139,7 @@ function runNotes(input: VerdictInput, tier: Report['tier']): string[] {
         'install the renewed release before then (Personal Certificate Client: Communicating via WebSocket)',
     );
   }
+  notes.push(...rangeNotes(input));
   if (tier === 'absolute-minimum')
     notes.push('on TCP 443 only, Firefox cannot carry video: it does not support TURN over TLS (TokBox firewall requirements, proxy requirements)');
   return notes;
