@@ -171,6 +171,11 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
     return 3;
   }
   writeOutputs(report, o);
+  // A rule that threw is a netready bug: the report stands without that cause, and the exit says so.
+  if (report.internalErrors?.length) {
+    process.stderr.write(`netready: internal error: ${report.internalErrors.join('; ')}\n`);
+    return 3;
+  }
   return exitCodeFor(report);
 }
 

@@ -1,7 +1,7 @@
 // The JSON report: stable key order (the contract's), 2-space indent.
 import type { Report } from './types.js';
 
-const TOP = ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality', 'notes', 'context'];
+const TOP = ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality', 'notes', 'context', 'internalErrors'];
 const ORDER: Record<string, string[]> = {
   cause: ['id', 'severity', 'summary', 'evidence', 'remedy', 'targets'],
   symptom: ['id', 'text', 'causes'],

@@ -130,6 +130,8 @@ export interface Report {
   notes?: string[];
   /** Where and how the run happened: machine, resolvers, egress address, options, routes. */
   context?: ReportContext;
+  /** netready bugs met while judging (a rule that threw): the rule and its message. Exit 3. */
+  internalErrors?: string[];
 }
 
 export interface ReportContext extends Partial<RunContext> {

@@ -1,7 +1,7 @@
 // The verdict: RawRun -> Report. Pure (no I/O, no clock): the same raw run gives the same report.
 import { REPORT_SCHEMA, type Cause, type ChecklistId, type ChecklistItem, type Outcome, type RawRun, type Report, type ReportContext, type Unverified } from '../report/types.js';
 import { buildChecklist, probeUnverifiedReason } from './checklist.js';
-import { buildInput, isBad, nonexistentName, type VerdictInput } from './input.js';
+import { buildInput, isBad, nonexistentName, type Rule, type VerdictInput } from './input.js';
 import { computeTier, mediaFacts } from './media.js';
 import { buildQuality } from './quality.js';
 import { RULES } from './rules/index.js';
@@ -12,17 +12,26 @@ export { buildInput, hostFromTarget } from './input.js';
 export { computeTier } from './media.js';
 
 /** Run every rule; blocking causes first, then the contract's order. */
-export function evaluateCauses(input: VerdictInput): Cause[] {
+export function evaluateCauses(input: VerdictInput, rules: readonly Rule[] = RULES): { causes: Cause[]; failed: { rule: string; message: string }[] } {
   const causes: Cause[] = [];
-  for (const rule of RULES) {
-    const c = rule.evaluate(input);
-    if (c) causes.push(c);
+  const failed: { rule: string; message: string }[] = [];
+  for (const rule of rules) {
+    // Each rule alone: a netready bug in one loses its cause, never the others (Lighthouse's audits).
+    try {
+      const c = rule.evaluate(input);
+      if (c) causes.push(c);
+    } catch (e) {
+      failed.push({ rule: rule.id, message: (e as Error)?.message ?? String(e) });
+    }
   }
   const order = (c: Cause) => (c.severity === 'blocking' ? 0 : 1);
-  return causes
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => order(a.c) - order(b.c) || a.i - b.i)
-    .map((x) => x.c);
+  return {
+    causes: causes
+      .map((c, i) => ({ c, i }))
+      .sort((a, b) => order(a.c) - order(b.c) || a.i - b.i)
+      .map((x) => x.c),
+    failed,
+  };
 }
 
 /**
@@ -145,15 +154,17 @@ function runNotes(input: VerdictInput, tier: Report['tier']): string[] {
   return notes;
 }
 
-export function buildReport(raw: RawRun, opts: { notes?: string[] } = {}): Report {
+export function buildReport(raw: RawRun, opts: { notes?: string[]; rules?: readonly Rule[] } = {}): Report {
   const input = buildInput(raw);
-  const causes = evaluateCauses(input);
+  const { causes, failed } = evaluateCauses(input, opts.rules);
   const tier = computeTier(input);
   const notes = [...(opts.notes ?? []), ...runNotes(input, tier)];
+  for (const f of failed) notes.push(`internal error: the rule for ${f.rule} failed (${f.message}); that cause was not judged — the other causes stand`);
   const checklist = buildChecklist(input, causes);
   const unverified = unverifiedRows(input, checklist);
   const blocked = failingRequiredHosts(input).length > 0 || causes.some((c) => c.severity === 'blocking');
-  const outcome: Outcome = blocked ? 'not-ready' : unverified.length ? 'incomplete' : 'ready';
+  // A cause that could not be judged is not proved absent: never ready then.
+  const outcome: Outcome = blocked ? 'not-ready' : unverified.length || failed.length ? 'incomplete' : 'ready';
   const ready = outcome === 'ready';
   const report: Report = {
     schema: REPORT_SCHEMA,
@@ -173,6 +184,7 @@ export function buildReport(raw: RawRun, opts: { notes?: string[] } = {}): Repor
     quality: buildQuality(input),
   };
   if (notes.length) report.notes = notes;
+  if (failed.length) report.internalErrors = failed.map((f) => `${f.rule}: ${f.message}`);
   const context = reportContext(input);
   if (context) report.context = context;
   return report;

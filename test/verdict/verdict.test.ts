@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RawRun } from '../../src/report/types.js';
 import { validateReport } from '../../src/report/validate.js';
-import { buildReport } from '../../src/verdict/index.js';
+import { buildReport, RULES } from '../../src/verdict/index.js';
 
 const RAW = fileURLToPath(new URL('../fixtures/raw/', import.meta.url));
 const load = (name: string): RawRun => JSON.parse(readFileSync(join(RAW, `${name}.json`), 'utf8'));
@@ -210,5 +210,22 @@ describe('cause details', () => {
     const a = JSON.stringify(buildReport(load('combo-office-proxy')));
     const b = JSON.stringify(buildReport(load('combo-office-proxy')));
     assert.equal(a, b);
+  });
+});
+
+describe('rule isolation', () => {
+  it('a rule that throws loses only its own cause: a note, internalErrors, the other causes stand, never ready', () => {
+    const raw = load('tls-inspection');
+    const boom = { id: 'websocket-blocked' as const, evaluate(): never { throw new Error('boom'); } };
+    const rules = [...RULES.filter((r) => r.id !== 'websocket-blocked'), boom];
+    const rep = buildReport(raw, { rules });
+    assert.deepEqual(rep.causes.map((c) => c.id), ['tls-inspection']);
+    assert.deepEqual(rep.internalErrors, ['websocket-blocked: boom']);
+    assert.ok(rep.notes!.some((n) => /the rule for websocket-blocked failed \(boom\)/.test(n)));
+    assert.deepEqual(validateReport(JSON.parse(JSON.stringify(rep))), []);
+    // with nothing blocking found, a cause not judged is not a cause proved absent
+    const clean = buildReport(load('clean-media'), { rules: [...RULES, boom] });
+    assert.equal(clean.outcome, 'incomplete');
+    assert.equal(clean.ready, false);
   });
 });
