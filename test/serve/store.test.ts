@@ -84,7 +84,7 @@ for (const b of BACKENDS) {
 
     it('takes JSON text and bytes as well as objects, and an upload sent twice is stored once', async () => {
       const { store } = await b.fresh();
-      const doc = golden('clean');
+      const doc = golden('clean-media');
       const first = await store.put(JSON.stringify(doc), { site: 'Oslo' });
       const again = await store.put(Buffer.from(JSON.stringify(doc, null, 2)), { site: 'Oslo' });
       assert.equal(again.duplicate, true);
@@ -99,7 +99,7 @@ for (const b of BACKENDS) {
 
     it('keeps the latest outcome per site by report time, and says when it changes (one change, one recovery)', async () => {
       const { store } = await b.fresh();
-      const ready = golden('clean');
+      const ready = golden('clean-media');
       const notReady = golden('tls-inspection');
       const steps = [
         { doc: rerun(ready, T0), changed: false, prev: null },
@@ -133,7 +133,7 @@ for (const b of BACKENDS) {
       for (let i = 0; i < 6; i++) {
         const d = rerun(base, T0 + i * DAY);
         d.quality = { ...d.quality!, downBps: 1e6 * (i + 1), mos: 3 + i / 10 };
-        if (i === 3) d.ready = false;
+        if (i === 3) Object.assign(d, { ready: false, outcome: 'not-ready' });
         await store.put(d, { site: 'Rome' });
       }
       await store.put(rerun(base, T0), { site: 'Milan' });
@@ -353,11 +353,12 @@ describe('one schema on both backends', { skip: postgresSkip() }, () => {
 
 describe('outcome', () => {
   it('is the report\'s own outcome when it has one, else derived from ready (report@1) or blocking causes (browser@1)', () => {
-    const r = golden('clean');
+    const { outcome: _o, unverified: _u, ...r } = golden('clean-media'); // a report of netready 0.1: no outcome field
     assert.equal(deriveOutcome(r), 'ready');
     assert.equal(deriveOutcome({ ...r, ready: false }), 'not-ready');
     assert.equal(deriveOutcome({ ...r, ready: false, outcome: 'incomplete' } as never), 'incomplete');
     assert.equal(deriveOutcome({ ...r, outcome: 'bogus' } as never), 'ready');
+    assert.equal(deriveOutcome(golden('clean')), 'incomplete', 'a run without a probe is incomplete');
     assert.equal(deriveOutcome(browserDoc()), 'ready');
     assert.equal(deriveOutcome(browserDoc({ cameraBlocked: true })), 'not-ready');
   });
