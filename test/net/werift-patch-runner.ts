@@ -1,0 +1,126 @@
+// Child process of werift-patch.test.ts, run inside a network namespace that has only loopback (so
+// even a broken patch cannot reach a public host). It records every name the process looks up and
+// where every UDP datagram and TCP connection goes, then prints one JSON line.
+//   patched    the four webrtc.ice sessions (host-udp and, with coturn, relay-udp/tcp/tls) against a
+//              real `netready serve` WebRTC peer with a real coturn, everything closed again; the
+//              active resources (handles, timers) before and after.
+//   unpatched  the control: plain werift without netready's fix-ups gathers candidates once with no
+//              STUN server (and a TURN server, with coturn) and closes — what the patch prevents.
+// argv: MODE.
+import dgram from 'node:dgram';
+import dns from 'node:dns';
+import net from 'node:net';
+import fs from 'node:fs';
+
+const mode = process.argv[2];
+const destinations: string[] = [];
+
+// Recorders: they call through, recording the destination first.
+const send = dgram.Socket.prototype.send as (...a: unknown[]) => void;
+dgram.Socket.prototype.send = function (this: dgram.Socket, ...a: unknown[]) {
+  const host = a.slice(1).find((x) => typeof x === 'string');
+  let to = typeof host === 'string' ? host : '';
+  if (!to) {
+    try {
+      to = this.remoteAddress().address;
+    } catch {
+      to = 'localhost';
+    }
+  }
+  destinations.push(`udp:${to}`);
+  return send.apply(this, a);
+} as typeof dgram.Socket.prototype.send;
+// werift resolves a STUN server's name itself (dns.promises.lookup) before it sends.
+const lookupP = dns.promises.lookup.bind(dns.promises) as (...a: unknown[]) => Promise<unknown>;
+dns.promises.lookup = ((...a: unknown[]) => {
+  destinations.push(`dns:${String(a[0])}`);
+  return lookupP(...a);
+}) as typeof dns.promises.lookup;
+const lookup = dns.lookup as (...a: unknown[]) => unknown;
+dns.lookup = ((...a: unknown[]) => {
+  destinations.push(`dns:${String(a[0])}`);
+  return lookup(...a);
+}) as typeof dns.lookup;
+const connect = net.Socket.prototype.connect as (...a: unknown[]) => net.Socket;
+net.Socket.prototype.connect = function (this: net.Socket, ...a: unknown[]) {
+  const o = (Array.isArray(a[0]) ? a[0][0] : a[0]) as unknown;
+  const host = o && typeof o === 'object' ? ((o as { host?: string; path?: string }).host ?? ((o as { path?: string }).path ? 'ipc' : 'localhost')) : typeof a[1] === 'string' ? a[1] : 'localhost';
+  destinations.push(`tcp:${host}`);
+  return connect.apply(this, a);
+} as typeof net.Socket.prototype.connect;
+
+const haveCoturn = fs.existsSync('/usr/bin/turnserver');
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+/** Active resources, counted by type. */
+function resources(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}
+const same = (a: Record<string, number>, b: Record<string, number>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+if (mode === 'patched') {
+  const { startCoturn } = await import('../support/coturn.js');
+  const { startServe } = await import('../../src/serve/server.js');
+  const { mediaServeModule } = await import('../../src/serve/turn-creds.js');
+  const { webrtcServeModule } = await import('../../src/serve/webrtc-peer.js');
+  const { runIce } = await import('../../src/checks/webrtc-ice.js');
+  const { makeCtx, task } = await import('../checks/media-support.js');
+  await settle();
+  const before = resources();
+
+  const coturn = haveCoturn ? await startCoturn() : null;
+  const turn = coturn
+    ? { secret: coturn.secret, urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`, `turn:127.0.0.1:${coturn.port}?transport=tcp`, `turns:127.0.0.1:${coturn.tlsPort}?transport=tcp`] }
+    : undefined;
+  const serve = await startServe({ listen: [{ host: '127.0.0.1', port: 0 }], modules: [mediaServeModule({ turn }), webrtcServeModule({ turn })] });
+  const statuses: Record<string, string> = {};
+  try {
+    const ctx = makeCtx({ probe: serve.urls[0], caPem: [serve.caPem!, ...(coturn ? [coturn.caPem] : [])] });
+    for (const t of coturn ? ['host-udp', 'relay-udp', 'relay-tcp', 'relay-tls'] : ['host-udp']) {
+      const out = await runIce(task('webrtc.ice', t), ctx);
+      statuses[t] = out.status === 'ok' ? 'ok' : `${out.status} ${out.error?.code ?? ''} ${out.error?.message ?? out.reason ?? ''}`;
+    }
+  } finally {
+    await serve.close();
+    await coturn?.stop();
+  }
+  // Everything is closed: what is still active must go within 3 s (closing sockets take a tick).
+  let after = resources();
+  for (let i = 0; i < 60 && !same(after, before); i++) {
+    await settle();
+    after = resources();
+  }
+  process.stdout.write(`${JSON.stringify({ mode, statuses, destinations: [...new Set(destinations)], before, after })}\n`);
+  process.exit(0);
+} else if (mode === 'unpatched') {
+  const { RTCPeerConnection } = await import('werift');
+  const coturn = haveCoturn ? await (await import('../support/coturn.js')).startCoturn() : null;
+  await settle();
+  const before = resources();
+  const iceServers = coturn ? [{ urls: `turn:127.0.0.1:${coturn.port}?transport=udp`, username: `${Math.floor(Date.now() / 1000) + 600}:x`, credential: 'x' }] : [];
+  if (coturn) {
+    const { turnCredentials } = await import('../../src/serve/turn-creds.js');
+    const c = turnCredentials(coturn.secret, { ttlSec: 600 });
+    Object.assign(iceServers[0], { username: c.username, credential: c.credential });
+  }
+  // Host candidates on loopback, as webrtc.ice confines them (werift skips loopback otherwise).
+  const pc = new RTCPeerConnection({ iceServers, iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'], iceInterfaceAddresses: { udp4: '127.0.0.1' } });
+  pc.createDataChannel('x');
+  let relay = 0;
+  pc.onIceCandidate.subscribe((c) => {
+    if (c?.candidate && / typ relay/.test(c.candidate)) relay++;
+  });
+  const gathered = pc.setLocalDescription(await pc.createOffer());
+  await Promise.race([gathered, new Promise((r) => setTimeout(r, 8_000))]);
+  await pc.close();
+  await coturn?.stop();
+  await settle();
+  const after = resources();
+  process.stdout.write(`${JSON.stringify({ mode, relay, destinations: [...new Set(destinations)], before, after })}\n`);
+  process.exit(0);
+} else {
+  process.stderr.write(`unknown mode ${mode}\n`);
+  process.exit(2);
+}
