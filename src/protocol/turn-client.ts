@@ -486,20 +486,24 @@ export class TurnClient {
     return this.send(tx, now);
   }
 
+  /** 438 Stale Nonce: the first one per request is retried with the server's new nonce (and realm). */
+  private staleNonce(tx: Transaction, m: StunMessage, code: number, now: number): TurnOutput[] | null {
+    if (code !== 438 || tx.staleRetried) return null;
+    tx.staleRetried = true;
+    this.setChallenge(m);
+    return this.resend(tx, now);
+  }
+
   private answer(tx: Transaction, m: StunMessage, now: number): TurnOutput[] {
     const name = OP_METHOD[tx.op].name;
     if (tx.op === 'allocate') return this.allocateAnswer(tx, m, now);
     if (m.cls === 'error') {
       const e = errorOf(m);
-      if (e.code === 438 && !tx.staleRetried) {
-        tx.staleRetried = true;
-        this.setChallenge(m);
-        return this.resend(tx, now);
-      }
+      const retry = this.staleNonce(tx, m, e.code, now);
+      if (retry) return retry;
       if (tx.op === 'permission' && e.code === 403)
         return this.failWith(tx, new TurnError('TURN_PEER_FORBIDDEN', `the TURN server forbids the peer ${fmt(tx.peer!)} (403 ${e.reason})`, tx.op, 403, e.reason, null, tx.peer));
       const code: TurnErrorCode = tx.op === 'permission' ? 'TURN_PERMISSION_FAILED' : tx.op === 'channel-bind' ? 'TURN_CHANNEL_FAILED' : 'TURN_REFRESH_FAILED';
-      if (tx.channel !== null) this.channels.delete(tx.channel);
       return this.failWith(tx, new TurnError(code, `${name} refused: ${e.code} ${e.reason}`, tx.op, e.code, e.reason, null, tx.peer));
     }
     this.pending.delete(key(tx.id));
@@ -513,8 +517,9 @@ export class TurnClient {
     }
     const lifetimeSec = parsed(() => getLifetime(m)) ?? tx.lifetimeSec ?? 0;
     if (lifetimeSec === 0) {
+      // Released: requests still waiting can no longer be answered.
       this.st = 'released';
-      this.failPending();
+      this.pending.clear();
     }
     return [{ type: 'refreshed', lifetimeSec }];
   }
@@ -532,11 +537,8 @@ export class TurnClient {
     // 2. The Allocate with long-term credentials (a stale nonce is retried once with the new one).
     if (m.cls === 'error') {
       const e = errorOf(m);
-      if (e.code === 438 && !tx.staleRetried) {
-        tx.staleRetried = true;
-        this.setChallenge(m);
-        return this.resend(tx, now);
-      }
+      const retry = this.staleNonce(tx, m, e.code, now);
+      if (retry) return retry;
       if (e.code === 401) return this.failWith(tx, new TurnError('TURN_AUTH_FAILED', `the TURN server refused the credentials (401 ${e.reason})`, 'allocate', 401, e.reason));
       if (e.code === 403) return this.failWith(tx, new TurnError('TURN_FORBIDDEN', `Allocate forbidden (403 ${e.reason})`, 'allocate', 403, e.reason));
       return this.failWith(tx, new TurnError('TURN_ALLOCATE_FAILED', `Allocate refused: ${e.code} ${e.reason}`, 'allocate', e.code, e.reason));
@@ -569,10 +571,5 @@ export class TurnClient {
     if (tx.op === 'allocate') this.st = 'failed';
     if (tx.op === 'channel-bind' && tx.channel !== null) this.channels.delete(tx.channel);
     return [{ type: 'failed', op: tx.op, error }];
-  }
-
-  /** After a release, requests still waiting cannot be answered any more: dropped. */
-  private failPending(): void {
-    this.pending.clear();
   }
 }

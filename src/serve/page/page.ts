@@ -105,6 +105,37 @@ type CheckStatus = BrowserCheck['status'];
     }
   }
 
+  /**
+   * ECHOES messages one after another over a data channel or a WebSocket, each to come back within
+   * ECHO_MS (the first that does not ends the round; so does `stop`): their round-trip times.
+   */
+  async function echoRound(tag: string, what: string, send: (text: string) => void, listen: (onData: (data: unknown) => void) => void, stop: () => boolean = () => false): Promise<number[]> {
+    const rtts: number[] = [];
+    let pending: { text: string; done: () => void } | null = null;
+    listen((data) => {
+      if (pending && data === pending.text) pending.done();
+    });
+    for (let i = 0; i < ECHOES && !stop(); i++) {
+      const text = 'netready-' + tag + '-' + i + '-' + Math.random().toString(36).slice(2);
+      const s0 = now();
+      try {
+        await withTimeout(
+          new Promise<void>((done) => {
+            pending = { text, done };
+            send(text);
+          }),
+          ECHO_MS,
+          what,
+        );
+        rtts.push(now() - s0);
+      } catch (e) {
+        break;
+      }
+    }
+    pending = null;
+    return rtts;
+  }
+
   // ---- 1. browser support ---------------------------------------------------------------
   interface Browser {
     name: string;
@@ -448,29 +479,14 @@ type CheckStatus = BrowserCheck['status'];
       ];
     }
     const connectMs = now() - t0;
-    const rtts: number[] = [];
-    let pending: { text: string; done: () => void } | null = null;
-    channel.onmessage = (m) => {
-      if (pending && m.data === pending.text) pending.done();
-    };
-    for (let i = 0; i < ECHOES; i++) {
-      const text = 'netready-dc-' + i + '-' + Math.random().toString(36).slice(2);
-      const s0 = now();
-      try {
-        await withTimeout(
-          new Promise<void>((done) => {
-            pending = { text, done };
-            channel.send(text);
-          }),
-          ECHO_MS,
-          'data channel echo',
-        );
-        rtts.push(now() - s0);
-      } catch (e) {
-        break;
-      }
-    }
-    pending = null;
+    const rtts = await echoRound(
+      'dc',
+      'data channel echo',
+      (text) => channel.send(text),
+      (onData) => {
+        channel.onmessage = (m) => onData(m.data);
+      },
+    );
     try {
       const stats = await pc.getStats();
       stats.forEach((r) => {
@@ -502,32 +518,19 @@ type CheckStatus = BrowserCheck['status'];
       return finish(c, to ? 'timeout' : 'failed', { code: to ? 'WS_OPEN_TIMEOUT' : 'WS_OPEN_FAILED', message: errText(e, 'message'), reason: 'the WebSocket upgrade did not complete' });
     }
     const connectMs = now() - t0;
-    const rtts: number[] = [];
-    let pending: { text: string; done: () => void } | null = null;
-    ws.onmessage = (m) => {
-      if (pending && m.data === pending.text) pending.done();
-    };
     let closed = false;
     ws.onclose = () => {
       closed = true;
     };
-    for (let i = 0; i < ECHOES && !closed; i++) {
-      const text = 'netready-ws-' + i + '-' + Math.random().toString(36).slice(2);
-      const s0 = now();
-      try {
-        await withTimeout(
-          new Promise<void>((done) => {
-            pending = { text, done };
-            ws.send(text);
-          }),
-          ECHO_MS,
-          'WebSocket echo',
-        );
-        rtts.push(now() - s0);
-      } catch (e) {
-        break;
-      }
-    }
+    const rtts = await echoRound(
+      'ws',
+      'WebSocket echo',
+      (text) => ws.send(text),
+      (onData) => {
+        ws.onmessage = (m) => onData(m.data);
+      },
+      () => closed,
+    );
     ws.close();
     const m: Record<string, number> = { connectMs: r1(connectMs), echoCount: rtts.length };
     if (rtts.length) m.rttMs = r1(median(rtts)!);
