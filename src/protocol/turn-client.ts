@@ -241,11 +241,11 @@ export class TurnClient {
 
   constructor(opts: TurnClientOptions) {
     this.o = {
-      rtoMs: 250,
-      maxSends: 4,
-      lifetimeSec: 300,
-      software: 'netready',
       ...opts,
+      rtoMs: opts.rtoMs ?? 250,
+      maxSends: opts.maxSends ?? 4,
+      lifetimeSec: opts.lifetimeSec ?? 300,
+      software: opts.software ?? 'netready',
       transactionId: opts.transactionId ?? newTransactionId,
     };
   }
