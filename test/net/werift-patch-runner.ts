@@ -11,6 +11,8 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
 import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import timersPromises from 'node:timers/promises';
 
 const mode = process.argv[2];
 const destinations: string[] = [];
@@ -48,6 +50,36 @@ net.Socket.prototype.connect = function (this: net.Socket, ...a: unknown[]) {
   destinations.push(`tcp:${host}`);
   return connect.apply(this, a);
 } as typeof net.Socket.prototype.connect;
+
+// Timers of a second or more still pending, with where they were set (to name a leak).
+const timers = new Map<object, { what: string; ref: () => boolean }>();
+const where = () => new Error().stack?.split('\n').slice(3).find((l) => !l.includes('node:') && !l.includes('werift-patch-runner'))?.trim() ?? '?';
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+  const t: NodeJS.Timeout = realSetTimeout((...a: unknown[]) => {
+    timers.delete(t);
+    fn(...a);
+  }, ms, ...args);
+  if ((ms ?? 0) >= 1000) timers.set(t, { what: `setTimeout ${ms} ms ${where()}`, ref: () => t.hasRef() });
+  return t;
+}) as typeof setTimeout;
+globalThis.clearTimeout = ((t?: NodeJS.Timeout | string | number) => {
+  if (t && typeof t === 'object') timers.delete(t);
+  return realClearTimeout(t);
+}) as typeof clearTimeout;
+const promiseTimeout = timersPromises.setTimeout;
+timersPromises.setTimeout = (async (ms?: number, ...rest: unknown[]) => {
+  const key = {};
+  if ((ms ?? 0) >= 1000) timers.set(key, { what: `timers/promises setTimeout ${ms} ms ${where()}`, ref: () => true });
+  try {
+    return await (promiseTimeout as (...a: unknown[]) => Promise<unknown>)(ms, ...rest);
+  } finally {
+    timers.delete(key);
+  }
+}) as typeof timersPromises.setTimeout;
+syncBuiltinESMExports();
+const leftTimers = () => [...timers.values()].filter((t) => t.ref()).map((t) => t.what);
 
 const haveCoturn = fs.existsSync('/usr/bin/turnserver');
 const settle = () => new Promise((r) => setTimeout(r, 50));
@@ -93,7 +125,7 @@ if (mode === 'patched') {
     await settle();
     after = resources();
   }
-  process.stdout.write(`${JSON.stringify({ mode, statuses, destinations: [...new Set(destinations)], before, after })}\n`);
+  process.stdout.write(`${JSON.stringify({ mode, statuses, destinations: [...new Set(destinations)], before, after, timers: leftTimers() })}\n`);
   process.exit(0);
 } else if (mode === 'unpatched') {
   const { RTCPeerConnection } = await import('werift');
@@ -114,12 +146,14 @@ if (mode === 'patched') {
     if (c?.candidate && / typ relay/.test(c.candidate)) relay++;
   });
   const gathered = pc.setLocalDescription(await pc.createOffer());
-  await Promise.race([gathered, new Promise((r) => setTimeout(r, 8_000))]);
+  let bound: NodeJS.Timeout | undefined;
+  await Promise.race([gathered, new Promise((r) => (bound = setTimeout(r, 8_000)))]);
+  clearTimeout(bound);
   await pc.close();
   await coturn?.stop();
   await settle();
   const after = resources();
-  process.stdout.write(`${JSON.stringify({ mode, relay, destinations: [...new Set(destinations)], before, after })}\n`);
+  process.stdout.write(`${JSON.stringify({ mode, relay, destinations: [...new Set(destinations)], before, after, timers: leftTimers() })}\n`);
   process.exit(0);
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);
