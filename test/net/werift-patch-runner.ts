@@ -90,7 +90,10 @@ function resources(): Record<string, number> {
   for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
   return out;
 }
-const same = (a: Record<string, number>, b: Record<string, number>) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+/** What is active in `after` beyond `before` (a file read in flight at the start may end meanwhile). */
+const leftOver = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).filter(([k, n]) => n > (before[k] ?? 0)).map(([k, n]) => [k, n - (before[k] ?? 0)]));
+const none = (o: Record<string, number>) => Object.keys(o).length === 0;
 
 if (mode === 'patched') {
   const { startCoturn } = await import('../support/coturn.js');
@@ -121,11 +124,11 @@ if (mode === 'patched') {
   // Everything is closed: what is still active must go (closing sockets take a tick; bounded at
   // 10 s for a loaded machine — a leak such as werift's 500 s TURN refresh timer stays far longer).
   let after = resources();
-  for (let i = 0; i < 200 && !same(after, before); i++) {
+  for (let i = 0; i < 200 && !none(leftOver(after, before)); i++) {
     await settle();
     after = resources();
   }
-  process.stdout.write(`${JSON.stringify({ mode, statuses, destinations: [...new Set(destinations)], before, after, timers: leftTimers() })}\n`);
+  process.stdout.write(`${JSON.stringify({ mode, statuses, destinations: [...new Set(destinations)], before, after, left: leftOver(after, before), timers: leftTimers() })}\n`);
   process.exit(0);
 } else if (mode === 'unpatched') {
   const { RTCPeerConnection } = await import('werift');
@@ -153,7 +156,7 @@ if (mode === 'patched') {
   await coturn?.stop();
   await settle();
   const after = resources();
-  process.stdout.write(`${JSON.stringify({ mode, relay, destinations: [...new Set(destinations)], before, after, timers: leftTimers() })}\n`);
+  process.stdout.write(`${JSON.stringify({ mode, relay, destinations: [...new Set(destinations)], before, after, left: leftOver(after, before), timers: leftTimers() })}\n`);
   process.exit(0);
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);
