@@ -23,9 +23,10 @@
 //   pairs that never answered) retransmit on their backoff timers for up to ~12 s more: closePeer
 //   ends them (the ICE Connection's `protocols`, each with `transactions` and `turn.transactions`).
 //
-// werift 0.25.2 (tried 2026-12-01; not adopted yet, its lab runs were not compared): the same shape; it still falls
-// back to stun.l.google.com, and its TURN refresh wait is abortable, so the second fix-up is no
-// longer needed there (test/net/werift-patch.test.ts's control then leaves no timer).
+// werift 0.25.2 (tried 2026-12-01; not adopted yet, its lab runs were not compared): the same
+// shape; it still falls back to stun.l.google.com, and its TURN refresh wait is abortable, so the
+// second fix-up is no longer needed there (the control of test/net/werift-patch.test.ts then
+// leaves no timer).
 
 import { readFileSync } from 'node:fs';
 import { Connection, TurnProtocol, type RTCPeerConnection } from 'werift';
