@@ -5,17 +5,17 @@
 // naming the installed werift version — never a silent no-op that would let werift contact a
 // public STUN server or leave timers behind.
 //
-// What they fix (werift 0.24.4):
+// What they fix (written for werift 0.24.4, still in place for 0.25.2):
 // - Without a STUN server in iceServers werift falls back to stun.l.google.com:19302 and holds
 //   candidate gathering (and so setLocalDescription, and the serve peer's answer) up to 5 s for it:
 //   an outside host netready must never contact, and ~5 s added to every webrtc.ice. No STUN
 //   server given: no server-reflexive gathering (Connection.getCandidatePromises reads
 //   `this.stunServer`, which the constructor filled with the fallback).
 // - Its TURN client refreshes an allocation in a loop around `await setTimeout(5/6 x lifetime)`;
-//   closing the connection cancels the loop but not the pending 500 s timer, which keeps the
-//   process (and a test file) alive. Our peer connections live seconds (the serve closes its peers
-//   after 20 s), far below the 600 s allocation lifetime, so the refresh loop is not started
-//   (TurnProtocol.connectionMade calls the instance's `refresh`).
+//   in 0.24 closing the connection cancelled the loop but not the pending 500 s timer, which kept
+//   the process (and a test file) alive (0.25 aborts that wait on close). Our peer connections live
+//   seconds (the serve closes its peers after 20 s), far below the 600 s allocation lifetime, so the
+//   refresh loop is not started (TurnProtocol.connectionMade calls the instance's `refresh`).
 // - A failed allocation leaves its socket open and its transactions retransmitting: the
 //   allocation is bounded by TURN_ALLOCATE_MS, and on failure its transactions are ended and its
 //   socket closed.
@@ -23,16 +23,15 @@
 //   pairs that never answered) retransmit on their backoff timers for up to ~12 s more: closePeer
 //   ends them (the ICE Connection's `protocols`, each with `transactions` and `turn.transactions`).
 //
-// werift 0.25.2 (tried 2026-12-01; not adopted yet, its lab runs were not compared): the same
-// shape; it still falls back to stun.l.google.com, and its TURN refresh wait is abortable, so the
-// second fix-up is no longer needed there (the control of test/net/werift-patch.test.ts then
-// leaves no timer).
+// werift 0.25.2 (2026-12-01, from 0.24.4): the same shape; it still falls back to
+// stun.l.google.com (the first fix-up is still needed); the webrtc tests, the browser page and the
+// lab's quality-high-latency scenario (webrtc.ice at 200 ms RTT) pass as with 0.24.4.
 
 import { readFileSync } from 'node:fs';
 import { Connection, TurnProtocol, type RTCPeerConnection } from 'werift';
 
 /** The werift release these fix-ups were written for (package.json pins it exactly). */
-export const WERIFT_PATCHED_VERSION = '0.24.4';
+export const WERIFT_PATCHED_VERSION = '0.25.2';
 
 /** Bound on one TURN allocation inside werift (it retransmits over UDP for ~6 s, then tries TCP). */
 export const TURN_ALLOCATE_MS = 4_000;

@@ -6,8 +6,9 @@
 //     serve peer (werift on both ends) and a real coturn look up and reach loopback only;
 //   - no handle is left after close: once the sessions, the serve and coturn are closed, the
 //     process's active resources are what they were before;
-//   - the control: plain werift without the fix-ups, same namespace, looks up stun.l.google.com and
-//     leaves its TURN refresh timer behind — so the two checks above can fail.
+//   - the control: plain werift without the fix-ups, same namespace, looks up stun.l.google.com — so
+//     the first check can fail (with werift 0.24 the control also left a timer behind; 0.25 fixed
+//     that upstream, and a leftover handle still fails the second check: the runner names it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -84,12 +85,14 @@ test('with the fix-ups: real werift sessions (host and relayed) look up and reac
   assert.deepEqual(r.left, {}, `no socket, timer or child left after everything was closed (timers: ${r.timers.join('; ') || 'none of 1 s or more'})`);
 });
 
-test('the control, werift without the fix-ups: it looks up stun.l.google.com and leaves a timer behind', { skip, timeout: 90_000 }, async () => {
+test('the control, werift without the fix-ups: it looks up stun.l.google.com', { skip, timeout: 90_000 }, async () => {
   const r = await inNetns('unpatched');
   assert.ok(r.destinations.includes('dns:stun.l.google.com'), `destinations: ${r.destinations.join(' ')}`);
   if (haveCoturn) {
     assert.equal(r.relay, 1, 'the TURN allocation worked');
-    assert.ok((r.left.Timeout ?? 0) > 0, `the TURN refresh timer stays: ${JSON.stringify(r)}`);
-    assert.ok(r.timers.some((t) => /500000 ms/.test(t)), `the 500 s refresh wait (5/6 of the 600 s lifetime) is pending: ${r.timers.join('; ')}`);
+    // werift 0.24 left its 500 s TURN refresh wait behind after close here (the runner named it:
+    // "timers/promises setTimeout 500000 ms at werift/lib/index.mjs"); since 0.25 werift aborts it
+    // on close itself. The fix-up still stops the refresh loop.
+    assert.deepEqual(r.left, {}, `nothing left after close: ${JSON.stringify(r)}`);
   }
 });
