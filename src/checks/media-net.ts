@@ -61,6 +61,14 @@ export class StunTransport {
   private failure: NetError | null = null;
   readonly indications: ((m: StunMessage) => void)[] = [];
   readonly channelData: ((channel: number, data: Buffer) => void)[] = [];
+  /**
+   * When set, every datagram (UDP) and every frame cut from the stream goes here undecoded, instead
+   * of to request matching and the listeners: for a sans-I/O client that parses its own input
+   * (src/protocol/turn-client.ts). A stream's framing errors still end the transport.
+   */
+  sink: ((f: { kind: 'bytes'; bytes: Buffer } | { kind: 'channel'; channel: number; data: Buffer }) => void) | null = null;
+  /** Called once when the transport fails or closes (with why). */
+  readonly failures: ((e: NetError) => void)[] = [];
   /** Malformed datagrams seen (UDP). */
   garbage = 0;
 
@@ -114,7 +122,8 @@ export class StunTransport {
         return;
       }
       for (const f of frames) {
-        if (f.kind === 'channel') t.channelData.forEach((cb) => cb(f.channel, f.data));
+        if (t.sink) t.sink(f.kind === 'channel' ? f : { kind: 'bytes', bytes: f.bytes });
+        else if (f.kind === 'channel') t.channelData.forEach((cb) => cb(f.channel, f.data));
         else t.onStun(f.bytes);
       }
     });
@@ -128,6 +137,7 @@ export class StunTransport {
   }
 
   private onDatagram(b: Buffer): void {
+    if (this.sink) return this.sink({ kind: 'bytes', bytes: b });
     if (isChannelData(b)) {
       try {
         const cd = decodeChannelData(b);
@@ -171,6 +181,7 @@ export class StunTransport {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
     this.close();
+    for (const cb of this.failures.splice(0)) cb(e);
   }
 
   get error(): NetError | null {

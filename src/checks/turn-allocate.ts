@@ -15,26 +15,10 @@ import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { dial } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
-import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
-import {
-  Attr,
-  Method,
-  attr,
-  encodeChannelData,
-  encodeMessage,
-  getData,
-  getErrorCode,
-  getLifetime,
-  getString,
-  getXorAddress,
-  longTermKey,
-  newTransactionId,
-  verifyIntegrity,
-  type StunAttribute,
-  type StunMessage,
-  type TransportAddress,
-} from '../protocol/stun.js';
-import { StunTransport, fetchTurnCreds, formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, sleep, targetHost, type MediaTransportKind, type TurnCreds } from './media-net.js';
+import { decodeToken } from '../protocol/echo-token.js';
+import type { TransportAddress } from '../protocol/stun.js';
+import { StunTransport, fetchTurnCreds, formatHostPort, parseMediaTarget, probeHostName, probeJson, resolveFirst, targetHost, type MediaTransportKind, type TurnCreds } from './media-net.js';
+import { turnSession } from './turn-session.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 export const TURN_TARGETS: { kind: MediaTransportKind; port: number }[] = [
@@ -43,10 +27,8 @@ export const TURN_TARGETS: { kind: MediaTransportKind; port: number }[] = [
   { kind: 'tcp', port: 443 }, // seed 000/002: TURN over TCP 443
   { kind: 'tls', port: 443 }, // seed 000: TURN over TLS 443, the absolute minimum
 ];
-const CHANNEL = 0x4000;
-/** Tries of the relayed round trip (the relay->peer leg is UDP even when we speak TCP/TLS). */
-const RELAY_TRIES = 3;
-const RELAY_SPACING_MS = 300;
+// The TURN conversation itself (src/protocol/turn-client.ts driven by ./turn-session.ts).
+export { turnSession, type TurnChannel, type TurnSessionOptions, type TurnSessionResult } from './turn-session.js';
 
 /** The turn.allocate targets of the probe's TURN URLs (turns: = TLS), in URL order, deduplicated. */
 export function turnTargetsFromUrls(urls: string[]): { kind: MediaTransportKind; host: string; port: number }[] {
@@ -93,232 +75,7 @@ export function urlMatches(url: string, kind: MediaTransportKind): boolean {
   return m[1] === 'turn' && transport === kind;
 }
 
-export interface TurnSessionOptions {
-  transport: StunTransport;
-  creds: { username: string; credential: string };
-  peer: TransportAddress;
-  /** Echo token for the peer (a netready UDP echo); null for a plain echo peer. */
-  token: string | null;
-  ctx: CheckContext;
-  timeoutMs: number;
-  /**
-   * Run with the relay ready, once ChannelBind worked (ChannelData to the peer and back): what
-   * media would use. `relayed` is the relayed transport address the peer sees.
-   */
-  onChannel?: (io: TurnChannel) => Promise<void>;
-}
-
-/** ChannelData to and from the peer over an established TURN channel. */
-export interface TurnChannel {
-  relayed: TransportAddress;
-  send(data: Buffer): void;
-  /** Data from the peer; returns the unsubscribe. */
-  listen(cb: (data: Buffer) => void): () => void;
-}
-
-export interface TurnSessionResult {
-  allocateMs: number;
-  relayRttMs: number;
-  relayedBytes: number;
-  relayed: string;
-  mapped: string | null;
-  lifetimeSec: number | null;
-  realm: string;
-  channelRttMs: number | null;
-  software: string | null;
-}
-
 const fmtAddr = (a: TransportAddress) => formatHostPort(a.address, a.port);
-
-function stunError(m: StunMessage): { code: number; reason: string } {
-  try {
-    return getErrorCode(m) ?? { code: 0, reason: 'no ERROR-CODE' };
-  } catch {
-    return { code: 0, reason: 'malformed ERROR-CODE' };
-  }
-}
-
-/** The TURN conversation over an open transport (exported for tests against real coturn). */
-export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionResult> {
-  const { transport: tr, ctx } = o;
-  const req = (method: number, attributes: StunAttribute[] | ((tid: Buffer) => StunAttribute[]), key?: Buffer) => {
-    const tid = newTransactionId();
-    const list = typeof attributes === 'function' ? attributes(tid) : attributes;
-    const bytes = encodeMessage({ method, cls: 'request', transactionId: tid, attributes: [...list, attr.software('netready')] }, { integrityKey: key, fingerprint: true });
-    return tr.request(bytes, tid, {
-      timeoutMs: o.timeoutMs,
-      rtoMs: 250,
-      maxSends: 4,
-      signal: ctx.signal,
-      timeoutError: () => new NetError('TURN_NO_RESPONSE', `the TURN server did not answer within ${o.timeoutMs} ms`, tr.kind === 'udp' ? 'failed' : 'timeout'),
-    });
-  };
-
-  // 1. Allocate without credentials -> 401 with REALM and NONCE.
-  const t0 = ctx.now();
-  const base = [attr.requestedTransport(17), attr.lifetime(300)];
-  let res = await req(Method.Allocate, base);
-  if (res.cls === 'success') throw new NetError('TURN_OPEN_RELAY', 'the TURN server allocated without credentials (an open relay)', 'failed');
-  let err = stunError(res);
-  if (err.code !== 401) throw new NetError('TURN_ALLOCATE_FAILED', `Allocate refused: ${err.code} ${err.reason}`, 'failed', { stunError: err.code });
-  let realm = getString(res, Attr.Realm) ?? '';
-  let nonce = getString(res, Attr.Nonce) ?? '';
-  const key = longTermKey(o.creds.username, realm, o.creds.credential);
-  const auth = () => [attr.username(o.creds.username), attr.realm(realm), attr.nonce(nonce)];
-  // 2. Allocate with long-term credentials (a stale nonce is retried once with the new one).
-  for (let i = 0; i < 2; i++) {
-    res = await req(Method.Allocate, [...base, ...auth()], key);
-    if (res.cls === 'success') break;
-    err = stunError(res);
-    if (err.code === 438 && i === 0) {
-      nonce = getString(res, Attr.Nonce) ?? nonce;
-      realm = getString(res, Attr.Realm) ?? realm;
-      continue;
-    }
-    if (err.code === 401) throw new NetError('TURN_AUTH_FAILED', `the TURN server refused the credentials from the probe (401 ${err.reason})`, 'failed', { stunError: 401 });
-    if (err.code === 403) throw new NetError('TURN_FORBIDDEN', `Allocate forbidden (403 ${err.reason})`, 'failed', { stunError: 403 });
-    throw new NetError('TURN_ALLOCATE_FAILED', `Allocate refused: ${err.code} ${err.reason}`, 'failed', { stunError: err.code });
-  }
-  if (res.cls !== 'success') throw new NetError('TURN_ALLOCATE_FAILED', 'Allocate did not succeed', 'failed');
-  if (!verifyIntegrity(res, key)) throw new NetError('TURN_INTEGRITY', 'the Allocate response failed MESSAGE-INTEGRITY (not the real TURN server?)', 'failed');
-  const allocateMs = r1(ctx.now() - t0);
-  const relayed = getXorAddress(res, Attr.XorRelayedAddress);
-  if (!relayed) throw new NetError('TURN_PROTOCOL', 'Allocate success without XOR-RELAYED-ADDRESS', 'failed');
-  const mappedAddr = getXorAddress(res, Attr.XorMappedAddress);
-  const lifetimeSec = getLifetime(res) ?? null;
-  const software = getString(res, Attr.Software) ?? null;
-
-  try {
-    // 3. Permission for the peer.
-    res = await req(Method.CreatePermission, (tid) => [attr.xorAddress(Attr.XorPeerAddress, o.peer, tid), ...auth()], key);
-    if (res.cls !== 'success') {
-      const e = stunError(res);
-      if (e.code === 403)
-        throw new NetError('TURN_PEER_FORBIDDEN', `the TURN server forbids the peer ${fmtAddr(o.peer)} (403 ${e.reason})`, 'failed', { stunError: 403, peer: fmtAddr(o.peer) });
-      throw new NetError('TURN_PERMISSION_FAILED', `CreatePermission refused: ${e.code} ${e.reason}`, 'failed', { stunError: e.code });
-    }
-
-    // 4. Send indication -> peer echo -> Data indication.
-    let bytesBack = 0;
-    const payload = (seq: number) => (o.token ? encodeEchoRequest(o.token, seq, Date.now(), 200) : Buffer.from(`netready-relay-${seq}`.padEnd(200, '.')));
-    const isAnswer = (data: Buffer, seq: number) => {
-      if (!o.token) return data.equals(payload(seq));
-      const p = parseEchoPacket(data);
-      return !!p && p.reply && p.seq === seq;
-    };
-    const roundTrip = async (send: (seq: number) => void, listen: (cb: (data: Buffer, from: TransportAddress | null) => void) => () => void, firstSeq: number) => {
-      const sentAt = new Map<number, number>();
-      let rtt: number | null = null;
-      const off = listen((data, from) => {
-        if (from && (from.address !== o.peer.address || from.port !== o.peer.port)) return;
-        for (const [seq, at] of sentAt)
-          if (isAnswer(data, seq) && rtt === null) {
-            rtt = ctx.now() - at;
-            bytesBack += data.length;
-          }
-      });
-      try {
-        for (let i = 0; i < RELAY_TRIES && rtt === null && !ctx.signal.aborted; i++) {
-          const seq = firstSeq + i;
-          sentAt.set(seq, ctx.now());
-          send(seq);
-          const until = ctx.now() + (i === RELAY_TRIES - 1 ? Math.max(RELAY_SPACING_MS, o.timeoutMs - RELAY_SPACING_MS * (RELAY_TRIES - 1)) : RELAY_SPACING_MS);
-          for (let k = 0; k < 400 && rtt === null && ctx.now() < until && !ctx.signal.aborted && !tr.error; k++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
-          if (tr.error) throw tr.error;
-        }
-      } finally {
-        off();
-      }
-      return rtt as number | null;
-    };
-
-    const relayRtt = await roundTrip(
-      (seq) => {
-        const tid = newTransactionId();
-        tr.send(encodeMessage({ method: Method.Send, cls: 'indication', transactionId: tid, attributes: [attr.xorAddress(Attr.XorPeerAddress, o.peer, tid), attr.data(payload(seq))] }));
-      },
-      (cb) => {
-        const h = (m: StunMessage) => {
-          if (m.method !== Method.Data) return;
-          const d = getData(m);
-          let from: TransportAddress | null = null;
-          try {
-            from = getXorAddress(m, Attr.XorPeerAddress) ?? null;
-          } catch {
-            return;
-          }
-          if (d) cb(d, from);
-        };
-        tr.indications.push(h);
-        return () => tr.indications.splice(tr.indications.indexOf(h), 1);
-      },
-      1,
-    );
-    if (relayRtt === null)
-      throw new NetError('TURN_NO_RELAY', `allocated ${fmtAddr(relayed)}, but nothing came back through the relay from the peer ${fmtAddr(o.peer)}`, 'failed', {
-        relayed: fmtAddr(relayed),
-        peer: fmtAddr(o.peer),
-        allocateMs,
-      });
-
-    // 5. ChannelBind + ChannelData (what media uses); a failure here is recorded, not fatal.
-    let channelRttMs: number | null = null;
-    try {
-      const cbRes = await req(Method.ChannelBind, (tid) => [attr.channelNumber(CHANNEL), attr.xorAddress(Attr.XorPeerAddress, o.peer, tid), ...auth()], key);
-      if (cbRes.cls === 'success') {
-        const rtt = await roundTrip(
-          (seq) => tr.send(encodeChannelData(CHANNEL, payload(seq), tr.kind !== 'udp')),
-          (cb) => {
-            const h = (ch: number, data: Buffer) => {
-              if (ch === CHANNEL) cb(data, null);
-            };
-            tr.channelData.push(h);
-            return () => tr.channelData.splice(tr.channelData.indexOf(h), 1);
-          },
-          100,
-        );
-        channelRttMs = rtt === null ? null : r1(rtt);
-      }
-    } catch (e) {
-      if (!(e instanceof NetError) || e.code === 'DEADLINE_EXCEEDED') throw e;
-    }
-    if (o.onChannel) {
-      if (channelRttMs === null)
-        throw new NetError('TURN_NO_CHANNEL', `the relay ${fmtAddr(relayed)} carried a Send indication but not ChannelData (ChannelBind failed or nothing came back)`, 'failed');
-      await o.onChannel({
-        relayed,
-        send: (data) => tr.send(encodeChannelData(CHANNEL, data, tr.kind !== 'udp')),
-        listen: (cb) => {
-          const h = (ch: number, data: Buffer) => {
-            if (ch === CHANNEL) cb(data);
-          };
-          tr.channelData.push(h);
-          return () => tr.channelData.splice(tr.channelData.indexOf(h), 1);
-        },
-      });
-      if (tr.error) throw tr.error;
-    }
-
-    return {
-      allocateMs,
-      relayRttMs: r1(relayRtt),
-      relayedBytes: bytesBack,
-      relayed: fmtAddr(relayed),
-      mapped: mappedAddr ? fmtAddr(mappedAddr) : null,
-      lifetimeSec,
-      realm,
-      channelRttMs,
-      software,
-    };
-  } finally {
-    // 6. Release the allocation (best effort, do not wait long).
-    if (!tr.error) {
-      const tid = newTransactionId();
-      const bye = encodeMessage({ method: Method.Refresh, cls: 'request', transactionId: tid, attributes: [attr.lifetime(0), ...auth(), attr.software('netready')] }, { integrityKey: key, fingerprint: true });
-      await tr.request(bye, tid, { timeoutMs: 300, maxSends: 1, signal: ctx.signal, timeoutError: () => new NetError('TURN_NO_RESPONSE', 'no answer to Refresh', 'failed') }).catch(() => undefined);
-    }
-  }
-}
 
 /**
  * What a relay session needs from the probe: TURN credentials offering this transport, and its UDP

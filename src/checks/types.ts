@@ -5,7 +5,8 @@ import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet, HostEntry } from '../profiles/types.js';
 import type { ProxyResolver } from '../net/proxy.js';
 
-export type CheckStatus = 'ok' | 'failed' | 'timeout' | 'skipped' | 'error';
+import type { CheckStatus } from '../shared/vocabulary.js';
+export type { CheckStatus };
 
 export interface CheckError {
   /** Stable UPPER_SNAKE code, e.g. TCP_REFUSED, TLS_CERT_UNTRUSTED, TIMEOUT_CONNECT. */

@@ -1,7 +1,6 @@
 // Shared pieces of the WebRTC far end (src/serve/webrtc-peer.ts) and the webrtc.ice check:
 // the signalling message codec (sans-I/O, JSON over WebSocket), werift's selected candidate pair
-// as evidence, and fix-ups of werift 0.24 (a closed peer connection leaves no timer behind; no
-// fallback to Google's STUN server).
+// as evidence. The fix-ups of werift itself are in ./werift-patch.ts (re-exported here).
 //
 // Signalling on wss://PROBE/.netready/webrtc (one peer connection per WebSocket):
 //   client -> {"type":"hello"}                       server -> {"type":"ready","peerMs":n,"maxMessageBytes":n}
@@ -11,7 +10,7 @@
 // A plain netready echo (a serve without the WebRTC peer) answers "hello" with "hello": the
 // client tells the two apart by that.
 
-import { Connection, TurnProtocol, type RTCPeerConnection } from 'werift';
+import type { RTCPeerConnection } from 'werift';
 
 /** Largest signalling message either side accepts (an SDP offer with a few candidates is ~2 KB). */
 export const SIGNAL_MAX_BYTES = 16 * 1024;
@@ -77,68 +76,9 @@ export function encodeSignal(s: Signal): string {
   return JSON.stringify(s);
 }
 
-/** Bound on one TURN allocation inside werift (it retransmits over UDP for ~6 s, then tries TCP). */
-export const TURN_ALLOCATE_MS = 4_000;
-
-let patched = false;
-/**
- * Fix-ups of werift 0.24's TURN client (pinned version; see package.json):
- * - It refreshes an allocation in a loop around `await timers/promises.setTimeout(5/6 x lifetime)`;
- *   closing the connection cancels the loop but not the pending 500 s timer, which keeps the
- *   process (and a test file) alive. Our peer connections live seconds (the serve closes its peers
- *   after 20 s), far below the 600 s allocation lifetime, so the refresh loop is not started.
- * - A failed allocation leaves its socket open and its transactions retransmitting: the
- *   allocation is bounded by TURN_ALLOCATE_MS, and on failure its transactions are ended and its
- *   socket closed.
- */
-export function patchWerift(): void {
-  if (patched) return;
-  patched = true;
-  // - Without a STUN server in iceServers werift 0.24 falls back to stun.l.google.com:19302 and
-  //   holds candidate gathering (and so setLocalDescription, and the serve peer's answer) up to
-  //   5 s for it: an outside host netready must never contact, and ~5 s added to every
-  //   webrtc.ice. No STUN server given: no server-reflexive gathering.
-  const conn = Connection.prototype as unknown as { getCandidatePromises(this: { options?: { stunServer?: unknown }; stunServer?: unknown }, ...a: unknown[]): unknown };
-  const gather = conn.getCandidatePromises;
-  conn.getCandidatePromises = function (...a: unknown[]) {
-    if (!this.options?.stunServer) this.stunServer = undefined;
-    return gather.apply(this, a);
-  };
-  type Turn = { refresh: (exp: number) => void; refreshHandle: unknown; transactions: Record<string, TransactionLike>; transport?: { close(): Promise<void> } };
-  const proto = TurnProtocol.prototype as unknown as { connectionMade(this: Turn): Promise<void> };
-  const original = proto.connectionMade;
-  proto.connectionMade = function (this: Turn) {
-    this.refresh = () => {
-      this.refreshHandle = undefined;
-    };
-    const allocation = original.call(this);
-    allocation.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`TURN allocation took over ${TURN_ALLOCATE_MS} ms`)), TURN_ALLOCATE_MS);
-    });
-    return Promise.race([allocation, bound]).then(
-      () => clearTimeout(timer),
-      async (e: unknown) => {
-        clearTimeout(timer);
-        endTransactions(this.transactions);
-        await this.transport?.close().catch(() => undefined);
-        throw e;
-      },
-    );
-  };
-}
-
-function endTransactions(table: Record<string, TransactionLike> | undefined): void {
-  for (const tr of Object.values(table ?? {})) {
-    try {
-      if (tr.failWithTimeout) tr.failWithTimeout();
-      else tr.cancel?.();
-    } catch {
-      /* already ended */
-    }
-  }
-}
+// The werift fix-ups (no public STUN fallback, no timer left after close) live in their own file,
+// which asserts the shape it patches when it loads.
+export { TURN_ALLOCATE_MS, closePeer, patchWerift } from './werift-patch.js';
 
 export interface PairEnd {
   type: string;
@@ -171,31 +111,4 @@ export function selectedPair(pc: RTCPeerConnection): SelectedPair | null {
   const local = end(nominated.localCandidate);
   const relayProtocol = local.type === 'relay' ? (nominated.protocol?.turn?.transport?.type ?? null) : null;
   return { local, remote: end(nominated.remoteCandidate), relayProtocol };
-}
-
-interface TransactionLike {
-  failWithTimeout?: () => void;
-  cancel?: () => void;
-}
-interface ProtocolLike {
-  transactions?: Record<string, TransactionLike>;
-  turn?: { transactions?: Record<string, TransactionLike> };
-}
-
-/**
- * Close a werift peer connection and leave nothing running: werift 0.24 closes the sockets but
- * lets pending STUN transactions (ICE checks to pairs that never answered) retransmit on their
- * backoff timers for up to ~12 s more. They are ended here. Bounded by `ms`.
- */
-export async function closePeer(pc: RTCPeerConnection, ms = 1_000): Promise<void> {
-  const protocols: ProtocolLike[] = [];
-  for (const t of (pc as unknown as { iceTransports?: { connection?: { protocols?: ProtocolLike[] } }[] }).iceTransports ?? [])
-    protocols.push(...(t.connection?.protocols ?? []));
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([pc.close().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-  for (const p of protocols) {
-    endTransactions(p.transactions);
-    endTransactions(p.turn?.transactions);
-  }
 }

@@ -5,9 +5,10 @@
 // connected but receives no events". Thresholds: docs/evidence.md (sse.stream).
 
 import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { SSE_LATE_MS } from '../shared/thresholds.js';
 
-/** First event later than this after it was sent = buffered. */
-export const SSE_LATE_MS = 2000;
+/** First event later than this after it was sent = buffered (shared with the browser page). */
+export { SSE_LATE_MS };
 /** Events sent at least this far apart ... */
 export const SSE_BATCH_SENT_GAP_MS = 200;
 /** ... that arrive within this of each other were batched by a middlebox. */

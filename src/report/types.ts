@@ -2,52 +2,13 @@
 // shape is a breaking change: bump the schema version and say so in CHANGELOG.md.
 
 import type { CheckResult } from '../checks/types.js';
+import type { CauseId, ChecklistId, ChecklistStatus, Severity } from '../shared/vocabulary.js';
 
 export const REPORT_SCHEMA = 'netready/report@1';
 
 export type Tier = 'optimal' | 'recommended-minimum' | 'absolute-minimum' | 'none';
-export type Severity = 'blocking' | 'degrading';
-export type ChecklistStatus = 'pass' | 'fail' | 'warn' | 'not-checked';
-
-export type CauseId =
-  | 'dns-blocked'
-  | 'tcp-blocked'
-  | 'path-filtered'
-  | 'keyword-filtered'
-  | 'tls-inspection'
-  | 'websocket-blocked'
-  | 'sse-blocked'
-  | 'sse-buffered'
-  | 'proxy-idle-timeout'
-  | 'proxy-auth-required'
-  | 'pac-required'
-  | 'udp-blocked'
-  | 'udp-range-blocked'
-  | 'turn-tls-blocked'
-  | 'media-unreachable'
-  | 'low-bandwidth'
-  | 'high-latency'
-  | 'packet-loss'
-  | 'high-jitter'
-  | 'vpn-full-tunnel'
-  | 'ocsp-unreachable'
-  | 'webrtc-policy-blocked'
-  | 'camera-blocked'
-  | 'microphone-blocked'
-  | 'pcc-agent-not-running'
-  | 'pcc-cert-invalid'
-  | 'pcc-proxy-not-bypassed';
-
-export type ChecklistId =
-  | 'sign-domain-reachable'
-  | 'websocket-upgrade'
-  | 'cobrowse-reachable-uninspected'
-  | 'video-domains-and-media'
-  | 'sse-unbuffered-idle'
-  | 'vpn-websocket-split-tunnel'
-  | 'camera-mic-policy'
-  | 'bandwidth-3mbps'
-  | 'test-session';
+// Cause, checklist and status ids: one list for every layer and the browser page (src/shared/vocabulary.ts).
+export type { CauseId, ChecklistId, ChecklistStatus, Severity };
 
 export type SymptomId =
   | 'room-never-loads'

@@ -9,7 +9,8 @@
 //   GET  /                                   the page, only when the client accepts text/html
 //                                            (browsers); curl and the checks keep the JSON answer
 //   GET  /.netready/page                     the page
-//   GET  /.netready/page.js, /.netready/page.css   its script and style (no CDN, no build step)
+//   GET  /.netready/page.js, /.netready/page.css   its script and style (no CDN; built from
+//                                            src/serve/page/ into strings by scripts/build-page.ts)
 //   POST /.netready/browser-results          application/json, up to maxBodyBytes; 201 {ok,id}
 //   GET  /.netready/browser-results          [{id, receivedAt, userAgent, startedAt, causes}]
 //   GET  /.netready/browser-results/latest   the last document as posted (404 before the first)
@@ -20,11 +21,14 @@
 import type http from 'node:http';
 import type { ServeModule } from './server.js';
 import { readRequestBody } from './body.js';
-import type { CauseId, ChecklistId, ChecklistStatus, Severity } from '../report/types.js';
-import type { CheckStatus } from '../checks/types.js';
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './browser-page.html.js';
+import { CHECK_STATUSES, CHECKLIST_IDS, CHECKLIST_STATUSES } from '../shared/vocabulary.js';
+import { BROWSER_CAUSES, BROWSER_SCHEMA, PAGE_SHARED, type BrowserResults } from '../shared/browser.js';
+import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from './page/assets.gen.js';
 
-export const BROWSER_SCHEMA = 'netready/browser@1';
+// The page's document and the ids it shares with the verdict live in src/shared/browser.ts.
+export { BROWSER_CAUSES, BROWSER_SCHEMA };
+export type { BrowserCause, BrowserCheck, BrowserChecklistItem, BrowserResults } from '../shared/browser.js';
+
 export const BROWSER_PAGE_PATH = '/.netready/page';
 export const BROWSER_RESULTS_PATH = '/.netready/browser-results';
 
@@ -33,70 +37,16 @@ export const BROWSER_PAGE_DEFAULTS = {
   maxBodyBytes: 64 * 1024, // a run's document is ~6 KB
 } as const;
 
-/** The causes the page may report: its own three, and the stream causes it sees from the browser. */
-export const BROWSER_CAUSES: readonly CauseId[] = [
-  'webrtc-policy-blocked',
-  'camera-blocked',
-  'microphone-blocked',
-  'websocket-blocked',
-  'sse-blocked',
-  'sse-buffered',
-];
+/**
+ * The page's script as served: src/serve/page/page.ts (transpiled into assets.gen.ts) given the
+ * values it shares with the verdict — the schema, the SSE threshold, the checklist wording.
+ */
+export const PAGE_JS = `(function (NETREADY) {\n${PAGE_SCRIPT}\n})(${JSON.stringify(PAGE_SHARED)});\n`;
 
-export interface BrowserCheck {
-  id: string;
-  target: string;
-  status: CheckStatus;
-  durationMs: number;
-  metrics: Record<string, number>;
-  error: { code: string; message: string } | null;
-  reason?: string;
-  details?: Record<string, unknown>;
-}
-
-export interface BrowserCause {
-  id: CauseId;
-  severity: Severity;
-  summary: string;
-  evidence: string[];
-  remedy: string;
-}
-
-export interface BrowserChecklistItem {
-  id: ChecklistId;
-  status: ChecklistStatus;
-  evidence: string[];
-  reason?: string;
-  text?: string;
-}
-
-/** Schema `netready/browser@1`: what the page saves, loads and posts. */
-export interface BrowserResults {
-  schema: typeof BROWSER_SCHEMA;
-  userAgent: string;
-  startedAt: string;
-  checks: BrowserCheck[];
-  causes: BrowserCause[];
-  checklist: BrowserChecklistItem[];
-  /** Optional extras the page adds. */
-  durationMs?: number;
-  origin?: string;
-  browser?: { name: string; version: string };
-}
-
-const CHECK_STATUSES: readonly string[] = ['ok', 'failed', 'timeout', 'skipped', 'error'];
-const CHECKLIST_STATUSES: readonly string[] = ['pass', 'fail', 'warn', 'not-checked'];
-const CHECKLIST_IDS: readonly string[] = [
-  'sign-domain-reachable',
-  'websocket-upgrade',
-  'cobrowse-reachable-uninspected',
-  'video-domains-and-media',
-  'sse-unbuffered-idle',
-  'vpn-websocket-split-tunnel',
-  'camera-mic-policy',
-  'bandwidth-3mbps',
-  'test-session',
-];
+const CHECK_STATUS_LIST: readonly string[] = CHECK_STATUSES;
+const CHECKLIST_STATUS_LIST: readonly string[] = CHECKLIST_STATUSES;
+const CHECKLIST_ID_LIST: readonly string[] = CHECKLIST_IDS;
+const BROWSER_CAUSE_LIST: readonly string[] = BROWSER_CAUSES;
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
@@ -111,21 +61,21 @@ export function browserResultsProblem(v: unknown): string | null {
   if (!Array.isArray(v.checks) || v.checks.length > 64) return 'checks: expected an array (up to 64)';
   for (const [i, c] of v.checks.entries()) {
     if (!isObj(c) || !isStr(c.id, 100) || !isStr(c.target, 500)) return `checks[${i}]: expected {id, target, status, ...}`;
-    if (!CHECK_STATUSES.includes(c.status as string)) return `checks[${i}].status: expected one of ${CHECK_STATUSES.join(', ')}`;
+    if (!CHECK_STATUS_LIST.includes(c.status as string)) return `checks[${i}].status: expected one of ${CHECK_STATUS_LIST.join(', ')}`;
     if (typeof c.durationMs !== 'number' || !isObj(c.metrics)) return `checks[${i}]: expected durationMs and metrics`;
     if (!Object.values(c.metrics).every((n) => typeof n === 'number')) return `checks[${i}].metrics: numbers only`;
     if (c.error !== null && !(isObj(c.error) && isStr(c.error.code, 100) && isStr(c.error.message, 2000))) return `checks[${i}].error: expected null or {code, message}`;
   }
   if (!Array.isArray(v.causes) || v.causes.length > 32) return 'causes: expected an array (up to 32)';
   for (const [i, c] of v.causes.entries()) {
-    if (!isObj(c) || !BROWSER_CAUSES.includes(c.id as CauseId)) return `causes[${i}].id: expected one of ${BROWSER_CAUSES.join(', ')}`;
+    if (!isObj(c) || !BROWSER_CAUSE_LIST.includes(c.id as string)) return `causes[${i}].id: expected one of ${BROWSER_CAUSES.join(', ')}`;
     if (c.severity !== 'blocking' && c.severity !== 'degrading') return `causes[${i}].severity: expected blocking or degrading`;
     if (!isStr(c.summary, 2000) || !isStr(c.remedy, 2000) || !isStrArr(c.evidence, 32, 100)) return `causes[${i}]: expected summary, remedy and evidence`;
   }
-  if (!Array.isArray(v.checklist) || v.checklist.length > CHECKLIST_IDS.length) return 'checklist: expected an array';
+  if (!Array.isArray(v.checklist) || v.checklist.length > CHECKLIST_ID_LIST.length) return 'checklist: expected an array';
   for (const [i, c] of v.checklist.entries()) {
-    if (!isObj(c) || !CHECKLIST_IDS.includes(c.id as string)) return `checklist[${i}].id: not a checklist id`;
-    if (!CHECKLIST_STATUSES.includes(c.status as string)) return `checklist[${i}].status: expected one of ${CHECKLIST_STATUSES.join(', ')}`;
+    if (!isObj(c) || !CHECKLIST_ID_LIST.includes(c.id as string)) return `checklist[${i}].id: not a checklist id`;
+    if (!CHECKLIST_STATUS_LIST.includes(c.status as string)) return `checklist[${i}].status: expected one of ${CHECKLIST_STATUS_LIST.join(', ')}`;
     if (!isStrArr(c.evidence, 32, 100)) return `checklist[${i}].evidence: expected an array of check ids`;
   }
   return null;

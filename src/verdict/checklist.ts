@@ -5,24 +5,10 @@ import type { HostRole } from '../profiles/types.js';
 import { isBad, isDeadline, listText, nonexistentName, onProbe, seconds, type VerdictInput } from './input.js';
 import { mediaFacts } from './media.js';
 import { MIN_BPS, risingDirection } from './thresholds.js';
+import { CHECKLIST_TEXT } from '../shared/vocabulary.js';
 
-export const CHECKLIST_TEXT: Record<ChecklistId, string> = {
-  'sign-domain-reachable':
-    'OneSpan Sign domain reachable on port 443, including the Virtual Room path — for example, curl -s -o /dev/null -w \'%{http_code}\' https://<your-domain>/virtual-room/probe/existence returns any HTTP status code.',
-  'websocket-upgrade':
-    'WebSocket upgrade succeeds through the proxy on port 443 (test against the OneSpan Sign domain or *.media.prod.tokbox.com).',
-  'cobrowse-reachable-uninspected':
-    '*.upscope.io (including assets-proxy.upscope.io) and cobrowsingapi.com are reachable and excluded from TLS inspection.',
-  'video-domains-and-media':
-    '*.opentok.com and *.tokbox.com reachable using wildcards; UDP 3478 open, or TURN over TCP 443 confirmed working.',
-  'sse-unbuffered-idle':
-    'Proxy does not buffer text/event-stream responses; idle timeout ≥ 4 hours for section 1 domains.',
-  'vpn-websocket-split-tunnel':
-    'VPN passes WebSocket traffic on port 443; split tunneling configured for *.tokbox.com and *.opentok.com where possible.',
-  'camera-mic-policy': 'Managed browser policy allows camera and microphone access for the OneSpan Sign domain.',
-  'bandwidth-3mbps': 'At least 3 Mbps up and down per participant confirmed from the corporate network.',
-  'test-session': 'Test session completed with one host and one participant before the real session.',
-};
+// The checklist's wording lives with the ids (src/shared/vocabulary.ts): the browser page shows it too.
+export { CHECKLIST_TEXT };
 
 export const CHECKLIST_ORDER = Object.keys(CHECKLIST_TEXT) as ChecklistId[];
 
