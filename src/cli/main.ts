@@ -83,6 +83,7 @@ export function buildProgram(): Command {
   addReportOptions(program.command('demo').description('the embedded demo: serve on loopback and check the Virtual Room profile against it'))
     .option('--deadline <seconds>', 'hard cap for the check', '20')
     .option('--idle-window <seconds>', 'how long long-lived connections are held idle', '1')
+    .option('--quality-seconds <seconds>', 'the length of the quality phase', '2')
     .action(async (o) => { process.exitCode = await demoCommand(o); });
 
   return program;
