@@ -1,5 +1,6 @@
 // `npm run bench`: speed and footprint measured side by side in one run.
 // Section 1 (spine): the demo check's wall time and the check process's peak RSS, on loopback.
+// Section "package" (bench/package.ts): npm start's wall time, the executables' sizes and start time.
 // Later sections (media, quality) add their own measurements to this file.
 
 import { spawn } from 'node:child_process';
@@ -67,10 +68,11 @@ async function spine() {
   }
 }
 
-// BENCH_ONLY=spine|lab runs one part (the lab part needs root and the lab's packages);
+// BENCH_ONLY=spine|package|lab runs one part (the lab part needs root and the lab's packages);
 // BENCH_POINTS=loss or rate-2,delay-150 runs only those grid points (and not the wall-time part).
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'spine') await spine();
+if (!only || only === 'package') await import('./package.js').then((m) => m.packageBench(Math.min(RUNS, 3)));
 if (!only || only === 'lab') {
   await import('./quality.js').then(async (m) => {
     await m.qualityBench();

@@ -112,9 +112,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run directly with tsx: `node --import tsx src/cli/main.ts ...`
-if (process.argv[1] && /[\\/]cli[\\/]main\.(ts|js)$/.test(process.argv[1])) {
-  // Exit like bin/netready.js does: after a check the report is written, and a handle some check
-  // abandoned (e.g. a WebRTC stack that never closed) must not keep the process alive.
-  main(process.argv).then((code) => process.exit(code));
+/**
+ * Run the command line and exit with its code (bin/netready.js, the standalone executable, tsx).
+ * `serve` returns only after its sockets are closed. After a check the report is written (stdout
+ * and files are synchronous here): exit now rather than wait for abandoned resolver threads of a
+ * network that drops everything, or a WebRTC stack that never closed.
+ */
+export async function runAndExit(argv: string[]): Promise<never> {
+  const code = await main(argv);
+  // `npm run bench` reads the peak resident set size of this process.
+  if (process.env.NETREADY_RUSAGE) process.stderr.write(`netready-rusage maxRssKiB=${process.resourceUsage().maxRSS}\n`);
+  process.exit(code);
 }
+
+// Run directly with tsx: `node --import tsx src/cli/main.ts ...`
+if (process.argv[1] && /[\\/]cli[\\/]main\.(ts|js)$/.test(process.argv[1])) void runAndExit(process.argv);
