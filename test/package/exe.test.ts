@@ -6,11 +6,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeDir, tempDir } from '../support/proc.js';
+import { removeDir, runToEnd, tempDir } from '../support/proc.js';
 import { validateReport } from '../../src/report/validate.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,30 +18,8 @@ const built = existsSync(EXE);
 const skip = built || process.env.CI ? false : 'needs the executable: npm run build:exe -- linux-x64';
 const onLinuxX64 = process.platform === 'linux' && process.arch === 'x64';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
-}
-
-function run(exe: string, args: string[], cwd: string, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    // No Node on PATH: the executable needs none.
-    const child = spawn(exe, args, { cwd, env: { PATH: '/usr/bin:/bin', NO_COLOR: '1', HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, wallMs: Date.now() - t0 });
-    });
-  });
-}
+/** Run the executable with no Node on PATH: it needs none. */
+const run = (exe: string, args: string[], cwd: string) => runToEnd(exe, args, { cwd, env: { PATH: '/usr/bin:/bin', NO_COLOR: '1', HOME: cwd } });
 
 test('the linux-x64 executable, alone in an empty directory: --version, demo (valid report, media measured), a PAC file', { skip: skip || (onLinuxX64 ? false : 'linux-x64 only'), timeout: 120_000 }, async (t) => {
   assert.ok(built, `${EXE} is missing: .ci/run builds it with npm run build:exe before npm test`);

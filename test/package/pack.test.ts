@@ -8,44 +8,22 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeDir, tempDir } from '../support/proc.js';
+import { removeDir, runToEnd, tempDir } from '../support/proc.js';
 import { which } from '../support/prereqs.js';
 import { validateReport } from '../../src/report/validate.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const npmPath = which('npm');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** npm (the one on PATH) run by this Node, so the install is checked on the Node the tests run on. */
-function npm(args: string[], cwd: string, timeoutMs = 120_000): Promise<Run> {
+function npm(args: string[], cwd: string) {
   const cli = realpathSync(npmPath!);
   const [cmd, argv] = cli.endsWith('.js') ? [process.execPath, [cli, ...args]] : [cli, args];
-  return run(cmd, argv, cwd, timeoutMs, { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
-}
-
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  return runToEnd(cmd, argv, { cwd, env, timeoutMs: 120_000 });
 }
 
 test('npm pack + install into an empty directory + `netready demo --json -` there: a valid report', { skip: npmPath ? false : 'needs npm (it comes with Node.js)', timeout: 240_000 }, async (t) => {
@@ -88,9 +66,9 @@ test('npm pack + install into an empty directory + `netready demo --json -` ther
   const cwd = join(dir, 'empty');
   mkdirSync(cwd);
   const bin = join(app, 'node_modules', '.bin', 'netready');
-  const version = await run(process.execPath, [bin, '--version'], cwd, 20_000);
+  const version = await runToEnd(process.execPath, [bin, '--version'], { cwd, timeoutMs: 20_000 });
   assert.equal(version.stdout.trim(), pkg.version, version.stderr);
-  const demo = await run(process.execPath, [bin, 'demo', '--json', '-'], cwd, 60_000);
+  const demo = await runToEnd(process.execPath, [bin, 'demo', '--json', '-'], { cwd });
   assert.ok(demo.code === 0 || demo.code === 1, `demo exit ${demo.code}: ${demo.stderr.slice(-2000)}`);
   const report = JSON.parse(demo.stdout) as { schema: string; tier: string | null; checks: { id: string; status: string }[] };
   assert.deepEqual(validateReport(report), [], 'the installed demo writes a valid netready/report@1');
