@@ -192,7 +192,10 @@ export async function startSquid(opts: SquidOptions = {}): Promise<Squid> {
       const u = squidUser();
       chownTree(dir, u.uid, u.gid);
     }
-    const p = own(startProc(SQUID_BIN, ['-N', '-f', confFile], { cwd: dir, graceMs: 6000 }));
+    // -n: a service name of its own, which names squid's shared memory segments (/dev/shm/NAME-*.shm):
+    // two squids under one name collide (shm_open: File exists), and a user may not take over another's.
+    const service = `nrsquid${process.pid}x${port}`;
+    const p = own(startProc(SQUID_BIN, ['-N', '-n', service, '-f', confFile], { cwd: dir, graceMs: 6000 }));
     try {
       await waitForPort('127.0.0.1', port, 15_000, p);
     } catch (e) {
