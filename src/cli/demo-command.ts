@@ -9,12 +9,8 @@ import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { loadProfiles } from '../profiles/load.js';
 import { inExecutable } from '../assets.js';
-import { runCheck, useColor } from './check-command.js';
-import { buildConfig } from './options.js';
-import { writeOutputs, type OutputOptions } from './output.js';
-import { createProgress } from '../report/progress.js';
+import type { OutputOptions } from './output.js';
 import { UsageError } from './errors.js';
 
 export interface DemoOptions extends OutputOptions {
@@ -90,7 +86,13 @@ async function startDemoServe(args: string[]): Promise<DemoServe> {
 }
 
 export async function demoCommand(o: DemoOptions): Promise<number> {
-  const serve = await startDemoServe(['--listen', '127.0.0.1:0', '--stun', '127.0.0.1:0', '--udp-echo', '127.0.0.1', '--udp-ports', demoEchoPorts()]);
+  const serving = startDemoServe(['--listen', '127.0.0.1:0', '--stun', '127.0.0.1:0', '--udp-echo', '127.0.0.1', '--udp-ports', demoEchoPorts()]);
+  // The check's modules load while the serve process starts.
+  const loading = Promise.all([import('../profiles/load.js'), import('./check-command.js'), import('./options.js'), import('./output.js'), import('../report/progress.js')]);
+  const [serve, [{ loadProfiles }, { runCheck, useColor }, { buildConfig }, { writeOutputs }, { createProgress }]] = await Promise.all([serving, loading.catch(async (e) => {
+    await serving.then((s) => s.stop(), () => {});
+    throw e;
+  })]);
   try {
     const port = new URL(serve.url).port;
     const signDomain = 'localhost';

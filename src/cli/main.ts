@@ -4,11 +4,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { VERSION } from './version.js';
-import { checkCommand } from './check-command.js';
-import { reportCommand } from './report-command.js';
-import { profilesCommand } from './profiles-command.js';
-import { demoCommand } from './demo-command.js';
-import { serveCommand } from './serve-command.js';
+// The commands are loaded when they run: `--version`, `profiles` or `report` do not load the
+// network stack, and `demo` starts its serve before it loads the checks.
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -50,7 +47,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   addCheckOptions(program.command('check').description("run a profile's checks from this machine and write a report")).action(
-    async (o) => { process.exitCode = await checkCommand(o); },
+    async (o) => { process.exitCode = await (await import('./check-command.js')).checkCommand(o); },
   );
 
   program
@@ -68,23 +65,23 @@ export function buildProgram(): Command {
     .option('--turn-relay-ip <addr>', "the address coturn relays from when it is not the --turn-url host's (coturn --relay-ip/--external-ip); repeatable", collect)
     .option('--webrtc-host <addr>', 'an address the WebRTC peer also offers as a host candidate, e.g. the public address in front of a 1:1 NAT; repeatable', collect)
     .option('--max-connections <n>', 'maximum concurrent connections')
-    .action(async (o) => { process.exitCode = await serveCommand(o); });
+    .action(async (o) => { process.exitCode = await (await import('./serve-command.js')).serveCommand(o); });
 
   addReportOptions(program.command('report').description('render a saved JSON report again').argument('<file>', 'a JSON report')).action(
-    async (file, o) => { process.exitCode = await reportCommand(file, o); },
+    async (file, o) => { process.exitCode = await (await import('./report-command.js')).reportCommand(file, o); },
   );
 
   program
     .command('profiles')
     .description('list the built-in profiles and their parameters')
     .option('--json', 'machine-readable list')
-    .action(async (o) => { process.exitCode = await profilesCommand(o); });
+    .action(async (o) => { process.exitCode = await (await import('./profiles-command.js')).profilesCommand(o); });
 
   addReportOptions(program.command('demo').description('the embedded demo: serve on loopback and check the Virtual Room profile against it'))
     .option('--deadline <seconds>', 'hard cap for the check', '20')
     .option('--idle-window <seconds>', 'how long long-lived connections are held idle', '1')
     .option('--quality-seconds <seconds>', 'the length of the quality phase', '2')
-    .action(async (o) => { process.exitCode = await demoCommand(o); });
+    .action(async (o) => { process.exitCode = await (await import('./demo-command.js')).demoCommand(o); });
 
   return program;
 }
