@@ -31,8 +31,8 @@ function demoEchoPorts(): string {
 
 export const DEMO_NO_TURN = 'no TURN server in the demo: the turn.allocate, webrtc.ice relay-* and quality.relay-train rows are skipped (a probe with --turn-url and --turn-secret runs them)';
 
-/** How long the demo waits for its serve to come up. */
-const SERVE_UP_MS = 10_000;
+/** How long the demo waits for its serve to come up (a loaded machine took 8 s). */
+const SERVE_UP_MS = 30_000;
 
 interface DemoServe {
   url: string;
