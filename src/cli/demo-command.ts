@@ -63,9 +63,11 @@ async function startDemoServe(args: string[]): Promise<DemoServe> {
     const up = await new Promise<{ url: string; caFile: string }>((resolve, reject) => {
       let url = '';
       let caFile = '';
-      const timer = setTimeout(() => reject(new Error(`the demo serve did not come up within ${SERVE_UP_MS / 1000} s`)), SERVE_UP_MS);
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error(`the demo serve did not come up within ${SERVE_UP_MS / 1000} s (said: ${JSON.stringify(seen.slice(-300))}, stderr: ${JSON.stringify(stderr.slice(-300))})`)), SERVE_UP_MS);
       const lines = createInterface({ input: child.stdout });
       lines.on('line', (line) => {
+        seen += `${line}\n`;
         url ||= /^https\s+(\S+)/.exec(line)?.[1] ?? '';
         caFile ||= /^ca\s+(\S+)/.exec(line)?.[1] ?? '';
         if (line.startsWith('netready serve is running')) {
