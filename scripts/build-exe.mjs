@@ -121,8 +121,10 @@ async function buildTarget(name) {
   mkdirSync(work, { recursive: true });
   const blob = join(work, 'sea-prep.blob');
   const config = join(work, 'sea-config.json');
-  // No snapshot or code cache: both are specific to the platform that writes the blob.
-  writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets: assets() }, null, 2));
+  // V8's code cache (faster start) only where the blob's writer is the target's own Node; no
+  // snapshot (netready starts nothing worth snapshotting).
+  const useCodeCache = name === 'linux-x64';
+  writeFileSync(config, JSON.stringify({ main: BUNDLE, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, assets: assets() }, null, 2));
   sh(blobWriter(t.version), ['--experimental-sea-config', config]);
   const node = name === 'linux-x64' ? blobWriter(t.version) : registryNode(t.pkg, t.version, t.bin);
   mkdirSync(OUT, { recursive: true });
