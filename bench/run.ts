@@ -1,5 +1,6 @@
 // `npm run bench`: speed and footprint measured side by side in one run.
 // Section 1 (spine): the demo check's wall time and the check process's peak RSS, on loopback.
+// Section "package" (bench/package.ts): npm start's wall time, the executables' sizes and start time.
 // Later sections (media, quality) add their own measurements to this file.
 
 import { spawn } from 'node:child_process';
@@ -48,7 +49,7 @@ async function spine() {
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, serve.caPem ?? '');
     const names = loadProfiles(['onespan-virtual-room'], { signDomain: 'localhost' }).hosts.map((h) => h.host);
-    const args = ['--profile', 'onespan-virtual-room', '--sign-domain', 'localhost', '--ca', caFile,
+    const args = ['--profile', 'onespan-virtual-room', '--sign-domain', 'localhost', '--public-roots', caFile,
       ...names.flatMap((n) => ['--resolve', `${n}:127.0.0.1`]), '--connect-to', `::127.0.0.1:${serve.addresses[0].port}`,
       '--idle-window', '1', '--deadline', '20', '--json', '-'];
     const samples: Sample[] = [];
@@ -67,10 +68,11 @@ async function spine() {
   }
 }
 
-// BENCH_ONLY=spine|lab|store runs one part (the lab part needs root and the lab's packages);
+// BENCH_ONLY=spine|package|lab|store runs one part (the lab part needs root and the lab's packages);
 // BENCH_POINTS=loss or rate-2,delay-150 runs only those grid points (and not the wall-time part).
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'spine') await spine();
+if (!only || only === 'package') await import('./package.js').then((m) => m.packageBench(Math.min(RUNS, 3)));
 if (!only || only === 'lab') {
   await import('./quality.js').then(async (m) => {
     await m.qualityBench();

@@ -10,21 +10,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-PKGS="dnsmasq squid-openssl nginx-light coturn iperf3 mitmproxy iptables nftables libnetfilter-queue-dev gcc libc6-dev dnsutils iputils-ping socat curl iproute2 openssl procps"
-missing=""
-for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-if [ -n "$missing" ]; then
-  echo "lab/ci.sh: installing$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  # keep Debian's maintainer scripts from starting system squid/nginx/dnsmasq/coturn services
-  own_policy=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
-  fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing
-  if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-fi
+# The Debian packages of scripts/test-deps.txt that are missing (without starting their services).
+bash scripts/install-test-deps.sh
 
 # leftovers of an earlier, killed run
 timeout 60 npm run -s lab -- down --all

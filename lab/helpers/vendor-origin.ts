@@ -93,7 +93,7 @@ function onUpgrade(req: http.IncomingMessage, sock: Duplex, head: Buffer, tls: b
 
 function respond(res: http.ServerResponse | http2.Http2ServerResponse, a: Answer, extra: Record<string, string>): void {
   const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
-  res.writeHead(a.status, { ...extra, ...a.headers, 'content-length': String(body.length) });
+  (res as http.ServerResponse).writeHead(a.status, { ...extra, ...a.headers, 'content-length': String(body.length) });
   res.end(body);
 }
 

@@ -4,13 +4,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import { VERSION } from './version.js';
-import { checkCommand } from './check-command.js';
-import { reportCommand } from './report-command.js';
-import { profilesCommand } from './profiles-command.js';
-import { demoCommand } from './demo-command.js';
-import { serveCommand } from './serve-command.js';
-import { allowlistCommand } from './allowlist-command.js';
-import { compareCommand } from './compare-command.js';
+// The commands are loaded when they run: `--version`, `profiles` or `report` do not load the
+// network stack, and `demo` starts its serve before it loads the checks.
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -54,7 +49,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   addCheckOptions(program.command('check').description("run a profile's checks from this machine and write a report")).action(
-    async (o) => { process.exitCode = await checkCommand(o); },
+    async (o) => { process.exitCode = await (await import('./check-command.js')).checkCommand(o); },
   );
 
   program
@@ -72,11 +67,15 @@ export function buildProgram(): Command {
     .option('--turn-relay-ip <addr>', "the address coturn relays from when it is not the --turn-url host's (coturn --relay-ip/--external-ip); repeatable", collect)
     .option('--webrtc-host <addr>', 'an address the WebRTC peer also offers as a host candidate, e.g. the public address in front of a 1:1 NAT; repeatable', collect)
     .option('--max-connections <n>', 'maximum concurrent connections')
-    .action(async (o) => { process.exitCode = await serveCommand(o); });
+    .action(async (o) => { process.exitCode = await (await import('./serve-command.js')).serveCommand(o); });
 
   addReportOptions(program.command('report').description('render a saved JSON report again').argument('<file>', 'a JSON report'))
     .option('--compare <old>', 'compare with an earlier JSON report: fixed, new and unchanged causes, outcome, tier, quality')
-    .action(async (file, o) => { process.exitCode = o.compare ? await compareCommand(file, o.compare, o) : await reportCommand(file, o); });
+    .action(async (file, o) => {
+      process.exitCode = o.compare
+        ? await (await import('./compare-command.js')).compareCommand(file, o.compare, o)
+        : await (await import('./report-command.js')).reportCommand(file, o);
+    });
 
   program
     .command('profiles')
@@ -85,7 +84,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .option('--sign-domain <host>', 'the OneSpan Sign domain (with an id)')
     .option('--param <name=value>', 'set a profile parameter (with an id); repeatable', collect)
-    .action(async (id, o) => { process.exitCode = await profilesCommand({ ...o, id }); });
+    .action(async (id, o) => { process.exitCode = await (await import('./profiles-command.js')).profilesCommand({ ...o, id }); });
 
   program
     .command('allowlist')
@@ -96,12 +95,13 @@ export function buildProgram(): Command {
     .option('--format <format>', 'csv | json | md | squid | nft | pac | ngfw', 'md')
     .option('--proxy <url>', "--format pac: the PAC's answer for the listed names (default DIRECT)")
     .option('--out <file>', 'write to FILE instead of stdout')
-    .action(async (o) => { process.exitCode = await allowlistCommand(o); });
+    .action(async (o) => { process.exitCode = await (await import('./allowlist-command.js')).allowlistCommand(o); });
 
   addReportOptions(program.command('demo').description('the embedded demo: serve on loopback and check the Virtual Room profile against it'))
     .option('--deadline <seconds>', 'hard cap for the check', '20')
     .option('--idle-window <seconds>', 'how long long-lived connections are held idle', '1')
-    .action(async (o) => { process.exitCode = await demoCommand(o); });
+    .option('--quality-seconds <seconds>', 'the length of the quality phase', '2')
+    .action(async (o) => { process.exitCode = await (await import('./demo-command.js')).demoCommand(o); });
 
   return program;
 }
@@ -129,9 +129,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run directly with tsx: `node --import tsx src/cli/main.ts ...`
-if (process.argv[1] && /[\\/]cli[\\/]main\.(ts|js)$/.test(process.argv[1])) {
-  // Exit like bin/netready.js does: after a check the report is written, and a handle some check
-  // abandoned (e.g. a WebRTC stack that never closed) must not keep the process alive.
-  main(process.argv).then((code) => process.exit(code));
+/**
+ * Run the command line and exit with its code (bin/netready.js, the standalone executable, tsx).
+ * `serve` returns only after its sockets are closed. After a check the report is written (stdout
+ * and files are synchronous here): exit now rather than wait for abandoned resolver threads of a
+ * network that drops everything, or a WebRTC stack that never closed.
+ */
+export async function runAndExit(argv: string[]): Promise<never> {
+  const code = await main(argv);
+  // `npm run bench` reads the peak resident set size of this process.
+  if (process.env.NETREADY_RUSAGE) process.stderr.write(`netready-rusage maxRssKiB=${process.resourceUsage().maxRSS}\n`);
+  process.exit(code);
 }
+
+// Run directly with tsx: `node --import tsx src/cli/main.ts ...`
+if (process.argv[1] && /[\\/]cli[\\/]main\.(ts|js)$/.test(process.argv[1])) void runAndExit(process.argv);

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readAsset } from '../assets.js';
 
-const pkgPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
-export const VERSION: string = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readAsset('package.json') ?? '{}') as { version?: string }).version ?? 'unknown';

@@ -1,19 +1,16 @@
 // Loads, validates and merges profiles. A broken profile is a UsageError naming the file,
 // the field and what was expected (exit 2), never a stack trace.
 
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import * as v from 'valibot';
 import { UsageError } from '../cli/errors.js';
 import { parseYamlDoc } from '../cli/yaml-doc.js';
 import type { HostEntry, Profile, ProfileSet, PccSpec } from './types.js';
+import { assetNames, assetPath, inExecutable, readAsset } from '../assets.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** Built-in profiles live beside the sources (src/profiles) and are read from there by dist too. */
-export const BUILTIN_DIR = existsSync(join(here, 'onespan-virtual-room.yaml'))
-  ? here
-  : join(here, '..', '..', 'src', 'profiles');
+/** Built-in profiles live beside the sources (src/profiles) and are read from there by dist and the executable too. */
+const BUILTIN_DIR = 'src/profiles';
 
 const Port = v.pipe(v.number('a port number'), v.integer('an integer port'), v.minValue(1, 'a port 1-65535'), v.maxValue(65535, 'a port 1-65535'));
 const PathStr = v.pipe(v.string('a path string'), v.startsWith('/', "a path starting with '/'"));
@@ -73,7 +70,7 @@ const ProfileSchema = v.strictObject({
 type RawProfile = v.InferOutput<typeof ProfileSchema>;
 
 export function builtinProfileIds(): string[] {
-  return readdirSync(BUILTIN_DIR)
+  return assetNames(BUILTIN_DIR)
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => basename(f, '.yaml'))
     .sort();
@@ -82,14 +79,17 @@ export function builtinProfileIds(): string[] {
 /** Read and validate one profile (built-in id or YAML file), without parameters applied. */
 export function readProfile(ref: string): RawProfile & { origin: string } {
   let file: string;
-  if (/^[a-z0-9-]+$/.test(ref) && existsSync(join(BUILTIN_DIR, `${ref}.yaml`))) file = join(BUILTIN_DIR, `${ref}.yaml`);
-  else if (existsSync(ref)) file = ref;
-  else
+  let text = /^[a-z0-9-]+$/.test(ref) ? readAsset(`${BUILTIN_DIR}/${ref}.yaml`) : null;
+  if (text !== null) file = inExecutable ? `${BUILTIN_DIR}/${ref}.yaml` : assetPath(`${BUILTIN_DIR}/${ref}.yaml`);
+  else if (existsSync(ref)) {
+    file = ref;
+    text = readFileSync(file, 'utf8');
+  } else
     throw new UsageError(
       `unknown profile "${ref}": not a built-in profile (${builtinProfileIds().join(', ')}) and no such file`,
     );
   // Our schema's own messages say what is expected in words.
-  const profile = parseYamlDoc(ProfileSchema, readFileSync(file, 'utf8'), `profile ${file}`, { merge: true, schemaMessages: true });
+  const profile = parseYamlDoc(ProfileSchema, text, `profile ${file}`, { merge: true, schemaMessages: true });
   return { ...profile, origin: file };
 }
 

@@ -2,7 +2,7 @@
 // netready/report@1 reports (an earlier OLD and a NEW one) and renders the comparison for the
 // terminal, Markdown and HTML. Pure.
 
-import { createColors } from 'picocolors';
+import { createColors } from './colors.js';
 import type { Cause, ChecklistStatus, Report, Tier } from './types.js';
 import { fmtMetric, TIER_TEXT } from './common.js';
 import { esc } from './html.js';

@@ -1,5 +1,5 @@
 // The terminal report. Colour only when the caller says so (NO_COLOR / not a TTY -> color false).
-import { createColors } from 'picocolors';
+import { createColors } from './colors.js';
 import type { Report } from './types.js';
 import { groupByHost, isBadCheck, MARK, metricsText, outcomeOf, outcomeText, OUTCOME_TEXT, quality, qualityRelays, shortTarget, STATUS_MARK, tierText } from './common.js';
 

@@ -1,23 +1,23 @@
 // Validates a report object against schema/report.v1.json (netready/report@1) with ajv.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
+import { readAsset } from '../assets.js';
 
-const require = createRequire(import.meta.url);
+/** The schema's asset name (src/assets.ts: the package directory, or the executable's assets). */
+export const SCHEMA_ASSET = 'schema/report.v1.json';
 
-/** The schema file, from src/report/ (tsx) or dist/report/ (built): both are two levels below the package root. */
-export const SCHEMA_URL = new URL('../../schema/report.v1.json', import.meta.url);
+// ajv-formats is CommonJS: its default export is the plugin in Node, `.default` of it in a bundle.
+const addFormats = ((ajvFormats as unknown as { default?: typeof ajvFormats }).default ?? ajvFormats) as unknown as typeof ajvFormats.default;
 
 let compiled: ValidateFunction | null = null;
 
 function validator(): ValidateFunction {
   if (compiled) return compiled;
-  // ajv and ajv-formats are CommonJS; require() sidesteps the default-export interop of NodeNext.
-  const AjvCtor = require('ajv') as typeof import('ajv').default;
-  const addFormats = require('ajv-formats') as typeof import('ajv-formats').default;
-  const ajv = new AjvCtor({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
+  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
   addFormats(ajv);
-  compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')));
+  const schema = readAsset(SCHEMA_ASSET);
+  if (schema === null) throw new Error(`${SCHEMA_ASSET} is missing from the installation`);
+  compiled = ajv.compile(JSON.parse(schema));
   return compiled;
 }
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startCoturn, type Coturn } from '../support/coturn.js';
+import { NEEDS_COTURN, startCoturn, type Coturn } from '../support/coturn.js';
 import { startUdpEcho, type UdpEcho } from '../../src/serve/udp-echo.js';
 import { runRelayTrain, planRelayTrain } from '../../src/checks/quality-relay-train.js';
 import { publishThroughput, publishDirectTrainDone } from '../../src/checks/quality-udp-train.js';
@@ -18,6 +18,7 @@ const echoSecret = randomBytes(32);
 const probes: { close(): Promise<void> }[] = [];
 
 before(async () => {
+  if (NEEDS_COTURN) return;
   coturn = await startCoturn();
   echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret: echoSecret });
 });
@@ -46,7 +47,7 @@ function relayCtx(probeUrl: string): CheckContext {
 }
 
 for (const kind of ['udp', 'tls'] as const) {
-  test(`quality.relay-train over TURN/${kind.toUpperCase()}: every packet of the train comes back through the relay (real coturn)`, async () => {
+  test(`quality.relay-train over TURN/${kind.toUpperCase()}: every packet of the train comes back through the relay (real coturn)`, { skip: NEEDS_COTURN }, async () => {
     const p = await probeFor('127.0.0.1');
     const port = kind === 'tls' ? coturn.tlsPort : coturn.port;
     const before = echo.stats.answered;
@@ -66,7 +67,7 @@ for (const kind of ['udp', 'tls'] as const) {
   });
 }
 
-test('a relay address the probe will not bind a token to: the unbound rate (the echo allows 100 packets/s per source)', async () => {
+test('a relay address the probe will not bind a token to: the unbound rate (the echo allows 100 packets/s per source)', { skip: NEEDS_COTURN }, async () => {
   // The probe names its TURN server 127.0.0.5: the relay's real address 127.0.0.1 is not one of its.
   const p = await probeFor('127.0.0.5');
   const dropped = echo.stats.dropped;

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startCoturn, type Coturn } from '../support/coturn.js';
+import { NEEDS_COTURN, startCoturn, type Coturn } from '../support/coturn.js';
 import { startUdpEcho, type UdpEcho } from '../../src/serve/udp-echo.js';
 import { runTurn, planTurn } from '../../src/checks/turn-allocate.js';
 import { loadProfiles } from '../../src/profiles/load.js';
@@ -16,6 +16,7 @@ let probe: { url: string; close(): Promise<void> };
 const echoSecret = randomBytes(32);
 
 before(async () => {
+  if (NEEDS_COTURN) return;
   coturn = await startCoturn();
   echo = await startUdpEcho({ host: '127.0.0.1', ports: [0], secret: echoSecret });
   probe = await startProbe({
@@ -34,7 +35,7 @@ after(async () => {
 });
 
 for (const kind of ['udp', 'tcp', 'tls'] as const) {
-  test(`turn.allocate over ${kind.toUpperCase()} relays data to the loopback echo and back (real coturn)`, async () => {
+  test(`turn.allocate over ${kind.toUpperCase()} relays data to the loopback echo and back (real coturn)`, { skip: NEEDS_COTURN }, async () => {
     const port = kind === 'tls' ? coturn.tlsPort : coturn.port;
     const before = echo.stats.answered;
     const out = await runTurn(task('turn.allocate', `turn:${kind}:127.0.0.1:${port}`), makeCtx({ probe: probe.url, caPem: [coturn.caPem] }));
@@ -50,7 +51,7 @@ for (const kind of ['udp', 'tcp', 'tls'] as const) {
   });
 }
 
-test('a peer outside allowed-peer-ip gets 403 (coturn is no open relay)', async () => {
+test('a peer outside allowed-peer-ip gets 403 (coturn is no open relay)', { skip: NEEDS_COTURN }, async () => {
   const outside = await startUdpEcho({ host: '127.0.0.2', ports: [0], secret: echoSecret });
   const p2 = await startProbe({
     turn: { secret: coturn.secret, urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`] },
@@ -68,7 +69,7 @@ test('a peer outside allowed-peer-ip gets 403 (coturn is no open relay)', async 
   }
 });
 
-test('wrong credentials: TURN_AUTH_FAILED', async () => {
+test('wrong credentials: TURN_AUTH_FAILED', { skip: NEEDS_COTURN }, async () => {
   const p2 = await startProbe({
     turn: { secret: 'not-the-secret', urls: [`turn:127.0.0.1:${coturn.port}?transport=udp`] },
     echo: { secret: echoSecret, host: '127.0.0.1', ports: echo.ports },
@@ -82,7 +83,7 @@ test('wrong credentials: TURN_AUTH_FAILED', async () => {
   }
 });
 
-test('nothing listening: UDP silence fails within the phase timeout', async () => {
+test('nothing listening: UDP silence fails within the phase timeout', { skip: NEEDS_COTURN }, async () => {
   const ctx = makeCtx({ probe: probe.url });
   ctx.timeouts.firstByteMs = 1200;
   const t0 = Date.now();

@@ -15,15 +15,16 @@ import { rule as vpnRule } from '../../src/verdict/rules/vpn-full-tunnel.js';
 import type { RawRun } from '../../src/report/types.js';
 import { classifyInterface, parseIpRouteGet, runVpnRoute, vpnRoute } from '../../src/checks/vpn-route.js';
 import { config, host, profileSet } from './helpers.js';
+import { needs, needsRoot } from '../support/prereqs.js';
 
 const RUNNER = fileURLToPath(new URL('./vpn-route-runner.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 function why(): string | null {
   if (process.platform !== 'linux') return 'Linux only';
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  if (spawnSync('ip', ['netns', 'list']).status !== 0) return 'needs iproute2 with netns';
-  if (spawnSync('sh', ['-c', 'command -v socat']).status !== 0) return 'needs socat';
+  const missing = needsRoot('network namespaces') || needs('ip', 'socat');
+  if (missing) return missing;
+  if (spawnSync('ip', ['netns', 'list']).status !== 0) return 'needs iproute2 with network namespace support';
   return null;
 }
 const skip = why();

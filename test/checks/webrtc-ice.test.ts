@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { startCoturn, type Coturn } from '../support/coturn.js';
+import { NEEDS_COTURN, startCoturn, type Coturn } from '../support/coturn.js';
 import { freePort } from '../support/proc.js';
 import { startServe, type ServeHandle } from '../../src/serve/server.js';
 import { mediaServeModule } from '../../src/serve/turn-creds.js';
@@ -23,6 +23,7 @@ let plain: ServeHandle;
 let turnUrls: string[];
 
 before(async () => {
+  if (NEEDS_COTURN) return;
   coturn = await startCoturn();
   turnUrls = [`turn:127.0.0.1:${coturn.port}?transport=udp`, `turn:127.0.0.1:${coturn.port}?transport=tcp`, `turns:127.0.0.1:${coturn.tlsPort}?transport=tcp`];
   const turn = { secret: coturn.secret, urls: turnUrls };
@@ -41,7 +42,7 @@ const ctxFor = (probe: string, over: Parameters<typeof makeCtx>[0] = {}) => make
 const timings: Record<string, { wallMs: number; metrics: CheckOutcome['metrics'] }> = {};
 
 for (const target of ICE_TARGETS) {
-  test(`webrtc.ice ${target}: ICE + DTLS + data channel echo through the serve peer (real coturn)`, async () => {
+  test(`webrtc.ice ${target}: ICE + DTLS + data channel echo through the serve peer (real coturn)`, { skip: NEEDS_COTURN }, async () => {
     const t0 = performance.now();
     const out = await runIce(task('webrtc.ice', target), ctxFor(serve.urls[0]));
     const wallMs = Math.round(performance.now() - t0);
@@ -67,7 +68,7 @@ for (const target of ICE_TARGETS) {
   });
 }
 
-test('all four transports at once (as the engine runs them) and the loopback timings', async () => {
+test('all four transports at once (as the engine runs them) and the loopback timings', { skip: NEEDS_COTURN }, async () => {
   const t0 = performance.now();
   const outs = await Promise.all(ICE_TARGETS.map((t) => runIce(task('webrtc.ice', t), ctxFor(serve.urls[0]))));
   const wallMs = Math.round(performance.now() - t0);
@@ -77,7 +78,7 @@ test('all four transports at once (as the engine runs them) and the loopback tim
   console.log(`# webrtc.ice loopback: parallel wall ${wallMs} ms; sequential: ${JSON.stringify(timings)}`);
 });
 
-test('a closed TURN/TCP port fails fast with TURN_UNREACHABLE', async () => {
+test('a closed TURN/TCP port fails fast with TURN_UNREACHABLE', { skip: NEEDS_COTURN }, async () => {
   const closed = await freePort('127.0.0.1');
   const probe = await startServe({
     listen: [{ host: '127.0.0.1', port: 0 }],
@@ -97,7 +98,7 @@ test('a closed TURN/TCP port fails fast with TURN_UNREACHABLE', async () => {
   }
 });
 
-test('a TURN/UDP port that never answers ends with TURN_UNREACHABLE within the ICE timeout', async () => {
+test('a TURN/UDP port that never answers ends with TURN_UNREACHABLE within the ICE timeout', { skip: NEEDS_COTURN }, async () => {
   const closed = await freePort('127.0.0.1');
   const probe = await startServe({
     listen: [{ host: '127.0.0.1', port: 0 }],
@@ -117,7 +118,7 @@ test('a TURN/UDP port that never answers ends with TURN_UNREACHABLE within the I
   }
 });
 
-test('wrong TURN credentials from the probe: no relay candidate, TURN_UNREACHABLE', async () => {
+test('wrong TURN credentials from the probe: no relay candidate, TURN_UNREACHABLE', { skip: NEEDS_COTURN }, async () => {
   const probe = await startServe({
     listen: [{ host: '127.0.0.1', port: 0 }],
     modules: [mediaServeModule({ turn: { secret: 'not-the-secret', urls: [`turn:127.0.0.1:${coturn.port}?transport=tcp`] } }), webrtcServeModule()],
@@ -131,13 +132,13 @@ test('wrong TURN credentials from the probe: no relay candidate, TURN_UNREACHABL
   }
 });
 
-test('a serve without the WebRTC peer (plain WS echo) is skipped with a reason, not failed', async () => {
+test('a serve without the WebRTC peer (plain WS echo) is skipped with a reason, not failed', { skip: NEEDS_COTURN }, async () => {
   const out = await runIce(task('webrtc.ice', 'host-udp'), ctxFor(plain.urls[0]));
   assert.equal(out.status, 'skipped', JSON.stringify(out));
   assert.match(out.reason ?? '', /no WebRTC peer/);
 });
 
-test('a probe without the TURN transport asked for skips that target', async () => {
+test('a probe without the TURN transport asked for skips that target', { skip: NEEDS_COTURN }, async () => {
   const probe = await startServe({
     listen: [{ host: '127.0.0.1', port: 0 }],
     modules: [mediaServeModule({ turn: { secret: coturn.secret, urls: [turnUrls[0]] } }), webrtcServeModule()],
@@ -166,7 +167,7 @@ test('plan: four targets with --probe and a media profile, skipped without --pro
   assert.deepEqual(planIce(loadProfiles(['pcc-local-agent'], {}), defaultConfig({ probe: 'https://p.example' })), []);
 });
 
-test('a process that ran relay sessions exits promptly afterwards (werift leaves no handle behind)', async () => {
+test('a process that ran relay sessions exits promptly afterwards (werift leaves no handle behind)', { skip: NEEDS_COTURN }, async () => {
   const script = fileURLToPath(new URL('./webrtc-ice-runner.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, PROBE: serve.urls[0], CA: JSON.stringify([serve.caPem, coturn.caPem]) },

@@ -6,11 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { runCli } from '../support/cli.js';
 import { validateReport } from '../../src/report/validate.js';
+import { firstReason, needs, needsRoot } from '../support/prereqs.js';
 
-const isRoot = process.getuid?.() === 0;
 const ns = `nrt-drop-${process.pid}`;
 
-test('a network that drops everything yields ready:false within --deadline + 1 s', { skip: !isRoot && 'needs root for a network namespace' }, async (t) => {
+test('a network that drops everything yields ready:false within --deadline + 1 s', { skip: firstReason(needsRoot('a network namespace'), needs('ip', 'nft')) }, async (t) => {
   execFileSync('ip', ['netns', 'add', ns]);
   t.after(() => {
     try { execFileSync('ip', ['netns', 'del', ns]); } catch { /* already gone */ }

@@ -4,7 +4,8 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMitmproxy } from '../support/mitmproxy.js';
+import { NEEDS_MITMPROXY, startMitmproxy } from '../support/mitmproxy.js';
+import { firstReason, needsPrivilegedPort } from '../support/prereqs.js';
 import { freeLoopbackAddress } from '../support/proc.js';
 import { PROBE_HOST, PROBE_URL, SIGN_DOMAIN, cause, causeIds, explain, resolveArgs, runCheck, startVendor, type Report } from './harness.js';
 
@@ -17,7 +18,7 @@ async function mitmRun(t: import('node:test').TestContext, trustMitmCa: boolean)
   return (await runCheck(args)).report;
 }
 
-describe('causes produced by a real mitmproxy', { concurrency: 2 }, () => {
+describe('causes produced by a real mitmproxy', { concurrency: 2, skip: firstReason(NEEDS_MITMPROXY, needsPrivilegedPort(443)) }, () => {
   test('mitmproxy whose CA is trusted (--ca): sse-buffered on the probe, and inspection of the Sign domain (degrading)', async (t) => {
     const r = await mitmRun(t, true);
     assert.ok(causeIds(r).includes('sse-buffered'), explain(r));

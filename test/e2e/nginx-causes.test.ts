@@ -8,7 +8,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCA, issueCert } from '../../src/net/certs.js';
-import { startNginx, type NginxOptions } from '../support/nginx.js';
+import { NEEDS_NGINX, startNginx, type NginxOptions } from '../support/nginx.js';
+import { firstReason, needsPrivilegedPort } from '../support/prereqs.js';
 import { freeLoopbackAddress } from '../support/proc.js';
 import { PROBE_HOST, PROBE_URL, SIGN_DOMAIN, cause, causeIds, explain, profileHosts, resolveArgs, runCheck, startVendor, type Report } from './harness.js';
 
@@ -33,7 +34,7 @@ async function nginxRun(
   return report;
 }
 
-describe('causes produced by a real nginx reverse proxy', { concurrency: 3 }, () => {
+describe('causes produced by a real nginx reverse proxy', { concurrency: 3, skip: firstReason(NEEDS_NGINX, needsPrivilegedPort(443)) }, () => {
   test('nginx without buffering and with a long read timeout: no cause, ready', async (t) => {
     const r = await nginxRun(t, { readTimeoutSec: 60 });
     assert.deepEqual(causeIds(r), [], explain(r));

@@ -5,7 +5,8 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSquid, type SquidOptions } from '../support/squid.js';
+import { NEEDS_SQUID, startSquid, type SquidOptions } from '../support/squid.js';
+import { firstReason, needsPrivilegedPort } from '../support/prereqs.js';
 import { PROBE_HOST, PROBE_URL, SIGN_DOMAIN, cause, causeIds, explain, runCheck, startVendor, type Report } from './harness.js';
 
 async function squidRun(
@@ -25,7 +26,7 @@ async function squidRun(
 
 const check = (r: Report, id: string, target: string) => r.checks.find((c) => c.id === id && c.target === target);
 
-describe('causes produced by a real squid', { concurrency: 4 }, () => {
+describe('causes produced by a real squid', { concurrency: 4, skip: firstReason(NEEDS_SQUID, needsPrivilegedPort(443)) }, () => {
   test('plain explicit squid: no cause, ready, the media tier measured on the probe', async (t) => {
     const r = await squidRun(t, {});
     assert.deepEqual(causeIds(r), [], explain(r));

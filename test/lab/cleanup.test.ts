@@ -11,14 +11,13 @@ import { up, down, listLabNamespaces, STATE_DIR, REPO, type LabState } from '../
 import { parseScenario } from '../../lab/scenario.js';
 import { runScenario } from '../../lab/runner.js';
 import { alive, sleep } from '../../lab/sh.js';
+import { needs, needsRoot } from '../support/prereqs.js';
 
 function canRunLab(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables, tc)';
+  const missing = needsRoot('network namespaces, nftables, tc') || needs('ip', 'tc', 'ss', 'sysctl', 'dnsmasq', 'squid', 'nginx', 'nft', 'socat', 'dig', 'openssl');
+  if (missing) return missing;
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   if (r.status !== 0) return 'needs iproute2 with network namespace support';
-  for (const bin of ['dnsmasq', 'squid', 'nginx', 'nft', 'socat']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (lab/ci.sh installs it)`;
-  }
   return null;
 }
 const skip = canRunLab();

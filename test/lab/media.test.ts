@@ -3,16 +3,14 @@
 // (never an open relay). Needs root and the lab's Debian packages; skipped otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { up, down, REPO, ADDR, TURN_HOST, PROBE_HOST, type LabState } from '../../lab/lab.js';
 import { parseScenario } from '../../lab/scenario.js';
 import { runAsync } from '../../lab/sh.js';
+import { needs, needsRoot } from '../support/prereqs.js';
 
 function canRun(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  for (const bin of ['dnsmasq', 'turnserver', 'nft']) if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin}`;
-  return null;
+  return needsRoot('network namespaces') || needs('ip', 'ss', 'sysctl', 'dnsmasq', 'turnserver', 'nft') || null;
 }
 const skip = canRun();
 

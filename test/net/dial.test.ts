@@ -15,6 +15,7 @@ import { classifyDnsError, classifyVerifyError, dial, parseOverride, resolveHost
 import { parseProxyUrl } from '../../src/net/proxy.js';
 import { createCA, issueCert } from '../../src/net/certs.js';
 import { connectProxy } from './connect-proxy.js';
+import { firstReason, needs, needsRoot } from '../support/prereqs.js';
 
 
 
@@ -52,9 +53,9 @@ test('TCP: refused on a closed loopback port; abort destroys a pending connect',
   await rejectsCode(dial({ host: '127.0.0.1', port: 9 }, ctx({}, ac.signal)), 'DEADLINE_EXCEEDED');
 });
 
-const hasNetns = spawnSync('ip', ['netns', 'list']).status === 0;
+const noNetns = firstReason(needsRoot('a network namespace'), needs('ip'));
 
-test('TCP timeout and unreachable inside a throw-away namespace (198.18.0.0/15)', { skip: !hasNetns && 'no ip netns' }, async (t) => {
+test('TCP timeout and unreachable inside a throw-away namespace (198.18.0.0/15)', { skip: noNetns }, async (t) => {
   const ns = `nr-dial-${randomBytes(3).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   t.after(() => spawnSync('ip', ['netns', 'del', ns]));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { allowlistText, pacAnswerFor } from '../../src/cli/allowlist-command.js';
 import { defaultConfig } from '../../src/cli/config.js';
 import { createProxyResolver } from '../../src/net/proxy.js';
-import { builtinProfileIds, BUILTIN_DIR, instantiate, readProfile } from '../../src/profiles/load.js';
+import { builtinProfileIds, instantiate, readProfile } from '../../src/profiles/load.js';
 import { buildAllowlist, covers, NO_INSPECTION, type Allowlist } from '../../src/report/allowlist.js';
 import { ALLOWLIST_FORMATS } from '../../src/report/allowlist-formats.js';
 

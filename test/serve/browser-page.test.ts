@@ -1,5 +1,5 @@
 // The browser page of `netready serve`: its HTTP routes against a real serve, and the page itself
-// in a real Chromium (Debian's /usr/bin/chromium driven by playwright-core) against a real serve
+// in a real Chromium (Debian's chromium driven by playwright-core) against a real serve
 // with the WebRTC peer, all on 127.0.0.1: (a) a clean run, Save and Load, (b) a WebRTC IP-handling
 // policy that stops UDP, (c) camera and microphone denied, (d) the results posted to the serve
 // and fetched back from `netready serve` as the CLI starts it, (e) with a real coturn handed out
@@ -15,11 +15,10 @@ import { webrtcServeModule } from '../../src/serve/webrtc-peer.js';
 import { browserPageModule, browserResultsProblem, BROWSER_SCHEMA, type BrowserPageModule, type BrowserResults } from '../../src/serve/browser-page.js';
 import { serveCommand } from '../../src/cli/serve-command.js';
 import { mediaServeModule } from '../../src/serve/turn-creds.js';
-import { startCoturn } from '../support/coturn.js';
+import { NEEDS_COTURN, startCoturn } from '../support/coturn.js';
+import { binPath, firstReason, needs } from '../support/prereqs.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-const noChromium = haveChromium ? false : `${CHROMIUM} is missing (apt-get install chromium): browser tests skipped`;
+const noChromium = needs('chromium');
 
 interface Res {
   status: number;
@@ -141,7 +140,7 @@ async function withChromium(args: string[], fn: (page: Page, dir: string) => Pro
   const { chromium } = await import('playwright-core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netready-chromium-'));
   const ctx = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
+    executablePath: binPath('chromium'),
     headless: true,
     ignoreHTTPSErrors: true, // the serve's throw-away CA
     acceptDownloads: true,
@@ -293,10 +292,8 @@ test('(d) `netready serve` (the CLI) serves the page; the results are posted and
   }
 });
 
-const haveCoturn = fs.existsSync('/usr/bin/turnserver');
-
 test('(e) with TURN from the serve (real coturn): relay candidates; the UDP-stopping policy leaves only relay -> webrtc-policy-blocked', {
-  skip: noChromium || (haveCoturn ? false : '/usr/bin/turnserver is missing (apt-get install coturn): skipped'),
+  skip: firstReason(noChromium, NEEDS_COTURN),
   timeout: 60_000,
 }, async () => {
   const turn = await startCoturn();

@@ -1,32 +1,15 @@
 // Runs the real netready CLI (bin/netready.js over dist/, built by `npm test`) as a child process.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runToEnd, type RunResult } from './proc.js';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netready.js');
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
-}
+export type CliResult = RunResult;
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[] } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const [cmd, ...pre] = opts.prefix ?? [];
-    const child = cmd
-      ? spawn(cmd, [...pre, process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, wallMs: Date.now() - t0 });
-    });
-  });
+  const [cmd, ...pre] = opts.prefix ?? [];
+  const env = { ...process.env, NO_COLOR: '1', ...opts.env };
+  return cmd
+    ? runToEnd(cmd, [...pre, process.execPath, BIN, ...args], { env, timeoutMs: opts.timeoutMs })
+    : runToEnd(process.execPath, [BIN, ...args], { env, timeoutMs: opts.timeoutMs });
 }

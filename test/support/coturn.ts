@@ -6,6 +6,10 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { createCA, issueCert } from '../../src/net/certs.js';
 import { freePort, removeDir, startProc, tempDir, waitForPort, killPidFile, type Proc } from './proc.js';
+import { binPath, needs } from './prereqs.js';
+
+/** The skip reason of a test that starts coturn. */
+export const NEEDS_COTURN = needs('turnserver');
 
 export interface Coturn {
   host: string;
@@ -63,7 +67,7 @@ export async function startCoturn(opts: { allowedPeers?: string[]; secret?: stri
     `--max-port=${minPort + 49}`,
     '--no-software-attribute',
   ];
-  const proc = startProc('turnserver', args, { cwd: dir, graceMs: 2000 });
+  const proc = startProc(binPath('turnserver'), args, { cwd: dir, graceMs: 2000 });
   try {
     await waitForPort(host, port, 8000, proc);
     await waitForPort(host, tlsPort, 8000, proc);

@@ -3,11 +3,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMitmproxy } from './mitmproxy.js';
+import { NEEDS_MITMPROXY, startMitmproxy } from './mitmproxy.js';
 import { startUpstream } from './upstream.js';
 import { readSse } from './client.js';
 
-test('mitmproxy (reverse mode) re-signs with its own CA and buffers SSE whole', async (t) => {
+test('mitmproxy (reverse mode) re-signs with its own CA and buffers SSE whole', { skip: NEEDS_MITMPROXY }, async (t) => {
   const up = await startUpstream({});
   t.after(() => up.close());
   const m = await startMitmproxy({ upstream: `https://127.0.0.1:${up.port}` });

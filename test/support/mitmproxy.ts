@@ -6,8 +6,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, ownDaemon, startProc, tempDir, waitForPort } from './proc.js';
+import { binPath, needs } from './prereqs.js';
 
-export const MITMDUMP_BIN = '/usr/bin/mitmdump';
+/** The skip reason of a test that starts mitmproxy. */
+export const NEEDS_MITMPROXY = needs('mitmdump');
+export const MITMDUMP_BIN = binPath('mitmdump');
 
 export interface MitmOptions {
   /** e.g. https://127.0.0.1:4443 (TLS to it is not verified). */

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNginx } from './nginx.js';
+import { NEEDS_NGINX, startNginx } from './nginx.js';
 import { startUpstream } from './upstream.js';
 import { readSse } from './client.js';
 import { createCA, issueCert } from '../../src/net/certs.js';
@@ -20,7 +20,7 @@ async function setup(t: import('node:test').TestContext, opts: { proxyBuffering?
 
 const gapsMs = (arr: { arrivalMs: number }[]) => arr.slice(1).map((e, i) => e.arrivalMs - arr[i].arrivalMs);
 
-test('nginx without buffering passes SSE events as they are sent', async (t) => {
+test('nginx without buffering passes SSE events as they are sent', { skip: NEEDS_NGINX }, async (t) => {
   const { ng, ca } = await setup(t, {});
   const r = await readSse(`https://apps.example.test:${ng.port}/virtual-room/x/event?count=4&interval=300`, {
     ca: ca.certPem, connect: { host: '127.0.0.1', port: ng.port }, gzip: true,
@@ -31,7 +31,7 @@ test('nginx without buffering passes SSE events as they are sent', async (t) => 
   assert.ok(r.events[0].arrivalMs < 500, `first event after ${r.events[0].arrivalMs} ms`);
 });
 
-test('nginx with gzip for text/event-stream (and default buffering) batches SSE events', async (t) => {
+test('nginx with gzip for text/event-stream (and default buffering) batches SSE events', { skip: NEEDS_NGINX }, async (t) => {
   const { ng, ca } = await setup(t, { gzipEventStream: true, proxyBuffering: true });
   const r = await readSse(`https://apps.example.test:${ng.port}/virtual-room/x/event?count=4&interval=300`, {
     ca: ca.certPem, connect: { host: '127.0.0.1', port: ng.port }, gzip: true,
@@ -44,7 +44,7 @@ test('nginx with gzip for text/event-stream (and default buffering) batches SSE 
   for (const g of gapsMs(r.events)) assert.ok(g < 50, `gap ${g} ms`);
 });
 
-test('nginx with proxy_buffering on batches SSE events without gzip', async (t) => {
+test('nginx with proxy_buffering on batches SSE events without gzip', { skip: NEEDS_NGINX }, async (t) => {
   const { ng, ca } = await setup(t, { proxyBuffering: true });
   const r = await readSse(`https://apps.example.test:${ng.port}/virtual-room/x/event?count=4&interval=300`, {
     ca: ca.certPem, connect: { host: '127.0.0.1', port: ng.port },
@@ -55,7 +55,7 @@ test('nginx with proxy_buffering on batches SSE events without gzip', async (t) 
   for (const g of gapsMs(r.events)) assert.ok(g < 50, `gap ${g} ms`);
 });
 
-test('nginx with proxy_read_timeout 2s cuts an idle stream after about 2 s', async (t) => {
+test('nginx with proxy_read_timeout 2s cuts an idle stream after about 2 s', { skip: NEEDS_NGINX }, async (t) => {
   const { ng, ca } = await setup(t, { readTimeoutSec: 2 });
   const r = await readSse(`https://apps.example.test:${ng.port}/virtual-room/x/event?count=1&hold=1`, {
     ca: ca.certPem, connect: { host: '127.0.0.1', port: ng.port }, maxMs: 8000,
@@ -66,7 +66,7 @@ test('nginx with proxy_read_timeout 2s cuts an idle stream after about 2 s', asy
   assert.ok(r.endedMs! > 1800 && r.endedMs! < 4000, `cut after ${r.endedMs} ms`);
 });
 
-test('nginx with gzip but proxy_buffering off still streams (measured: gzip alone does not batch)', async (t) => {
+test('nginx with gzip but proxy_buffering off still streams (measured: gzip alone does not batch)', { skip: NEEDS_NGINX }, async (t) => {
   const { ng, ca } = await setup(t, { gzipEventStream: true });
   const r = await readSse(`https://apps.example.test:${ng.port}/virtual-room/x/event?count=3&interval=300`, {
     ca: ca.certPem, connect: { host: '127.0.0.1', port: ng.port }, gzip: true,

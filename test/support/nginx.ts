@@ -8,8 +8,11 @@
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, ownDaemon, startProc, tempDir, waitForPort } from './proc.js';
+import { binPath, needs } from './prereqs.js';
 
-export const NGINX_BIN = '/usr/sbin/nginx';
+/** The skip reason of a test that starts nginx. */
+export const NEEDS_NGINX = needs('nginx');
+export const NGINX_BIN = binPath('nginx');
 
 export interface NginxOptions {
   /** Where to listen (default 127.0.0.1 on a random port). */

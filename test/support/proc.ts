@@ -113,6 +113,31 @@ export function startProc(cmd: string, args: string[], opts: { cwd?: string; env
   };
 }
 
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+}
+
+/** Run a command to its end, collecting stdout and stderr; SIGKILL after `timeoutMs` (default 60 s). */
+export function runToEnd(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, wallMs: Date.now() - t0 });
+    });
+  });
+}
+
 /** Kill a PID read from a pid file we wrote ourselves (helpers a fixture spawned), if alive. */
 export function killPidFile(file: string): void {
   if (!existsSync(file)) return;

@@ -9,7 +9,8 @@ import net from 'node:net';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startSquid } from './squid.js';
+import { NEEDS_SQUID, startSquid } from './squid.js';
+import { firstReason, needs } from './prereqs.js';
 import { startUpstream } from './upstream.js';
 import { curl } from './client.js';
 import { tempDir, removeDir } from './proc.js';
@@ -27,7 +28,7 @@ async function upstream(t: import('node:test').TestContext) {
   return { up, caFile, dir };
 }
 
-describe('squid fixture', { concurrency: 4 }, () => {
+describe('squid fixture', { concurrency: 4, skip: firstReason(NEEDS_SQUID, needs('curl')) }, () => {
   test('plain squid tunnels CONNECT; the upstream certificate arrives untouched', async (t) => {
     const { up, caFile } = await upstream(t);
     const sq = await startSquid({ hosts: HOSTS });

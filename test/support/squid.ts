@@ -9,11 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { chownTree, freePort, ownDaemon, startProc, tempDir, waitForPort } from './proc.js';
+import { binPath, isRoot, needs } from './prereqs.js';
 
-export const SQUID_BIN = '/usr/sbin/squid';
+/** The skip reason of a test that starts squid (bump CAs and passwords come from the openssl CLI). */
+export const NEEDS_SQUID = needs('squid', 'openssl');
+export const SQUID_BIN = binPath('squid');
 const CERTGEN = '/usr/lib/squid/security_file_certgen';
 const NCSA = '/usr/lib/squid/basic_ncsa_auth';
 // Squid refuses to run as root; it drops to Debian's `proxy` user, so its temp dir is chowned to it.
+// Started by another user, squid runs as that user and needs neither.
 const SQUID_USER_NAME = 'proxy';
 function squidUser(): { uid: number; gid: number } {
   const id = (flag: string) => Number(execFileSync('id', [flag, SQUID_USER_NAME]).toString().trim());
@@ -110,7 +114,7 @@ export function squidConfig(o: SquidOptions & { dir: string; port: number; caCer
     'icp_port 0',
     'htcp_port 0',
     'shutdown_lifetime 0 seconds',
-    `cache_effective_user ${SQUID_USER_NAME}`,
+    ...(isRoot ? [`cache_effective_user ${SQUID_USER_NAME}`] : []),
     'max_filedescriptors 1024',
     // Never ask a real resolver: names come from our hosts file only.
     `hosts_file ${d}/hosts`,
@@ -190,9 +194,14 @@ export async function startSquid(opts: SquidOptions = {}): Promise<Squid> {
     const conf = squidConfig({ ...opts, dir, port, caCert, caKey, passwdFile });
     const confFile = path.join(dir, 'squid.conf');
     writeFileSync(confFile, conf);
-    const u = squidUser();
-    chownTree(dir, u.uid, u.gid);
-    const p = own(startProc(SQUID_BIN, ['-N', '-f', confFile], { cwd: dir, graceMs: 6000 }));
+    if (isRoot) {
+      const u = squidUser();
+      chownTree(dir, u.uid, u.gid);
+    }
+    // -n: a service name of its own, which names squid's shared memory segments (/dev/shm/NAME-*.shm):
+    // two squids under one name collide (shm_open: File exists), and a user may not take over another's.
+    const service = `nrsquid${process.pid}x${port}`;
+    const p = own(startProc(SQUID_BIN, ['-N', '-n', service, '-f', confFile], { cwd: dir, graceMs: 6000 }));
     try {
       await waitForPort('127.0.0.1', port, 15_000, p);
     } catch (e) {
