@@ -6,6 +6,7 @@ import { computeTier, mediaFacts } from './media.js';
 import { buildQuality } from './quality.js';
 import { RULES } from './rules/index.js';
 import { buildSymptoms } from './symptoms.js';
+import { mergeChanges } from './remedies.js';
 
 export { RULES } from './rules/index.js';
 export { buildInput, hostFromTarget } from './input.js';
@@ -154,5 +155,7 @@ export function buildReport(raw: RawRun, opts: { notes?: string[] } = {}): Repor
   if (notes.length) report.notes = notes;
   const context = reportContext(input);
   if (context) report.context = context;
+  const changes = mergeChanges(causes);
+  if (changes.length) report.changes = changes;
   return report;
 }

@@ -197,7 +197,7 @@ describe('cause details', () => {
     // one direction level and low: that one is proven
     tp.details = { ...tp.details, down: { rising: true }, up: { rising: false } };
     const rep2 = buildReport(raw);
-    assert.match(rep2.causes.find((c) => c.id === 'low-bandwidth')!.summary, /^measured up 1\.4 Mbps:/);
+    assert.match(rep2.causes.find((c) => c.id === 'low-bandwidth')!.summary, /^measured 1\.4 Mbps up to /);
     assert.equal(rep2.checklist.find((c) => c.id === 'bandwidth-3mbps')!.status, 'fail');
   });
   it('quality block carries a MOS', () => {
