@@ -62,14 +62,14 @@ function failReason(input: VerdictInput, bad: CheckResult[], causes: Cause[]): s
 export function probeUnverifiedReason(input: VerdictInput, what: string): string {
   const reach = input.byId('probe.reach')[0];
   const url = input.raw.options?.probe ?? input.raw.probe?.url ?? reach?.target ?? null;
-  if (!url && !reach) return `no probe (--probe): ${what} needs a cooperating far end (a netready serve)`;
+  if (!url && !reach) return `no probe (--probe): measuring ${what} needs a cooperating far end (a netready serve)`;
   if (reach && reach.status !== 'ok' && reach.status !== 'skipped')
     return `the probe ${url} could not be reached (${reach.error?.code ?? reach.status}${reach.error ? `: ${reach.error.message}` : ''})`;
   const fault = input.results.find(input.probeFault);
-  if (fault) return `the probe ${url} did not answer what ${what} needs (${fault.error?.code}: ${fault.error?.message})`;
+  if (fault) return `the probe ${url} did not answer for ${what} (${fault.error?.code}: ${fault.error?.message})`;
   const cut = input.results.find((r) => isDeadline(r) && onProbe(input, r));
-  if (cut || input.raw.deadlineHit) return `the run deadline was reached before ${what} finished`;
-  return `${what} was not measured`;
+  if (cut || input.raw.deadlineHit) return `the run deadline was reached before measuring ${what} finished`;
+  return `${what}: not measured`;
 }
 
 /**
@@ -96,7 +96,7 @@ function byRole(input: VerdictInput, roles: HostRole[], ids?: string[]): CheckRe
 
 /** "/graphql 400, /transaction/x 302": what the origin answered (any status counts: contract, vendor hosts). */
 function answered(rs: CheckResult[]): string {
-  return uniq(rs.filter((r) => r.id === 'http.path' && r.status === 'ok' && typeof r.details?.status === 'number').map((r) => `${String(r.details?.path ?? r.target)} ${String(r.details?.status)}`)).join(', ');
+  return uniq(rs.filter((r) => r.id === 'http.path' && r.status === 'ok' && typeof r.details?.status === 'number').map((r) => String(r.details?.status))).join(', ');
 }
 
 export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistItem[] {
@@ -109,13 +109,13 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
   out.push(
     judge(input, causes, 'sign-domain-reachable', sign, 'no OneSpan Sign domain in the profiles', () => {
       const a = answered(sign);
-      return a ? `the origin answered ${a} (any status counts)` : undefined;
+      return a ? `the origin answered (${a}; any status counts)` : undefined;
     }),
   );
 
   // 2. WebSocket upgrade to the Sign domain and the Vonage signalling hosts (checklist item 2).
   const ws = byRole(input, ['sign', 'video'], ['ws.upgrade']);
-  out.push(judge(input, causes, 'websocket-upgrade', ws, 'no WebSocket endpoint in the profiles', () => `101 and a frame answered on ${listText(uniq(ws.filter((r) => r.status === 'ok').map((r) => r.target)))}`));
+  out.push(judge(input, causes, 'websocket-upgrade', ws, 'no WebSocket endpoint in the profiles', () => `101, then a frame back, on ${listText(uniq(ws.filter((r) => r.status === 'ok').map((r) => r.target)))}`));
 
   // 3. Co-browsing hosts reachable (their WebSockets included) and not inspected.
   const cob = byRole(input, ['cobrowse']);
@@ -157,7 +157,7 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
     if (bad.length) out.push(item('sse-unbuffered-idle', 'fail', ids, failReason(input, bad, causes)));
     else if (signSse.length === 0 && probeSse.length === 0 && idle.length === 0) out.push(item('sse-unbuffered-idle', 'not-checked', ids, 'no event stream in the profiles'));
     else if (!probeSse.some((r) => r.status === 'ok'))
-      out.push(item('sse-unbuffered-idle', 'not-checked', ids, probeUnverifiedReason(input, 'measuring event-stream buffering and idle cuts')));
+      out.push(item('sse-unbuffered-idle', 'not-checked', ids, probeUnverifiedReason(input, 'event-stream buffering and idle cuts')));
     else {
       // A short hold proves only its own length: seed 000 asks for "≥ 4 hours".
       const held = idle.filter((r) => r.status === 'ok').map((r) => r.metrics.heldMs).filter((x): x is number => typeof x === 'number');
@@ -180,7 +180,7 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
     else if (vpn.some(isBad)) out.push(item('vpn-websocket-split-tunnel', 'not-checked', ['vpn.route'], failReason(input, vpn.filter(isBad), causes)));
     else {
       const ifaces = uniq(vpn.map((r) => String(r.details?.interface ?? '?')));
-      out.push(item('vpn-websocket-split-tunnel', 'pass', ['vpn.route'], `no VPN tunnel on the route to ${listText(uniq(vpn.map((r) => input.hostOf(r) ?? r.target)))} (interface ${listText(ifaces)})`));
+      out.push(item('vpn-websocket-split-tunnel', 'pass', ['vpn.route'], `no tunnel on the route to the media hosts (${listText(ifaces)})`));
     }
   }
 
@@ -191,7 +191,7 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
       'camera-mic-policy',
       'not-checked',
       [],
-      `browser page only (the page of a netready serve, opened in the participant's browser)${signHost ? `; managed Chrome/Edge: VideoCaptureAllowedUrls and AudioCaptureAllowedUrls must include https://${signHost}` : ''}`,
+      `browser page only (netready serve's page, in the participant's browser)${signHost ? `; Chrome/Edge policy VideoCaptureAllowedUrls and AudioCaptureAllowedUrls must include https://${signHost}` : ''}`,
     ),
   );
 
@@ -201,8 +201,8 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
     const down = tp.map((r) => r.metrics.downBps).find((x) => typeof x === 'number');
     const up = tp.map((r) => r.metrics.upBps).find((x) => typeof x === 'number');
     const secs = tp.map((r) => r.details?.seconds).find((x) => typeof x === 'number');
-    const measured = down !== undefined && up !== undefined ? `measured ${mbps(down)} down, ${mbps(up)} up over HTTPS to the probe${secs ? ` in ${secs} s` : ''}` : '';
-    if (tp.length === 0) out.push(item('bandwidth-3mbps', 'not-checked', [], probeUnverifiedReason(input, 'measuring bandwidth')));
+    const measured = down !== undefined && up !== undefined ? `${mbps(down)} down, ${mbps(up)} up to the probe (HTTPS${secs ? `, ${secs} s` : ''})` : '';
+    if (tp.length === 0) out.push(item('bandwidth-3mbps', 'not-checked', [], probeUnverifiedReason(input, 'bandwidth')));
     else if (down === undefined || up === undefined) out.push(item('bandwidth-3mbps', 'fail', ['quality.throughput'], failReason(input, tp.filter(isBad), causes) || 'no throughput measured'));
     else if (down < MIN_BPS || up < MIN_BPS) {
       const r = tp.find((x) => typeof x.metrics.downBps === 'number')!;
@@ -213,6 +213,6 @@ export function buildChecklist(input: VerdictInput, causes: Cause[]): ChecklistI
     else out.push(item('bandwidth-3mbps', 'pass', ['quality.throughput'], measured));
   }
 
-  out.push(item('test-session', 'not-checked', [], 'needs a live session with one host and one participant'));
+  out.push(item('test-session', 'not-checked', [], 'needs a live session (one host, one participant)'));
   return out;
 }
