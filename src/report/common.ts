@@ -243,6 +243,8 @@ export const secondsText = (ms: number) => (ms >= 10_000 || ms % 1000 === 0 ? `$
 export interface ContextItem {
   label: string;
   value: string;
+  /** The full lists behind the value (the files show them; the terminal does not). */
+  detail?: string;
 }
 
 /** The context block (machine, time, network, options, routes), for every format. */
@@ -262,6 +264,7 @@ export function contextItems(r: Report): ContextItem[] {
     out.push({
       label: 'Route',
       value: routes.map((g) => `${g.route === 'direct' ? 'direct' : `through ${g.route}`} (${sourceText(g.source)}) for ${g.hosts.length === 1 ? g.hosts[0] : `${g.hosts.length} hosts`}`).join('; '),
+      ...(routes.some((g) => g.hosts.length > 1) ? { detail: routes.map((g) => `${g.route}: ${g.hosts.join(', ')}`).join('; ') } : {}),
     });
   const sign = r.params.signDomain;
   const o = c?.options;
