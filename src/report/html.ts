@@ -67,7 +67,7 @@ a{color:var(--info)}.muted{color:var(--muted)}.sr{position:absolute;width:1px;he
 .callout{border-left:4px solid var(--warn);background:var(--panel);padding:.4rem .8rem;margin:.5rem 0}.callout.info{border-color:var(--info)}
 ol.brief{padding-left:1.4rem;margin:.3rem 0}ol.brief li{margin:.25rem 0}.sev{display:inline-block;font-size:.75rem;font-weight:700;text-transform:uppercase;letter-spacing:.04em;border-radius:4px;padding:0 .35rem;border:1px solid}
 .sev.blocking{color:var(--bad);border-color:var(--bad)}.sev.degrading{color:var(--warn);border-color:var(--warn)}
-table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:.92rem}th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:.92em}th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:var(--panel)}td.mark,th.mark{width:2rem;text-align:center}
 .cause{border:1px solid var(--line);border-left:6px solid var(--bad);border-radius:6px;padding:.6rem .9rem;margin:.8rem 0;break-inside:avoid-page}
 .cause.degrading{border-left-color:var(--warn)}.cause ul{margin:.2rem 0 .4rem;padding-left:1.2rem}.cause li{margin:.15rem 0}
@@ -76,13 +76,13 @@ details>summary{cursor:pointer}.howto summary{font-weight:600;margin:.3rem 0}
 .ladder li.achieved{border:2px solid var(--good);background:var(--good-bg)}.ladder li.achieved.none{border-color:var(--bad);background:var(--bad-bg)}
 .ladder .rung{font-weight:700}.reqs{display:flex;flex-wrap:wrap;gap:.3rem .6rem}.req{white-space:normal}
 .gauges{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.6rem 1.2rem}.gauge p{margin:0}.gauge svg{display:block;width:100%;height:auto}
-.matrix-wrap{max-width:100%}table.matrix{font-size:.8rem}table.matrix th,table.matrix td{padding:.15rem .2rem;text-align:center}table.matrix th.host,table.matrix td.host{text-align:left;width:34%}
+.matrix-wrap{max-width:100%}table.matrix{font-size:.8em}table.matrix th,table.matrix td{padding:.15rem .2rem;text-align:center}table.matrix th.host,table.matrix td.host{text-align:left;width:34%}
 table.matrix thead th{font-weight:600}table.matrix abbr{text-decoration:none}
 .tl{font-size:.82rem}.tl-row{display:grid;grid-template-columns:9.5rem 1fr;gap:.5rem;align-items:center;margin:.12rem 0}.tl-track{position:relative;height:.9rem;background:var(--panel);border:1px solid var(--line);border-radius:3px;overflow:hidden}
 .tl-track span{position:absolute;top:1px;bottom:1px;min-width:2px;background:var(--good);opacity:.75;border-radius:2px}.tl-track span.bad{background:var(--bad);opacity:1}.tl-track span.skip{background:var(--bar)}
 .tl-axis{display:flex;justify-content:space-between;margin-left:10rem;color:var(--muted);font-size:.75rem}
 details.host{border:1px solid var(--line);border-radius:6px;margin:.35rem 0;padding:.2rem .6rem}details.host>summary{font-weight:600}details.host table{margin:.3rem 0}
-footer{margin-top:2rem;color:var(--muted);font-size:.85rem}
+footer{margin-top:2rem;color:var(--muted);font-size:.85rem}.print-note{display:none}
 @media (max-width:560px){body{font-size:14px;padding:.6rem}h1{font-size:1.6rem}.ctx{grid-template-columns:1fr}.ctx dt{margin-top:.3rem}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 table.stack tr{border:1px solid var(--line);border-radius:6px;margin:.4rem 0;padding:.2rem .4rem}table.stack td{border:0;padding:.1rem .2rem}
@@ -91,9 +91,9 @@ table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600
 @page{size:A4;margin:12mm 11mm 13mm}
 @media print{:root{--fg:#000;--bg:#fff;--muted:#444;--line:#999;--panel:#f2f2f2;--good:#0b5a23;--bad:#8f0c22;--warn:#6a4200;--info:#04418f;--good-bg:#fff;--bad-bg:#fff;--warn-bg:#fff;--info-bg:#fff}
 body{max-width:none;padding:0;font-size:9pt;line-height:1.35}h1{font-size:18pt}h2{font-size:11.5pt;margin:1rem 0 .4rem}.verdict{padding:.5rem .8rem}
-.page-break{break-before:page}.cause,.ladder li,tr,.gauge,details.host{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit;text-decoration:none}
+.page-break{break-before:page}th,td{padding:.12rem .35rem}.ctx{gap:0 .8rem}.callout{padding:.2rem .6rem}.cause,.ladder li,tr,.gauge,details.host{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit;text-decoration:none}
 details:not([open])>:not(summary){display:none}.noprint{display:none}
-details.host:not(.failing)>table,details.host tr.okrow{display:none}.howto pre{font-size:7.5pt}}
+details.host>table{display:none}details.host{border:0;margin:0;padding:0 .2rem}.print-note{display:block}.howto pre{font-size:7.5pt}}
 `;
 
 const TONE_MARK: Record<Tone, string> = { good: '✔', warn: '!', bad: '✘', info: '?' };
@@ -401,6 +401,7 @@ function checksByHost(r: Report): string {
     for (const f of factsOf(other)) o.push(`<li><span class="mono">${esc(f.check)}</span> ${f.targets.map((t) => `<code>${brk(t)}</code>`).join(', ')} → ${brk(f.result)}</li>`);
     o.push('</ul>');
   }
+  o.push('<p class="print-note muted">Printed: one line per host; the checks of each host are in the HTML file (and the matrix above).</p>');
   for (const g of groupByHost(r.checks)) {
     const ok = g.checks.filter((c) => c.status === 'ok').length;
     const skipped = g.checks.filter((c) => c.status === 'skipped').length;
