@@ -31,7 +31,8 @@ export function code(s: string): string {
 }
 
 // "_" only acts at a word's edge (CommonMark: intraword underscores are no emphasis).
-const ACTIVE = /[*`<>[\]\\|~]|^[("'“]*_|_[)"'”,.;:!?]*$/;
+// "<" only before what could open a tag or an autolink ("a < b" is plain text).
+const ACTIVE = /[*`[\]\\|~]|<[A-Za-z/!?]|^[("'“]*_|_[)"'”,.;:!?]*$/;
 
 /**
  * Inline text safe in Markdown without escapes: one line; words Markdown would act on become code
