@@ -314,13 +314,16 @@ export interface ChangeGroup {
   why: Change['why'];
 }
 
-/** Change rows with the same port, action, detail and causes, shown as one row of destinations. */
+/** Change rows with the same port, action and detail, shown as one row of destinations (why: every cause that asks). */
 export function changeGroups(r: Report): ChangeGroup[] {
   const out: ChangeGroup[] = [];
   for (const x of changeList(r)) {
-    const g = out.find((o) => o.ports === x.ports && o.action === x.action && (o.detail ?? '') === (x.detail ?? '') && o.why.join() === x.why.join());
-    if (g) g.destinations.push(x.destination);
-    else out.push({ destinations: [x.destination], ports: x.ports, action: x.action, ...(x.detail ? { detail: x.detail } : {}), why: [...x.why] });
+    const g = out.find((o) => o.ports === x.ports && o.action === x.action && (o.detail ?? '') === (x.detail ?? ''));
+    if (!g) out.push({ destinations: [x.destination], ports: x.ports, action: x.action, ...(x.detail ? { detail: x.detail } : {}), why: [...x.why] });
+    else {
+      if (!g.destinations.includes(x.destination)) g.destinations.push(x.destination);
+      for (const w of x.why) if (!g.why.includes(w)) g.why.push(w);
+    }
   }
   return out;
 }

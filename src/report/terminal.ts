@@ -99,15 +99,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
   }
 
   // One change list: per action and port, the destinations and the causes that ask for it.
-  const groups = changeGroups(report).reduce<{ head: string; dests: string[]; why: string[] }[]>((acc, g) => {
-    const head = `${g.action}${g.detail ? ` (${g.detail})` : ''}, ${g.ports || 'any port'}`;
-    const a = acc.find((x) => x.head === head);
-    if (a) {
-      for (const d of g.destinations) if (!a.dests.includes(d)) a.dests.push(d);
-      for (const w of g.why) if (!a.why.includes(w)) a.why.push(w);
-    } else acc.push({ head, dests: [...g.destinations], why: [...g.why] });
-    return acc;
-  }, []);
+  const groups = changeGroups(report).map((g) => ({ head: `${g.action}${g.detail ? ` (${g.detail})` : ''}, ${g.ports || 'any port'}`, dests: g.destinations, why: g.why }));
   if (groups.length) {
     out.push('', c.bold('Change list') + c.dim(' (product snippets per cause: in the Markdown and HTML reports)'));
     for (const g of groups) push(wrap(`${g.head}: ${g.dests.join(', ')} — for ${g.why.join(', ')}`, W, '  ☐ ', '    '));
