@@ -134,7 +134,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
       out.push(`  ${c.red('✘')} failed, but no network cause (see the notes and not-verified rows):`);
       for (const f of factsOf(other)) push(factLines(f.check, f.targets, f.result, '      '));
     }
-    out.push(c.dim('  netready report FILE -v lists every check'));
+    out.push(c.dim('  -v (check or report) lists every check'));
   }
 
   // ---- the last screen: the verdict again, the one-liners, the files ---------------------------
