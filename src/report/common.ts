@@ -96,6 +96,8 @@ export function quality(r: Report): string[] {
   if (q.mos !== null) out.push(`MOS ${q.mos.toFixed(1)}`);
   if (typeof q.videoResolution === 'string') out.push(q.videoResolution === 'none' ? 'video: below 180p' : `video up to ${q.videoResolution}`);
   if (typeof q.path === 'string' && q.path !== 'direct') out.push(`measured ${q.path === 'turn-tls' ? 'through TURN over TLS 443' : 'through TURN over UDP'} (no direct UDP)`);
+  // Bandwidth to the probe is no video without a media path (tier none).
+  if (r.tier === 'none' && out.length) out.push('no media path to carry video');
   return out;
 }
 
@@ -253,10 +255,12 @@ export function contextItems(r: Report): ContextItem[] {
   const out: ContextItem[] = [];
   if (c?.machine) out.push({ label: 'Machine', value: [c.machine.name, c.machine.os, c.machine.addresses.length ? `addresses ${c.machine.addresses.join(', ')}` : ''].filter(Boolean).join(' · ') });
   const utc = utcText(r.startedAt);
-  const started = c?.startedAtLocal ? `${localText(c.startedAtLocal)}${c.timeZone ? ` ${c.timeZone}` : ''} (${utc.slice(11)})` : utc;
+  const local = c?.startedAtLocal ? localText(c.startedAtLocal) : null;
+  const started = local && !/ (UTC|\+00:00)$/.test(local) ? `${local}${c?.timeZone ? ` ${c.timeZone}` : ''} (${utc.slice(11)})` : utc;
   out.push({ label: 'Started', value: `${started} · ran ${secondsText(r.durationMs)} · ${r.checks.length} checks` });
   const net: string[] = [];
-  if (c) net.push(c.egressAddress ? `egress ${c.egressAddress} (as the probe saw it)` : 'egress not known (no probe answered)');
+  const reached = r.checks.some((x) => x.id === 'probe.reach' && x.status === 'ok');
+  if (c) net.push(c.egressAddress ? `egress ${c.egressAddress} (as the probe saw it)` : `egress not known (${reached ? 'the probe did not say' : 'no probe answered'})`);
   if (c?.resolvers?.length) net.push(`DNS ${c.resolvers.join(', ')}`);
   if (net.length) out.push({ label: 'Network', value: net.join(' · ') });
   const routes = routeGroups(r);

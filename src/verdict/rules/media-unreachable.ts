@@ -29,7 +29,7 @@ export const rule: Rule = {
         facts: factsOf([...m.udp, ...m.turnTcp].filter((r) => r.status !== 'ok' || (onlyViaAuth && viaAuthProxy(r, auth))), (r) =>
           r.status === 'ok' ? `relayed only through ${String((r.details?.proxy as { display?: unknown }).display)}, which demands authentication` : resultText(r),
         ),
-        changes: changes([MEDIA_ANY], 'UDP 3478', 'allow', 'media-unreachable', 'the recommended minimum'),
+        changes: changes([MEDIA_ANY], 'UDP 3478', 'allow', 'media-unreachable'),
         howto: udpHowto(['3478']),
       },
     );

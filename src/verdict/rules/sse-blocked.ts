@@ -34,7 +34,7 @@ export const rule: Rule = {
         `"proxies must pass through without buffering").`,
       bad.map((r) => r.target),
       {
-        title: `the room event stream cannot be opened${hosts.length ? '' : ' (probe path)'}: ${why[0]}`,
+        title: `the room event stream cannot be opened${hosts.length ? '' : ' (probe path)'}`,
         facts: factsOf(bad),
         changes: [...changes([sign], 'TCP 443', 'allow paths', 'sse-blocked', '/virtual-room/* as a long-lived text/event-stream'), ...changes([sign], 'TCP 443', 'exempt from scanning', 'sse-blocked')],
         howto: sseHowto(sign),

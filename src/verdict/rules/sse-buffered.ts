@@ -30,7 +30,7 @@ export const rule: Rule = {
         `requirements: "Must not buffer streaming responses").`,
       bad.map((r) => r.target),
       {
-        title: `event stream held back by a buffering proxy: ${what[0]}`,
+        title: `event streams held back by a buffering proxy${hosts.length ? '' : ' (probe path)'}`,
         facts: factsOf(bad),
         changes: changes([sign], 'TCP 443', 'exempt from scanning', 'sse-buffered', 'no buffering of text/event-stream on /virtual-room/*'),
         howto: sseHowto(sign),
