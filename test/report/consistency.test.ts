@@ -9,13 +9,18 @@ import { fileURLToPath } from 'node:url';
 import type { CheckResult } from '../../src/checks/types.js';
 import { loadProfiles } from '../../src/profiles/load.js';
 import { renderTerminal } from '../../src/report/terminal.js';
-import type { ChecklistId, Report } from '../../src/report/types.js';
+import type { ChecklistId, RawRun, Report } from '../../src/report/types.js';
+import { buildReport } from '../../src/verdict/index.js';
 import { hostFromTarget } from '../../src/verdict/input.js';
 
 const dir = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const REPORTS: [string, string][] = [
-  ...readdirSync(dir('../fixtures/golden/')).filter((f) => f.endsWith('.report.json')).map((f) => [`golden ${f}`, join(dir('../fixtures/golden/'), f)] as [string, string]),
-  ...readdirSync(dir('../fixtures/compare/')).filter((f) => f.endsWith('.report.json')).map((f) => [`recorded ${f}`, join(dir('../fixtures/compare/'), f)] as [string, string]),
+const load = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Report;
+const REPORTS: [string, () => Report][] = [
+  ...readdirSync(dir('../fixtures/golden/')).filter((f) => f.endsWith('.report.json')).map((f) => [`golden ${f}`, () => load(join(dir('../fixtures/golden/'), f))] as [string, () => Report]),
+  // Lab runs recorded as raw evidence (test/fixtures/recorded/README.md): this netready's verdict over them.
+  ...readdirSync(dir('../fixtures/recorded/')).filter((f) => f.endsWith('.raw.json')).map((f) => [`lab run ${f}`, () => buildReport(load(join(dir('../fixtures/recorded/'), f)) as unknown as RawRun)] as [string, () => Report]),
+  // Reports recorded by an earlier netready (the comparison's fixtures): their structure.
+  ...readdirSync(dir('../fixtures/compare/')).filter((f) => f.endsWith('.report.json')).map((f) => [`recorded ${f}`, () => load(join(dir('../fixtures/compare/'), f))] as [string, () => Report]),
 ];
 
 const BAD = new Set(['failed', 'timeout']);
@@ -70,9 +75,9 @@ const hostOf = (c: CheckResult) => (typeof c.details?.host === 'string' ? c.deta
 
 describe('every golden and recorded report is consistent', () => {
   it('has reports to check', () => assert.ok(REPORTS.length >= 30, `${REPORTS.length} reports`));
-  for (const [name, file] of REPORTS) {
+  for (const [name, get] of REPORTS) {
     it(name, () => {
-      const r = JSON.parse(readFileSync(file, 'utf8')) as Report;
+      const r = get();
       const ids = new Set(r.causes.map((c) => c.id));
       const q = r.quality;
       const outcome = r.outcome ?? (r.ready ? 'ready' : 'not-ready');

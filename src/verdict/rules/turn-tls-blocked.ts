@@ -25,8 +25,9 @@ export const rule: Rule = {
         (udpToo ? ' and UDP is blocked too: no media path' : m.udp3478 === true ? '; media runs over UDP, with no fallback where UDP is blocked (e.g. other offices, hotel or guest networks)' : ': media has no fallback'),
       ['turn.allocate'],
       `Allow TURN over TLS on TCP 443 to any destination (Vonage's TURN servers have no published names), directly or as a CONNECT tunnel through the proxy` +
-        (inspected ? ', and exempt these tunnels from TLS inspection' : '') +
-        ` — Virtual Room and RON Network Prerequisites: TLS inspection "breaks WebSocket upgrades and TURN-over-TLS".`,
+        (inspected
+          ? ', and exempt these tunnels from TLS inspection — Virtual Room and RON Network Prerequisites: TLS inspection "breaks WebSocket upgrades and TURN-over-TLS".'
+          : ' — Virtual Room and RON Network Prerequisites, WebRTC and media transport: "TCP 443 only (WSS, HTTPS, TURN over TLS)" is the absolute minimum, the fallback when UDP is blocked.'),
       m.turnTcp.map((r) => r.target),
       {
         title: udpToo ? 'TURN over TCP/TLS 443 fails too: no media path' : 'TURN over TCP/TLS 443 fails: no fallback for media',
