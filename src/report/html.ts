@@ -245,7 +245,8 @@ function ladder(r: Report): string {
   const range = proof(ch, (c) => c.id === 'udp.range', (c) => (typeof c.metrics.passRatio === 'number' ? c.metrics.passRatio >= 0.9 : c.status === 'ok'));
   const probeHost = probeHostOf(r);
   const tcp443 = proof(ch, (c) => c.id === 'tcp.connect' && /:443$/.test(c.target) && hostOfCheck(c) !== probeHost && !NOT_HOSTS.has(c.target));
-  const turnTls = proof(ch, (c) => c.id === 'turn.allocate' && /^turn:(tls|tcp):/.test(c.target));
+  const overTls = proof(ch, (c) => c.id === 'turn.allocate' && c.target.startsWith('turn:tls:'));
+  const turnTls = overTls.state === 'pass' ? overTls : proof(ch, (c) => c.id === 'turn.allocate' && /^turn:(tls|tcp):/.test(c.target));
   const chip = (name: string, p: Proof) =>
     `<span class="req ${p.state === 'pass' ? 'good' : p.state === 'fail' ? 'bad' : 'skip'}"><span aria-hidden="true">${p.state === 'pass' ? '✔' : p.state === 'fail' ? '✘' : '?'}</span> ${esc(name)} <span class="sr">${p.state === 'pass' ? 'works' : p.state === 'fail' ? 'fails' : 'not measured'}</span><span class="muted"> (${brk(p.by)})</span></span>`;
   const rungs: { id: string; name: string; reqs: string[] }[] = [
