@@ -102,10 +102,11 @@ function reportContext(input: VerdictInput): ReportContext | null {
 export const PCC_CERT_WARN_MS = 30 * 86_400_000;
 
 /** What a reader must know to read the verdict right (each a sentence). */
-function runNotes(input: VerdictInput, tier: Report['tier']): string[] {
+function runNotes(input: VerdictInput, tier: Report['tier'], given: string[] = []): string[] {
   const raw = input.raw;
   const notes: string[] = [];
-  if (raw.deadlineHit) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
+  // The CLI says it already when it cut the run (one note, not two).
+  if (raw.deadlineHit && !given.some((n) => /deadline/.test(n))) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
   if (raw.media && !mediaFacts(input).ran) notes.push(`media tier not determined: ${probeUnverifiedReason(input, 'the media path')}`);
   if (raw.options && !raw.options.signDomainGiven && [...input.hosts.values()].some((h) => h.role === 'sign'))
     notes.push(`the OneSpan Sign domain was left at its default ${String(raw.params.signDomain)}: an account in another region (EU, Canada, …) must pass --sign-domain with the domain of its signing URL`);
@@ -129,7 +130,7 @@ export function buildReport(raw: RawRun, opts: { notes?: string[] } = {}): Repor
   const input = buildInput(raw);
   const causes = evaluateCauses(input);
   const tier = computeTier(input);
-  const notes = [...(opts.notes ?? []), ...runNotes(input, tier)];
+  const notes = [...(opts.notes ?? []), ...runNotes(input, tier, opts.notes)];
   const checklist = buildChecklist(input, causes);
   const unverified = unverifiedRows(input, checklist);
   const blocked = failingRequiredHosts(input).length > 0 || causes.some((c) => c.severity === 'blocking');
