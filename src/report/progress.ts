@@ -66,9 +66,9 @@ export function createProgress(stream: { write(s: string): unknown; columns?: nu
     const tasks = [...running.values()];
     // The phase: the latest check that is not an idle hold; only idle holds left: holding them.
     const cur = tasks.filter((x) => x.id !== 'conn.idle').at(-1) ?? tasks.at(-1);
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const width = Math.max(20, (stream.columns || 80) - 1); // a pty without a size says 0
     const elapsed = `${((t - t0) / 1000).toFixed(1)} s`;
-    let line = `${count()} ${elapsed} · ${cur ? phaseOf(cur.id, windows) : 'finishing'}${failed ? ` · ${failed} failed` : ''}${cur ? ` · ${cur.id} ${cur.target}` : ''}`;
+    let line = `${count()} ${elapsed} · ${cur ? phaseOf(cur.id, windows) : total && finished >= total ? 'finishing' : 'starting'}${failed ? ` · ${failed} failed` : ''}${cur ? ` · ${cur.id} ${cur.target}` : ''}`;
     if (line.length > width) line = line.slice(0, width - 1) + '…';
     stream.write(`\r\x1b[2K${c.dim(line)}`);
     drawn = true;

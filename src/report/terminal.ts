@@ -22,6 +22,7 @@ import {
   quality,
   qualityRelays,
   shortTarget,
+  shortWhy,
   STATUS_MARK,
   tierText,
   unexplainedFailures,
@@ -147,7 +148,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
     out.push(...lines);
   }
   if (!report.causes.length && h.outcome === 'incomplete')
-    for (const u of report.unverified ?? []) push(wrap(`${checklistLabel(u.checklist)} not verified: ${shortWhyLong(u.reason)}`, W, `  – `, '    '));
+    for (const u of report.unverified ?? []) push(wrap(`${checklistLabel(u.checklist)} not verified: ${shortWhy(u.reason)}`, W, `  – `, '    '));
   if (opts.written?.length) push(wrap(`wrote ${opts.written.join(', ')}`, W));
   return out.join('\n') + '\n';
 
@@ -170,10 +171,6 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
   function shortSkip(host: string): string {
     const g = groupByHost(report.checks).find((x) => x.host === host);
     return g?.checks.find((x) => x.reason)?.reason ?? 'skipped';
-  }
-
-  function shortWhyLong(reason: string): string {
-    return reason.length > 120 ? `${reason.slice(0, 119)}…` : reason;
   }
 
   function renderAllChecks() {
