@@ -94,6 +94,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
   for (const n of report.notes ?? []) push(wrap(n, W, '  ! ', '    '), c.yellow);
 
   // ---- causes: what is wrong, what was seen, what to change -----------------------------------
+  const shown = new Set<string>();
   if (report.causes.length) {
     out.push('', c.bold(`Causes (${h.detail})`));
     report.causes.forEach((x, i) => renderCause(x, i + 1));
@@ -152,11 +153,21 @@ export function renderTerminal(report: Report, opts: TerminalOptions): string {
   if (opts.written?.length) push(wrap(`wrote ${opts.written.join(', ')}`, W));
   return out.join('\n') + '\n';
 
+  function factKey(f: { check: string; targets: string[]; result: string }): string {
+    return `${f.check} ${f.targets.join(',')} ${f.result}`;
+  }
+
   function renderCause(x: Cause, i: number) {
     const sev = x.severity === 'blocking' ? c.red('✘') : c.yellow('!');
     out.push(`${sev} ${c.bold(x.id)} ${c.dim(`(${x.severity}, ${i} of ${report.causes.length})`)}`);
     push(wrap(x.summary, W, '  ', '  '));
-    for (const f of causeFacts(report, x).slice(0, 3)) push(factLines(f.check, f.targets, f.result, '  seen '), c.dim);
+    // A fact already shown under an earlier cause is named, not repeated.
+    const facts = causeFacts(report, x);
+    const fresh = facts.filter((f) => !shown.has(factKey(f)));
+    const again = facts.filter((f) => shown.has(factKey(f)));
+    for (const f of fresh.slice(0, 3)) push(factLines(f.check, f.targets, f.result, '  seen '), c.dim);
+    if (again.length) push(wrap(`${[...new Set(again.map((f) => f.check))].join(', ')} as above`, W, '  seen ', '       '), c.dim);
+    for (const f of facts) shown.add(factKey(f));
     const lines = wrap(x.remedy, W, '  fix  ', '       ');
     lines[0] = `  ${c.cyan('fix')}  ${lines[0]!.slice(7)}`;
     out.push(...lines);
