@@ -22,6 +22,8 @@ export interface CheckResult {
   target: string;
   status: CheckStatus;
   durationMs: number;
+  /** When it started, in ms since the run started (set by the CLI from the engine's start events; optional). */
+  startMs?: number;
   metrics: Metrics;
   error: CheckError | null;
   /** Why a check was skipped (status "skipped"), or a short note. */

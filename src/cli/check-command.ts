@@ -65,13 +65,19 @@ export async function runCheck(
     }
   }
   const tasks = planTasks(config, profiles);
+  opts.progress?.plan?.(tasks.length, { idleWindowMs: config.idleWindowMs, qualityMs: config.qualityMs });
+  // When each check started (ms since the run started), for the report's timeline.
+  const started = new Map<string, number>();
   const run = await runTasks(tasks, {
     defs: CHECKS,
     concurrency: config.concurrency,
     deadlineMs: Math.max(0, config.deadlineMs - (performance.now() - t0) - 250),
     signal: opts.signal,
     context: { config, timeouts: config.timeouts, proxy, now: () => performance.now() },
-    onStart: (t) => opts.progress?.start(t),
+    onStart: (t) => {
+      started.set(t.key, Math.round(performance.now() - t0));
+      opts.progress?.start(t);
+    },
     onFinish: (t, r) => opts.progress?.finish(t, r),
   });
   opts.progress?.done();
@@ -91,7 +97,11 @@ export async function runCheck(
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     deadlineHit: run.deadlineHit,
-    results: run.results,
+    // run.results follows the plan's order, one result per task.
+    results: run.results.map((r, i) => {
+      const at = started.get(tasks[i]?.key ?? '');
+      return at === undefined || r.startMs !== undefined ? r : { ...r, startMs: at };
+    }),
   };
   const notes = run.deadlineHit ? [`the run reached its deadline of ${config.deadlineMs / 1000} s; unfinished checks are marked timeout`] : [];
   return { raw, report: reportOrFallback(raw, notes) };

@@ -27,15 +27,25 @@ export function write(file: string, text: string, what: string) {
 }
 
 export function writeOutputs(report: Report, o: OutputOptions, out: NodeJS.WriteStream = process.stdout): void {
-  if (o.json && o.json !== '-') write(o.json, toJson(report), '--json');
-  if (o.html) write(o.html, renderHtml(report), '--html');
-  if (o.md) write(o.md, renderMarkdown(report), '--md');
+  const written: string[] = [];
+  if (o.json && o.json !== '-') {
+    write(o.json, toJson(report), '--json');
+    written.push(o.json);
+  }
+  if (o.html) {
+    write(o.html, renderHtml(report), '--html');
+    written.push(o.html);
+  }
+  if (o.md) {
+    write(o.md, renderMarkdown(report), '--md');
+    written.push(o.md);
+  }
   if (o.json === '-') {
     out.write(toJson(report));
     return;
   }
   if (!o.quiet) {
     const color = (process.env.NO_COLOR === undefined || process.env.NO_COLOR === '') && (Boolean(out.isTTY) || Boolean(process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0'));
-    out.write(renderTerminal(report, { color, verbose: o.verbose }));
+    out.write(renderTerminal(report, { color, verbose: o.verbose, written }));
   }
 }

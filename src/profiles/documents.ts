@@ -31,3 +31,32 @@ export function documentTitle(source: string): string {
   const file = source.split(':', 1)[0]!.trim();
   return DOCUMENTS.find((d) => d.file === file)?.title ?? file;
 }
+
+// ---- what the documents name as destinations (shared by the allowlist and the verdict's remedies) ----
+
+// seed 000_637c892c7d775e13.txt row 3: "*.opentok.com and *.tokbox.com (wildcards required — Vonage
+// does not publish a fixed FQDN list)"; row 5: "*.upscope.io"; seed 001_853fb095b65f741b.txt:
+// "Whitelist the following domains: *.tokbox.com *.opentok.com". A narrower wildcard of a profile
+// (e.g. *.media.prod.tokbox.com, the signalling hosts) is listed as the document's wildcard.
+export const DOCUMENT_WILDCARDS = ['*.opentok.com', '*.tokbox.com', '*.upscope.io'];
+
+// seed 000_637c892c7d775e13.txt section 2: "Do not apply TLS inspection (MITM decryption) to
+// *.opentok.com, *.tokbox.com, or *.upscope.io. It breaks WebSocket upgrades and TURN-over-TLS.";
+// checklist item 3: "*.upscope.io ... and cobrowsingapi.com are reachable and excluded from TLS inspection".
+export const NO_INSPECTION = ['*.opentok.com', '*.tokbox.com', '*.upscope.io', 'cobrowsingapi.com'];
+
+/** The part a wildcard matches below: "*.opentok.com" -> ".opentok.com". */
+export const wildcardZone = (w: string) => w.replace(/^\*/, '');
+
+/** Does wildcard `w` cover `dest` (a name, or a narrower wildcard)? */
+export function covers(w: string, dest: string): boolean {
+  if (!w.startsWith('*.')) return w === dest;
+  const zone = wildcardZone(w);
+  const d = dest.startsWith('*.') ? wildcardZone(dest) : `.${dest}`;
+  return d !== zone && d.endsWith(zone);
+}
+
+/** A destination as the documents name it: a narrower wildcard or a name under a document wildcard becomes that wildcard. */
+export function documentWildcard(dest: string): string | null {
+  return DOCUMENT_WILDCARDS.find((w) => covers(w, dest)) ?? null;
+}

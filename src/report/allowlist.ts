@@ -10,7 +10,7 @@
 // (seed 000's explicit Upscope hosts), listed as the alternative for firewalls without wildcards.
 
 import { instantiate, loadProfiles, readProfile } from '../profiles/load.js';
-import { DOCUMENTS, SEED_000, SEED_001, SEED_002, SEED_003, documentTitle } from '../profiles/documents.js';
+import { DOCUMENTS, DOCUMENT_WILDCARDS, NO_INSPECTION, SEED_000, SEED_001, SEED_002, SEED_003, covers, documentTitle, wildcardZone } from '../profiles/documents.js';
 import type { HostEntry, Profile, Requirement } from '../profiles/types.js';
 
 export const ALLOWLIST_SCHEMA = 'netready/allowlist@1';
@@ -63,17 +63,6 @@ const TITLE_000 = documentTitle(SEED_000);
 const TITLE_001 = documentTitle(SEED_001);
 const TITLE_002 = documentTitle(SEED_002);
 const TITLE_003 = documentTitle(SEED_003);
-
-// seed 000_637c892c7d775e13.txt row 3: "*.opentok.com and *.tokbox.com (wildcards required — Vonage
-// does not publish a fixed FQDN list)"; row 5: "*.upscope.io"; seed 001_853fb095b65f741b.txt:
-// "Whitelist the following domains: *.tokbox.com *.opentok.com". A narrower wildcard of a profile
-// (e.g. *.media.prod.tokbox.com, the signalling hosts) is listed as the document's wildcard.
-const DOCUMENT_WILDCARDS = ['*.opentok.com', '*.tokbox.com', '*.upscope.io'];
-
-// seed 000_637c892c7d775e13.txt section 2: "Do not apply TLS inspection (MITM decryption) to
-// *.opentok.com, *.tokbox.com, or *.upscope.io. It breaks WebSocket upgrades and TURN-over-TLS.";
-// checklist item 3: "*.upscope.io ... and cobrowsingapi.com are reachable and excluded from TLS inspection".
-export const NO_INSPECTION = ['*.opentok.com', '*.tokbox.com', '*.upscope.io', 'cobrowsingapi.com'];
 
 // The media port range all three Vonage/TokBox documents give: seed 000 row 4 "UDP 1025–65535",
 // seed 001 "UDP ports 1025 - 65535", seed 002 "UDP ports 1025–65535". The profiles list sampled
@@ -182,17 +171,6 @@ function pathPrefixes(h: HostEntry): string[] {
     out.add(segs.length === 1 ? `/${segs[0]}` : `/${segs[0]}/*`);
   }
   return [...out];
-}
-
-/** The part a wildcard matches below: "*.opentok.com" -> ".opentok.com". */
-export const wildcardZone = (w: string) => w.replace(/^\*/, '');
-
-/** Does wildcard `w` cover `dest` (a name, or a narrower wildcard)? */
-export function covers(w: string, dest: string): boolean {
-  if (!w.startsWith('*.')) return w === dest;
-  const zone = wildcardZone(w);
-  const d = dest.startsWith('*.') ? wildcardZone(dest) : `.${dest}`;
-  return d !== zone && d.endsWith(zone);
 }
 
 const underNoInspection = (dest: string) => NO_INSPECTION.some((w) => w === dest || covers(w, dest));
@@ -353,4 +331,4 @@ export function documentsOf(list: Allowlist): string[] {
   return [...DOCUMENTS.map((d) => d.title).filter((t) => all.has(t)), ...[...all].filter((t) => !DOCUMENTS.some((d) => d.title === t))];
 }
 
-export { TITLE_000, TITLE_001, TITLE_002, TITLE_003 };
+export { TITLE_000, TITLE_001, TITLE_002, TITLE_003, NO_INSPECTION, covers, wildcardZone };

@@ -3,21 +3,15 @@
 // terminal, Markdown and HTML. Pure.
 
 import { createColors } from './colors.js';
-import type { Cause, ChecklistStatus, Report, Tier } from './types.js';
-import { fmtMetric, TIER_TEXT } from './common.js';
+import type { Cause, ChecklistStatus, Outcome, Report, Tier } from './types.js';
+import { fmtMetric, outcomeOf, OUTCOME_TEXT, TIER_TEXT, utcText } from './common.js';
+import { cell, mdText } from './markdown.js';
 import { esc } from './html.js';
 import { PATH_TEXT, type MediaPath } from '../verdict/thresholds.js';
 
-export type Outcome = 'ready' | 'not-ready' | 'incomplete';
+export type { Outcome };
+export { outcomeOf, OUTCOME_TEXT };
 
-/** The report's `outcome` when it has one; else derived from `ready` (reports before `outcome`). */
-export function outcomeOf(r: Report): Outcome {
-  const o = (r as { outcome?: unknown }).outcome;
-  if (o === 'ready' || o === 'not-ready' || o === 'incomplete') return o;
-  return r.ready ? 'ready' : 'not-ready';
-}
-
-export const OUTCOME_TEXT: Record<Outcome, string> = { ready: 'READY', 'not-ready': 'NOT READY', incomplete: 'INCOMPLETE' };
 const OUTCOME_RANK: Record<Outcome, number> = { 'not-ready': 0, incomplete: 1, ready: 2 };
 const TIER_RANK: Record<Tier, number> = { none: 0, 'absolute-minimum': 1, 'recommended-minimum': 2, optimal: 3 };
 
@@ -75,14 +69,8 @@ const RESOLUTIONS = ['none', '180p', '270p', '360p', '540p', '720p', '1080p'];
 // The path media takes, worst first (seed 000 section 2: direct UDP, then TURN, TURN over TLS last).
 const PATH_RANK: MediaPath[] = ['turn-tls', 'turn-udp', 'direct'];
 
-/** "2026-12-01T10:52:46.285Z" -> "2026-12-01 10:52:46 UTC" (as given when it is not a timestamp). */
-function utc(iso: string): string {
-  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(iso);
-  return m ? `${m[1]} ${m[2]} UTC` : iso;
-}
-
 function side(r: Report, label: string): Side {
-  return { label, startedAt: utc(r.startedAt), profiles: r.profiles, params: r.params, outcome: outcomeOf(r), tier: r.tier };
+  return { label, startedAt: utcText(r.startedAt), profiles: r.profiles, params: r.params, outcome: outcomeOf(r), tier: r.tier };
 }
 
 /** Loss is compared at the resolution it is shown (0.1 %), rates at 0.1 Mbps, the rest at 0.1. */
@@ -234,23 +222,14 @@ export function renderCompareTerminal(c: Comparison, opts: { color: boolean }): 
 }
 
 // ------------------------------------------------------------------------------------ markdown
-/** Markdown text: pipes and newlines made safe, `*`/`_`/`<` escaped only where Markdown would act on them. */
-function mdText(s: string): string {
-  return s
-    .replace(/\r?\n/g, ' ')
-    .replace(/\|/g, '\\|')
-    .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
-    .replace(/(^|[\s(])(\*\.[a-z0-9.-]*[a-z0-9])/gi, '$1`$2`');
-}
-
 export function renderCompareMarkdown(c: Comparison): string {
   const out: string[] = [`# netready comparison: ${headline(c)}`, ''];
   out.push('| | before | after |', '| --- | --- | --- |');
-  out.push(`| report | ${mdText(c.before.label)} | ${mdText(c.after.label)} |`);
+  out.push(`| report | ${cell(c.before.label)} | ${cell(c.after.label)} |`);
   out.push(`| started | ${c.before.startedAt} | ${c.after.startedAt} |`);
-  out.push(`| profiles | ${mdText(params(c.before))} | ${mdText(params(c.after))} |`);
+  out.push(`| profiles | ${cell(params(c.before))} | ${cell(params(c.after))} |`);
   out.push(`| outcome | ${OUTCOME_TEXT[c.before.outcome]} | **${OUTCOME_TEXT[c.after.outcome]}** |`);
-  out.push(`| media tier | ${mdText(tierLabel(c.before.tier))} | ${mdText(tierLabel(c.after.tier))} |`, '');
+  out.push(`| media tier | ${cell(tierLabel(c.before.tier))} | ${cell(tierLabel(c.after.tier))} |`, '');
   for (const n of c.notes) out.push(`> Note: ${mdText(n)}`, '');
   const list = (title: string, items: string[]) => {
     out.push(`## ${title} (${items.length})`, '');
@@ -267,7 +246,7 @@ export function renderCompareMarkdown(c: Comparison): string {
   }
   if (c.checklist.length) {
     out.push('## Checklist changes', '', '| item | before | after |', '| --- | --- | --- |');
-    for (const i of c.checklist) out.push(`| ${mdText(i.text ?? i.id)} | ${i.before ?? '–'} | ${i.after ?? '–'} |`);
+    for (const i of c.checklist) out.push(`| ${cell(i.text ?? i.id)} | ${i.before ?? '–'} | ${i.after ?? '–'} |`);
     out.push('');
   }
   return out.join('\n');

@@ -1,12 +1,15 @@
 // The JSON report: stable key order (the contract's), 2-space indent.
 import type { Report } from './types.js';
 
-const TOP = ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality', 'notes', 'context', 'internalErrors'];
+const TOP = ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality', 'notes', 'context', 'changes', 'internalErrors'];
 const ORDER: Record<string, string[]> = {
-  cause: ['id', 'severity', 'summary', 'evidence', 'remedy', 'targets'],
+  cause: ['id', 'severity', 'title', 'summary', 'evidence', 'remedy', 'targets', 'facts', 'changes', 'howto'],
+  fact: ['check', 'targets', 'result'],
+  change: ['destination', 'ports', 'action', 'detail', 'why'],
+  howto: ['product', 'kind', 'text'],
   symptom: ['id', 'text', 'causes'],
   checklist: ['id', 'status', 'evidence', 'reason', 'text'],
-  check: ['id', 'target', 'status', 'durationMs', 'metrics', 'error', 'reason', 'details'],
+  check: ['id', 'target', 'status', 'durationMs', 'startMs', 'metrics', 'error', 'reason', 'details'],
   quality: ['downBps', 'upBps', 'rttMs', 'jitterMs', 'lossRatio', 'mos'],
 };
 
@@ -29,7 +32,15 @@ export function normalizeReport(r: Report): Record<string, unknown> {
   const top = ordered(r as unknown as Record<string, unknown>, TOP);
   top.tool = ordered(r.tool, ['name', 'version']);
   top.params = sorted(r.params);
-  top.causes = r.causes.map((x) => ordered(x as unknown as Record<string, unknown>, ORDER.cause!));
+  const list = (xs: unknown[] | undefined, order: string[]) => xs?.map((x) => ordered(x as Record<string, unknown>, order));
+  top.causes = r.causes.map((x) => {
+    const o = ordered(x as unknown as Record<string, unknown>, ORDER.cause!);
+    if (x.facts) o.facts = list(x.facts, ORDER.fact!);
+    if (x.changes) o.changes = list(x.changes, ORDER.change!);
+    if (x.howto) o.howto = list(x.howto, ORDER.howto!);
+    return o;
+  });
+  if (r.changes) top.changes = list(r.changes, ORDER.change!);
   top.symptoms = r.symptoms.map((x) => ordered(x as unknown as Record<string, unknown>, ORDER.symptom!));
   top.checklist = r.checklist.map((x) => ordered(x as unknown as Record<string, unknown>, ORDER.checklist!));
   top.checks = r.checks.map((x) => {

@@ -30,6 +30,59 @@ export interface Cause {
   remedy: string;
   /** The check targets involved (hosts, URLs), for humans. Optional, beyond the contract's fields. */
   targets?: string[];
+  /** One line (≤ 72 characters) for lists and the terminal's closing summary. Optional. */
+  title?: string;
+  /** What was observed, as facts: check, the targets it failed on (all of them), what happened. Optional. */
+  facts?: Fact[];
+  /** What to change on the network for this cause (destinations named in full). Optional. */
+  changes?: Change[];
+  /** The same change on the products people use: config snippets, or steps for GUI products. Optional. */
+  howto?: Howto[];
+}
+
+/** One observation behind a cause: `check` on `targets` gave `result` (e.g. "101, then no pong within 3.0 s"). */
+export interface Fact {
+  check: string;
+  targets: string[];
+  result: string;
+}
+
+/**
+ * What the change list asks for (contract actions: allow, bypass inspection, raise idle timeout,
+ * exempt from scanning, bypass proxy; and the few more the causes need).
+ */
+export type ChangeAction =
+  | 'allow'
+  | 'bypass inspection'
+  | 'raise idle timeout'
+  | 'exempt from scanning'
+  | 'bypass proxy'
+  | 'allow WebSocket upgrade'
+  | 'allow paths'
+  | 'exempt from authentication'
+  | 'exempt from keyword filter'
+  | 'answer in DNS'
+  | 'split tunnel'
+  | 'prioritise';
+
+/** One row of the change list: destination | port/protocol | action | why. */
+export interface Change {
+  /** A name, a wildcard (`*.opentok.com`), an IP range, or "any" (servers no document names). */
+  destination: string;
+  /** "TCP 443", "UDP 3478", "UDP 1025-65535", "TCP 80" — or "" where no port applies. */
+  ports: string;
+  action: ChangeAction;
+  /** What exactly, where the action alone does not say it (paths, the timeout to reach, …). */
+  detail?: string;
+  /** The causes that ask for it. */
+  why: CauseId[];
+}
+
+/** A cause's remedy on one product: a copyable config snippet, or steps for a GUI product. */
+export interface Howto {
+  product: string;
+  kind: 'config' | 'steps';
+  text: string;
 }
 
 export interface Symptom {
@@ -93,6 +146,8 @@ export interface Report {
   context?: ReportContext;
   /** netready bugs met while judging (a rule that threw): the rule and its message. Exit 3. */
   internalErrors?: string[];
+  /** One change list for the whole report: every cause's changes, merged by destination, port and action. Optional. */
+  changes?: Change[];
 }
 
 export interface ReportContext extends Partial<RunContext> {

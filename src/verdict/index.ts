@@ -6,6 +6,7 @@ import { computeTier, mediaFacts } from './media.js';
 import { buildQuality } from './quality.js';
 import { RULES } from './rules/index.js';
 import { buildSymptoms } from './symptoms.js';
+import { mergeChanges } from './remedies.js';
 
 export { RULES } from './rules/index.js';
 export { buildInput, hostFromTarget } from './input.js';
@@ -130,10 +131,11 @@ function rangeNotes(input: VerdictInput): string[] {
 export const PCC_CERT_WARN_MS = 30 * 86_400_000;
 
 /** What a reader must know to read the verdict right (each a sentence). */
-function runNotes(input: VerdictInput, tier: Report['tier']): string[] {
+function runNotes(input: VerdictInput, tier: Report['tier'], given: string[] = []): string[] {
   const raw = input.raw;
   const notes: string[] = [];
-  if (raw.deadlineHit) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
+  // The CLI says it already when it cut the run (one note, not two).
+  if (raw.deadlineHit && !given.some((n) => /deadline/.test(n))) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
   if (raw.media && !mediaFacts(input).ran) notes.push(`media tier not determined: ${probeUnverifiedReason(input, 'the media path')}`);
   if (raw.options && !raw.options.signDomainGiven && [...input.hosts.values()].some((h) => h.role === 'sign'))
     notes.push(`the OneSpan Sign domain was left at its default ${String(raw.params.signDomain)}: an account in another region (EU, Canada, …) must pass --sign-domain with the domain of its signing URL`);
@@ -158,7 +160,7 @@ export function buildReport(raw: RawRun, opts: { notes?: string[]; rules?: reado
   const input = buildInput(raw);
   const { causes, failed } = evaluateCauses(input, opts.rules);
   const tier = computeTier(input);
-  const notes = [...(opts.notes ?? []), ...runNotes(input, tier)];
+  const notes = [...(opts.notes ?? []), ...runNotes(input, tier, opts.notes)];
   for (const f of failed) notes.push(`internal error: the rule for ${f.rule} failed (${f.message}); that cause was not judged — the other causes stand`);
   const checklist = buildChecklist(input, causes);
   const unverified = unverifiedRows(input, checklist);
@@ -187,5 +189,7 @@ export function buildReport(raw: RawRun, opts: { notes?: string[]; rules?: reado
   if (failed.length) report.internalErrors = failed.map((f) => `${f.rule}: ${f.message}`);
   const context = reportContext(input);
   if (context) report.context = context;
+  const changes = mergeChanges(causes);
+  if (changes.length) report.changes = changes;
   return report;
 }

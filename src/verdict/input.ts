@@ -156,8 +156,8 @@ export function isRequired(input: VerdictInput, host: string): boolean {
 
 export const uniq = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
 
-/** "a, b and c" (at most `max` named, then "and N more"). */
-export function listText(items: string[], max = 4): string {
+/** "a, b and c" — every item (files carry full lists; a renderer abbreviates where it must). */
+export function listText(items: string[], max = Infinity): string {
   const xs = uniq(items);
   if (xs.length <= 1) return xs[0] ?? '';
   if (xs.length > max) return `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
@@ -185,6 +185,16 @@ export function cause(
   evidence: string[],
   remedy: string,
   targets: string[],
+  extra: Pick<Cause, 'title' | 'facts' | 'changes' | 'howto'> = {},
 ): Cause {
-  return { id, severity, summary, evidence: uniq(evidence), remedy, targets: uniq(targets) };
+  const c: Cause = { id, severity, ...(extra.title ? { title: oneLine(extra.title) } : {}), summary, evidence: uniq(evidence), remedy, targets: uniq(targets) };
+  if (extra.facts?.length) c.facts = extra.facts;
+  if (extra.changes?.length) c.changes = extra.changes;
+  if (extra.howto?.length) c.howto = extra.howto;
+  return c;
+}
+
+/** A title fits one terminal line beside its cause id (72 characters). */
+export function oneLine(s: string, max = 72): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1).trimEnd()}…`;
 }

@@ -4,6 +4,7 @@ import type { VerdictInput } from './input.js';
 import { mosFrom } from '../protocol/mos.js';
 import { videoResolutionFor } from '../protocol/throughput.js';
 import { mediaTrain, signRtt } from './thresholds.js';
+import { computeTier } from './media.js';
 import type { CheckResult } from '../checks/types.js';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -25,8 +26,10 @@ export function buildQuality(input: VerdictInput): Quality | null {
   const lossRatio = num(train?.metrics.lossRatio);
   const downBps = num(tp?.metrics.downBps);
   const upBps = num(tp?.metrics.upBps);
-  // The resolution the slower direction carries (Vonage thresholds at 75 % of the bitrate).
-  const res = downBps !== null && upBps !== null ? videoResolutionFor(Math.min(downBps, upBps)) : null;
+  // The resolution the slower direction carries (Vonage thresholds at 75 % of the bitrate) — none
+  // at all without a media path: bandwidth to the probe is no video (tier none).
+  const noMedia = computeTier(input) === 'none';
+  const res = downBps !== null && upBps !== null && !noMedia ? videoResolutionFor(Math.min(downBps, upBps)) : null;
   return {
     downBps: round(num(tp?.metrics.downBps), 0),
     upBps: round(num(tp?.metrics.upBps), 0),
@@ -34,7 +37,7 @@ export function buildQuality(input: VerdictInput): Quality | null {
     jitterMs: round(jitterMs, 1),
     lossRatio: round(lossRatio, 4),
     mos: rttMs !== null && jitterMs !== null && lossRatio !== null ? round(mosFrom(rttMs, jitterMs, lossRatio), 2) : null,
-    ...(downBps !== null && upBps !== null ? { videoResolution: res?.name ?? 'none' } : {}),
+    ...(downBps !== null && upBps !== null && !noMedia ? { videoResolution: res?.name ?? 'none' } : {}),
     ...(media ? { path: media.path } : {}),
     ...relayFigures(relays),
     ...(sign ? { signRttMs: round(sign.value, 1) } : {}),

@@ -27,57 +27,85 @@ describe('html', () => {
   it('is self-contained and escapes everything', () => {
     const html = renderHtml(hostile());
     assert.ok(!html.includes('<script'), 'no raw script tag');
-    assert.ok(html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'));
-    assert.ok(html.includes('O&#39;Brien &amp; Co'));
-    assert.doesNotMatch(html, /\b(src|href)\s*=/i, 'no external assets');
+    assert.match(html, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/<wbr>script&gt;/);
+    assert.match(html, /O&#39;Brien &amp; Co/);
+    assert.doesNotMatch(html, /\bsrc\s*=/i, 'no external assets');
+    for (const m of html.matchAll(/\bhref\s*=\s*"([^"]*)"/gi)) assert.match(m[1]!, /^#/, 'links stay inside the page');
     assert.doesNotMatch(html, /@import|url\(/i);
     assert.match(html, /@media print/);
+    assert.match(html, /@page\{size:A4/);
     assert.match(html, /^<!doctype html>/);
+  });
+  it('the verdict, the coverage and the change list come first; quality as SVG gauges; a matrix and a timeline', () => {
+    const html = renderHtml(buildReport(raw('combo-office-proxy')));
+    assert.match(html, /<title>NOT READY: 3 blocking causes, 2 degrading · netready report<\/title>/);
+    const at = (s: string) => html.indexOf(s);
+    assert.ok(at('role="status"') < at('NOT READY</h1>'));
+    assert.ok(at('7 of 9 pre-session items verified') < at('id="h-context"'));
+    assert.ok(at('id="h-changes"') < at('class="page-break"'), 'the change list before the page break');
+    assert.ok(at('class="page-break"') < at('id="h-detail"'));
+    assert.match(html, /<svg viewBox="0 0 300 22" role="img" aria-label="Download 9\.1 Mbps, at least 3 Mbps: within the limit">/);
+    assert.match(html, /<ol class="ladder">[\s\S]*class="achieved absolute-minimum"/);
+    assert.match(html, /<table class="matrix">/);
+    assert.match(html, /id="h-timeline"/);
+    assert.match(html, /<details class="host failing" open><summary>/);
+    assert.match(html, /<details class="host"><summary><span class="good" aria-hidden="true">✔<\/span> apps\.<wbr>esignlive\.<wbr>com/);
+  });
+  it('READY WITH WARNINGS where degrading causes hold; MOS on its scale', () => {
+    const html = renderHtml(buildReport(raw('udp-blocked-relay-quality')));
+    assert.match(html, /<h1><span aria-hidden="true">! <\/span>READY WITH WARNINGS<\/h1>/);
+    assert.match(html, /aria-label="MOS 4\.\d on a scale of 1 to 5: /);
   });
 });
 
 describe('markdown', () => {
-  it('escapes table cells', () => {
+  it('keeps hostile text inert without a single backslash escape', () => {
     const md = renderMarkdown(hostile());
-    assert.ok(!md.includes('<script>'));
-    for (const line of md.split('\n').filter((l) => l.startsWith('| ') && l.includes('alert'))) {
-      const cells = line.split(/(?<!\\)\|/).length;
-      assert.equal(cells, 7, `a row keeps its 5 cells: ${line}`);
-    }
+    assert.doesNotMatch(md.replace(/^```[\s\S]*?^```/gm, ''), /\\/, 'no backslash outside code blocks');
+    for (const line of md.split('\n').filter((l) => l.startsWith('| ') && l.includes('alert'))) assert.equal(line.split('|').length, 7, `a row keeps its 5 cells: ${line}`);
   });
 });
 
 describe('terminal', () => {
-  it('has no escape codes without colour and colours with it', () => {
+  it('has no escape codes without colour and colours with it; 80 columns', () => {
     const rep = buildReport(raw('combo-office-proxy'));
     const plain = renderTerminal(rep, { color: false });
     assert.doesNotMatch(plain, /\x1b\[/);
-    assert.match(plain, /^NOT READY/);
-    assert.match(plain, /✘ cobrowse-reachable-uninspected/);
-    assert.match(plain, /– camera-mic-policy — browser page only/);
+    assert.match(plain, /^NOT READY · 3 blocking causes, 2 degrading\n7 of 9 pre-session items verified \(3 failed\)/);
+    assert.match(plain, /✘ Co-browsing reachable, not inspected — tls-inspection/);
+    assert.match(plain, /– Camera and microphone policy — browser page only/);
+    for (const l of plain.split('\n')) assert.ok([...l].length <= 80, l);
     assert.match(renderTerminal(rep, { color: true }), /\x1b\[/);
   });
-  it('puts failing hosts first and verbose shows every check', () => {
+  it('one failure shared by many hosts is printed once, under its cause, with the host list cut and where the rest is', () => {
+    const plain = renderTerminal(buildReport(raw('tls-inspection')), { color: false });
+    assert.equal(plain.split('TLS_CERT_UNTRUSTED').length - 1, 0, 'no per-host error lines');
+    assert.equal((plain.match(/seen tls\.handshake on 16 targets/g) ?? []).length, 1);
+    assert.match(plain.replace(/\n\s+/g, ' '), /and 13 more \(full list in the JSON, Markdown and HTML reports\)/);
+  });
+  it('ends with the verdict, the causes in one line each and the files written; verbose lists every check', () => {
     const rep = buildReport(raw('tcp-blocked'));
-    const plain = renderTerminal(rep, { color: false });
-    const section = plain.slice(plain.indexOf('Checks by host'));
-    assert.match(section.split('\n')[1]!, /✘ anvil\.opentok\.com/);
+    const plain = renderTerminal(rep, { color: false, written: ['out.json', 'out.html'] });
+    const tail = plain.trimEnd().split('\n').slice(-3);
+    assert.deepEqual(tail, ['NOT READY · 1 blocking cause · 5 of 9 items verified', '  ✘ TCP 443 to anvil.opentok.com dropped (no answer)', 'wrote out.json, out.html']);
     const verbose = renderTerminal(rep, { color: false, verbose: true });
     assert.ok(verbose.split('\n').length > plain.split('\n').length);
-    assert.match(verbose, /connect 1\d(\.\d)? ms/);
+    assert.match(verbose, /✘ anvil\.opentok\.com\n {4}✘ tcp\.connect anvil\.opentok\.com:443 TCP_TIMEOUT/);
   });
-  it('READY headline for a clean run', () => {
-    assert.match(renderTerminal(buildReport(raw('clean-media')), { color: false }), /^READY .*optimal/);
+  it('READY for a clean run, READY WITH WARNINGS for degrading causes', () => {
+    assert.match(renderTerminal(buildReport(raw('clean-media')), { color: false }), /^READY · nothing wrong found\n9 of 9|^READY · nothing wrong found\n7 of 9/);
+    assert.match(renderTerminal(buildReport(raw('packet-loss')), { color: false }), /^READY WITH WARNINGS · 1 degrading cause\n/);
   });
   it('INCOMPLETE headline, and every unverified row with its reason, in every format', () => {
     const rep = buildReport(raw('clean'));
-    const term = renderTerminal(rep, { color: false });
-    assert.match(term, /^INCOMPLETE /);
-    assert.match(term, /not verified: video-domains-and-media — no probe \(--probe\)/);
+    const term = renderTerminal(rep, { color: false }).replace(/\n {2,}(?=\S)/g, ' ');
+    assert.match(term, /^INCOMPLETE · nothing wrong found in what was verified/);
+    assert.match(term, /not verified: Video domains and a media path \(no probe\)/);
+    assert.match(term, /– Video domains and a media path — no probe \(--probe\): measuring the media path/);
     assert.match(renderMarkdown(rep), /^# netready: INCOMPLETE/);
-    assert.match(renderMarkdown(rep), /\*\*Not verified:\*\* video-domains-and-media/);
-    assert.match(renderHtml(rep), /<h1 class="incomplete">netready: INCOMPLETE<\/h1>/);
-    assert.match(renderHtml(rep), /Not verified: sse-unbuffered-idle/);
+    assert.match(renderMarkdown(rep), /> \*\*Not verified — Video domains and a media path:\*\* no probe/);
+    assert.match(renderHtml(rep), /INCOMPLETE<\/h1>/);
+    assert.match(renderHtml(rep), /Not verified — Event stream unbuffered, idle ≥ 4 h/);
   });
 });
 
@@ -87,7 +115,10 @@ describe('json', () => {
     const text = toJson(rep);
     const obj = JSON.parse(text);
     assert.deepEqual(Object.keys(obj), ['schema', 'tool', 'profiles', 'params', 'startedAt', 'durationMs', 'ready', 'outcome', 'unverified', 'tier', 'causes', 'symptoms', 'checklist', 'checks', 'quality', 'context']);
-    assert.deepEqual(Object.keys(obj.checks[1]), ['id', 'target', 'status', 'durationMs', 'metrics', 'error', 'details']);
+    assert.deepEqual(Object.keys(obj.checks[1]), ['id', 'target', 'status', 'durationMs', 'startMs', 'metrics', 'error', 'details']);
+    const withCause = JSON.parse(toJson(buildReport(raw('combo-office-proxy'))));
+    assert.equal(Object.keys(withCause).at(-1), 'changes');
+    assert.deepEqual(Object.keys(withCause.causes[0]), ['id', 'severity', 'title', 'summary', 'evidence', 'remedy', 'targets', 'facts', 'changes', 'howto']);
     assert.ok(text.startsWith('{\n  "schema": "netready/report@1"'));
     assert.equal(toJson(JSON.parse(text)), text, 'stable when re-rendered from its own output');
   });
@@ -117,31 +148,41 @@ describe('progress', () => {
   const res = (status: CheckResult['status'], code?: string): CheckResult => ({
     id: 'tcp.connect', target: 'a.test:443', status, durationMs: 12, metrics: {}, error: code ? { code, message: 'x' } : null,
   });
-  it('prints one plain line per finished check on a non-TTY', () => {
+  it('prints one plain line per finished check on a non-TTY, with done/total', () => {
     let out = '';
     const p = createProgress({ write: (s: string) => (out += s) }, { tty: false, color: false });
+    p.plan?.(2);
     const t = { id: 'tcp.connect', target: 'a.test:443' };
     p.start(t);
     p.finish(t, res('ok'));
     p.start(t);
     p.finish(t, res('failed', 'TCP_REFUSED'));
     p.done();
-    assert.equal(out, 'ok      tcp.connect a.test:443 12 ms\nfailed  tcp.connect a.test:443 TCP_REFUSED\n');
+    assert.equal(out, '[1/2] ok      tcp.connect a.test:443 12 ms\n[2/2] failed  tcp.connect a.test:443 TCP_REFUSED\n');
   });
-  it('rewrites one line on a TTY, keeps failures, clears at the end', () => {
+  it('rewrites one line on a TTY with done/total, elapsed time and the phase; keeps failures; clears at the end', () => {
     let out = '';
     let clock = 0;
-    const p = createProgress({ write: (s: string) => (out += s), columns: 60 }, { tty: true, color: false, now: () => clock });
+    const p = createProgress({ write: (s: string) => (out += s), columns: 80 }, { tty: true, color: false, now: () => clock });
+    p.plan?.(3, { idleWindowMs: 10_000, qualityMs: 5000 });
     const t = { id: 'tcp.connect', target: 'a.test:443' };
+    const idle = { id: 'conn.idle', target: 'wss://p.test/ws#idle' };
+    clock = 1200;
+    p.start(idle);
+    clock = 1300;
     p.start(t);
-    clock += 10;
+    clock = 1310;
     p.start({ id: 'dns.resolve', target: 'b.test' }); // throttled
     p.finish(t, res('failed', 'TCP_TIMEOUT'));
+    clock = 4000;
+    p.finish({ id: 'dns.resolve', target: 'b.test' }, res('ok'));
     p.done();
     p.done();
-    assert.match(out, /^\r\x1b\[2K0 done, 1 running: tcp\.connect a\.test:443/);
+    assert.match(out, /\r\x1b\[2K\[0\/3\] 1\.2 s · holding idle connections 10 s · conn\.idle wss:\/\/p\.test\/ws#idle/);
+    assert.match(out, /\r\x1b\[2K\[0\/3\] 1\.3 s · connecting · tcp\.connect a\.test:443/);
     assert.match(out, /✘ tcp\.connect a\.test:443 TCP_TIMEOUT\n/);
+    assert.match(out, /\[2\/3\] 4\.0 s · holding idle connections 10 s · 1 failed/);
     assert.ok(out.endsWith('\r\x1b[2K'));
-    assert.equal(out.split('running').length, 3, 'two redraws: the first start and after the failure');
+    for (const l of out.split(/\r\x1b\[2K|\n/)) assert.ok([...l].length <= 79, l);
   });
 });

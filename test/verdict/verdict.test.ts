@@ -117,7 +117,7 @@ describe('cause details', () => {
     assert.ok(rep.notes?.some((n) => n.startsWith('media tier not determined: no probe (--probe)')));
     assert.equal(rep.checklist.find((c) => c.id === 'video-domains-and-media')!.status, 'not-checked');
     assert.match(rep.checklist.find((c) => c.id === 'bandwidth-3mbps')!.reason!, /^no probe \(--probe\)/);
-    assert.match(rep.unverified![0]!.reason, /^no probe \(--probe\): the media path/);
+    assert.match(rep.unverified![0]!.reason, /^no probe \(--probe\): measuring the media path/);
   });
   it('an unreachable probe: its failures are no network cause, and the rows name the probe and its error', () => {
     const rep = buildReport(load('probe-unreachable'));
@@ -197,7 +197,7 @@ describe('cause details', () => {
     // one direction level and low: that one is proven
     tp.details = { ...tp.details, down: { rising: true }, up: { rising: false } };
     const rep2 = buildReport(raw);
-    assert.match(rep2.causes.find((c) => c.id === 'low-bandwidth')!.summary, /^measured up 1\.4 Mbps:/);
+    assert.match(rep2.causes.find((c) => c.id === 'low-bandwidth')!.summary, /^measured 1\.4 Mbps up to /);
     assert.equal(rep2.checklist.find((c) => c.id === 'bandwidth-3mbps')!.status, 'fail');
   });
   it('quality block carries a MOS', () => {

@@ -1,12 +1,11 @@
-// high-latency.
-// Quality causes from quality.throughput / quality.udp-train / vpn.route (docs/evidence.md).
-// Thresholds, seed 000_637c892c7d775e13.txt "Bandwidth and performance": "3 Mbps up and down per
-// participant", "Round-trip latency ... under 150 ms", "Packet loss above 3% degrades WebRTC quality".
-// Jitter 30 ms: the contract's cause table (common WebRTC guidance; not in a seed).
-// VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
-// tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
+// high-latency (degrading): round trip 150 ms or more.
+// seed 000_637c892c7d775e13.txt "Bandwidth and performance": "Round-trip latency to the OneSpan Sign
+// region should be under 150 ms. VPN hairpinning through a remote regional gateway degrades both
+// video and co-browsing."
 import { cause, type Rule } from '../input.js';
+import { factsOf } from '../facts.js';
 import { signRtt, trainMetric, viaText, MAX_RTT_MS } from '../thresholds.js';
+import { changes, splitTunnelHowto, VONAGE_WILDCARDS } from '../remedies.js';
 
 const SAMPLE_TEXT: Record<string, string> = { 'tcp.connect': 'TCP handshake', 'tls.handshake': 'TLS handshake', 'http.path': 'HTTP answer', 'ws.upgrade': 'WebSocket upgrade' };
 
@@ -14,6 +13,7 @@ export const rule: Rule = {
   id: 'high-latency',
   evaluate(input) {
     const rtt = trainMetric(input, 'rttMs');
+    const split = { changes: changes(VONAGE_WILDCARDS, '', 'split tunnel', 'high-latency', 'where a full-tunnel VPN carries them'), howto: splitTunnelHowto() };
     if (!rtt || rtt.value < MAX_RTT_MS) {
       // Without the media train (no probe) or below the limit there: the handshakes with the Sign domain.
       const sign = signRtt(input);
@@ -27,6 +27,7 @@ export const rule: Rule = {
         `Shorten the path to the OneSpan Sign region: avoid VPN hairpinning through a remote gateway and check the WAN link; ` +
           `if the account is in another region, test its own domain with --sign-domain (Virtual Room and RON Network Prerequisites, bandwidth and performance).`,
         [sign.r.target],
+        { title: `round trip about ${sign.value.toFixed(0)} ms to ${host} (limit 150 ms)`, facts: factsOf([sign.r], () => `the ${SAMPLE_TEXT[sign.r.id] ?? sign.r.id} took about ${sign.value.toFixed(0)} ms (one round trip at least)`), ...split },
       );
     }
     return cause(
@@ -34,9 +35,10 @@ export const rule: Rule = {
       'degrading',
       `round trip ${rtt.value.toFixed(0)} ms to ${input.hostOf(rtt.r) ?? rtt.r.target}${viaText(rtt.path)} (should be under 150 ms: Virtual Room and RON Network Prerequisites)`,
       [rtt.r.id],
-      `Shorten the path to the OneSpan Sign region: avoid VPN hairpinning through a remote gateway (split-tunnel ` +
-        `*.tokbox.com and *.opentok.com) and check the WAN link.`,
+      `Shorten the path: avoid VPN hairpinning through a remote gateway (split-tunnel *.tokbox.com and *.opentok.com) and check the WAN link` +
+        (rtt.path === 'turn-tls' ? '; over TURN/TLS every lost packet also costs a retransmission round trip: open UDP 3478 so media leaves TCP.' : '.'),
       [rtt.r.target],
+      { title: `round trip ${rtt.value.toFixed(0)} ms (limit 150 ms)${viaText(rtt.path)}`, facts: factsOf([rtt.r], () => `median round trip ${rtt.value.toFixed(0)} ms${viaText(rtt.path)}`), ...split },
     );
   },
 };

@@ -10,4 +10,5 @@ export const rule: Rule = pccRule('pcc-agent-not-running', ['PCC_NOT_RUNNING'], 
   `no Personal Certificate Client answers on ${host} ports ${PORTS}`,
   `Install or start the OneSpan Personal Certificate Client on this computer (Corporate Edition via the MSI / group policy) ` +
     `and let it listen on one of ports ${PORTS} (Personal Certificate Client: Communicating via WebSocket).`,
+  { title: 'no Personal Certificate Client answers on this computer' },
 ]);

@@ -17,5 +17,6 @@ export const rule: Rule = pccRule('pcc-cert-invalid', ['PCC_CERT_EXPIRED', 'PCC_
     summary,
     `Install the current Personal Certificate Client release, which ships a renewed certificate for ${host} ` +
       `(Personal Certificate Client: Communicating via WebSocket: the certificate is renewed with each release; Corporate Edition installs it with the updated installer, e.g. by group policy).`,
+    { title: code(r) === 'PCC_CERT_EXPIRED' ? 'the Personal Certificate Client certificate expired' : `the Personal Certificate Client certificate is not for ${host}` },
   ];
 });

@@ -3,7 +3,8 @@
 // seed 003_606ee1d65ee49d3b.txt: ports 26666, 31222, 32444, 44555, 47777, 48888; the certificate
 // "is issued to localhost.esignlive.com"; "bypass the proxy server for the address localhost.esignlive.com".
 import type { CheckResult } from '../../checks/types.js';
-import type { CauseId } from '../../report/types.js';
+import type { Cause, CauseId } from '../../report/types.js';
+import { factsOf } from '../facts.js';
 import { cause, code, type Rule, type VerdictInput } from '../input.js';
 
 export const PORTS = '26666, 31222, 32444, 44555, 47777, 48888';
@@ -15,15 +16,15 @@ function summaryResult(input: VerdictInput, codes: string[]): CheckResult | null
   return input.byId('pcc.agent').find((r) => r.target === 'pcc' && (codes.includes(code(r) ?? '') || listed(r))) ?? null;
 }
 
-export function pccRule(id: CauseId, codes: string[], make: (r: CheckResult, host: string) => [string, string]): Rule {
+export function pccRule(id: CauseId, codes: string[], make: (r: CheckResult, host: string) => [string, string, Pick<Cause, 'title' | 'facts' | 'changes' | 'howto'>?]): Rule {
   return {
     id,
     evaluate(input) {
       const r = summaryResult(input, codes);
       if (!r) return null;
       const host = input.raw.pcc?.host ?? 'localhost.esignlive.com';
-      const [summary, remedy] = make(r, host);
-      return cause(id, 'blocking', summary, ['pcc.agent'], remedy, ['pcc']);
+      const [summary, remedy, extra] = make(r, host);
+      return cause(id, 'blocking', summary, ['pcc.agent'], remedy, ['pcc'], { title: summary, facts: factsOf([r]), ...extra });
     },
   };
 }

@@ -2,6 +2,8 @@
 // seed 000_637c892c7d775e13.txt, proxy requirements: "Connection timeouts must support sessions of
 // 30–90 minutes ... Set a timeout of ≥ 4 hours — or no cap — for the domains in section 1."
 import { cause, code, listText, onProbe, seconds, type Rule } from '../input.js';
+import { factsOf } from '../facts.js';
+import { allowlistDomains, changes, idleHowto } from '../remedies.js';
 import { probePathText } from './shared.js';
 
 export const rule: Rule = {
@@ -18,16 +20,22 @@ export const rule: Rule = {
       return `idle ${kind} to ${input.hostOf(r)} cut after ${typeof ms === 'number' ? seconds(ms) : 'an unknown time'}`;
     });
     const probe = cut.filter((r) => onProbe(input, r));
-    const sign = [...input.hosts.values()].find((h) => h.role === 'sign')?.host ?? 'the OneSpan Sign domain';
+    const names = allowlistDomains(input);
+    const first = cut[0]!.metrics.idleCutMs;
     return cause(
       'proxy-idle-timeout',
       'degrading',
-      `${listText(parts, 3)}${probe.length ? ` — ${probePathText(input, probe)}` : ''} (sessions last 30-90 minutes; the requirement is ≥ 4 h or no cap)`,
+      `${listText(parts)}${probe.length ? ` — ${probePathText(input, probe)}` : ''} (sessions last 30-90 minutes; the requirement is ≥ 4 h or no cap)`,
       ['conn.idle'],
-      `Raise the proxy/firewall idle timeout for ${sign}, *.opentok.com, *.tokbox.com, *.upscope.io and cobrowsingapi.com to at ` +
-        `least 4 hours or remove the cap, e.g. squid read_timeout/client_idle_pconn_timeout, firewall TCP session idle timers ` +
+      `Raise the proxy/firewall idle timeout for ${listText(names)} to at least 4 hours or remove the cap ` +
         `(Virtual Room and RON Network Prerequisites, proxy requirements).`,
       cut.map((r) => r.target),
+      {
+        title: `idle connections cut after ${typeof first === 'number' ? seconds(first) : '?'} (need ≥ 4 h)${probe.length === cut.length ? ', probe path' : ''}`,
+        facts: factsOf(cut),
+        changes: changes(names, 'TCP 443', 'raise idle timeout', 'proxy-idle-timeout', '≥ 4 hours, or no cap'),
+        howto: idleHowto(names),
+      },
     );
   },
 };

@@ -1,6 +1,9 @@
 // Facts several rules need, so one failure is explained by one cause (dedupe across rules).
 import type { CheckResult } from '../../checks/types.js';
+import type { CauseId, Change, Howto } from '../../report/types.js';
 import { code, isBad, type VerdictInput } from '../input.js';
+import { changes, MEDIA_ANY, qosHowto, udpHowto } from '../remedies.js';
+import type { MediaPath } from '../thresholds.js';
 
 /**
  * Words that URL-category / keyword filters commonly match in host names.
@@ -96,8 +99,6 @@ export function explained(input: VerdictInput): Set<CheckResult> {
   return s;
 }
 
-/** How the media rules name the Vonage media destinations (seed 000 rows 3-4). */
-export const MEDIA_NAMES = '*.opentok.com, *.tokbox.com and the Vonage media servers';
 
 /**
  * How a cause measured on the probe says so: "measured on the path to the probe https://… (through
@@ -117,4 +118,28 @@ export function probePathText(input: VerdictInput, rs: CheckResult[]): string {
     `measured on the path to the probe ${url}${typeof via === 'string' ? ` (through ${via})` : ' (direct)'}` +
     (differs ? `; the vendor hosts go ${[...vendorWays].map((w) => (w === 'direct' ? 'direct' : `through ${w}`)).join(' or ')}, so their path may differ` : '')
   );
+}
+
+/**
+ * The remedy of a quality cause for the path it was measured on (seed 000_637c892c7d775e13.txt:
+ * "TCP retransmission degrades real-time media, and quality drops on any network with packet
+ * loss"): on UDP (direct or TURN over UDP) prioritise UDP media; over TURN/TLS 443 (TCP) QoS for
+ * UDP does not apply — the fix is to let media use UDP.
+ */
+export function qualityCauseParts(id: CauseId, path: MediaPath): { remedy: (udpText: string) => string; changes: Change[]; howto: Howto[] } {
+  if (path === 'turn-tls')
+    return {
+      remedy: () =>
+        'Measured over TURN over TLS 443 (TCP), where every lost or late packet waits for a retransmission: QoS for UDP media does not apply here. ' +
+        'Open outbound UDP 3478 (and 1025-65535) to any destination so media runs over UDP (Virtual Room and RON Network Prerequisites: ' +
+        '"TCP retransmission degrades real-time media").',
+      changes: changes([MEDIA_ANY], 'UDP 3478', 'allow', id, 'so media leaves TCP'),
+      howto: udpHowto(['3478', '1025-65535']),
+    };
+  const ports = path === 'turn-udp' ? 'UDP 3478' : 'UDP 1025-65535, UDP 3478';
+  return {
+    remedy: (udpText) => udpText,
+    changes: changes([MEDIA_ANY], ports, 'prioritise', id, 'DSCP 46 (EF) for the browser\'s UDP media'),
+    howto: qosHowto(),
+  };
 }

@@ -2,7 +2,9 @@
 // seed 000_637c892c7d775e13.txt, proxy requirements: "Must not buffer streaming responses.
 // Antivirus or DLP proxies that hold responses for scanning break Server-Sent Events — the client
 // appears connected but receives no events."
-import { cause, code, isBad, listText, onProbe, seconds, type Rule } from '../input.js';
+import { cause, code, isBad, listText, onProbe, type Rule } from '../input.js';
+import { factsOf, resultText } from '../facts.js';
+import { changes, signDomain, sseHowto } from '../remedies.js';
 import { explained, probePathText } from './shared.js';
 import { BUFFER_CODES } from './sse-blocked.js';
 
@@ -14,16 +16,8 @@ export const rule: Rule = {
     if (bad.length === 0) return null;
     const probe = bad.filter((r) => onProbe(input, r));
     const hosts = [...new Set(bad.filter((r) => !onProbe(input, r)).map((r) => input.hostOf(r)!))];
-    const sign = [...input.hosts.values()].find((h) => h.role === 'sign')?.host ?? 'the OneSpan Sign domain';
-    const what = bad.map((r) => {
-      if (code(r) === 'SSE_NO_EVENTS') return 'the stream opened but no event arrived';
-      const d = r.metrics.firstEventDelayMs;
-      const b = r.metrics.batchedCount;
-      const parts: string[] = [];
-      if (typeof d === 'number') parts.push(`first event ${seconds(d)} late`);
-      if (typeof b === 'number' && b > 0) parts.push(`${b} events batched`);
-      return parts.join(', ') || 'events delayed';
-    });
+    const sign = hosts[0] ?? signDomain(input) ?? 'the OneSpan Sign domain';
+    const what = [...new Set(bad.map(resultText))];
     return cause(
       'sse-buffered',
       'blocking',
@@ -31,10 +25,16 @@ export const rule: Rule = {
         (hosts.length ? ` on ${listText(hosts)}` : '') +
         (probe.length ? ` — ${probePathText(input, probe)}` : ''),
       ['sse.stream'],
-      `Turn off response buffering/scanning for text/event-stream on https://${hosts[0] ?? sign}/virtual-room/* ` +
+      `Turn off response buffering/scanning for text/event-stream on https://${sign}/virtual-room/* ` +
         `(antivirus, DLP or proxy "scan before delivery" features; Virtual Room and RON Network Prerequisites, proxy ` +
         `requirements: "Must not buffer streaming responses").`,
       bad.map((r) => r.target),
+      {
+        title: `event streams held back by a buffering proxy${hosts.length ? '' : ' (probe path)'}`,
+        facts: factsOf(bad),
+        changes: changes([sign], 'TCP 443', 'exempt from scanning', 'sse-buffered', 'no buffering of text/event-stream on /virtual-room/*'),
+        howto: sseHowto(sign),
+      },
     );
   },
 };

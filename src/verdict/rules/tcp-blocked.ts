@@ -1,8 +1,9 @@
-// tcp-blocked (blocking): TCP to a required host:port is refused or dropped (directly, or the
-// proxy refuses the CONNECT / every request for the host).
-// seed 000_637c892c7d775e13.txt, allowlist: HTTPS + WSS on TCP 443 to rows 1, 3, 5, 6, "Always".
+// tcp-blocked (blocking): TCP to a required host:port is refused or dropped.
+// seed 000_637c892c7d775e13.txt, allowlist rows 1-6: "HTTPS + WSS, TCP 443", "Always".
 import type { CheckResult } from '../../checks/types.js';
-import { allowNames, cause, code, isBad, isRequired, listText, portFromTarget, roleOf, type Rule } from '../input.js';
+import { cause, code, isBad, isRequired, listText, portFromTarget, roleOf, type Rule } from '../input.js';
+import { factsOf } from '../facts.js';
+import { allowTcpHowto, changes, hostsText, ruleNames } from '../remedies.js';
 import { explained, isRefusal } from './shared.js';
 
 const REQUEST_CHECKS = new Set(['http.path', 'ws.upgrade', 'sse.stream']);
@@ -27,26 +28,27 @@ export const rule: Rule = {
     }
     if (bad.length === 0) return null;
     const targets = bad.map((r) => (r.id === 'tcp.connect' ? r.target : `${input.hostOf(r)}:${portFromTarget(r.target) ?? 443}`));
-    const hosts = bad.map((r) => input.hostOf(r)!);
-    const codes = listText(bad.map((r) => code(r) ?? r.status));
+    const hosts = [...new Set(bad.map((r) => input.hostOf(r)!))];
     const ports = [...new Set(targets.map((t) => portFromTarget(t) ?? 443))].sort((a, b) => a - b);
-    const how = bad.some((r) => code(r) === 'PROXY_CONNECT_REFUSED' || code(r) === 'HTTP_BLOCKED_BY_PROXY')
-      ? 'refused by the proxy'
-      : bad.every((r) => r.status === 'timeout')
-        ? 'dropped (no answer)'
-        : 'refused or dropped';
-    const summary =
-      targets.length === 1
-        ? `TCP to ${targets[0]} ${how} (${codes})`
-        : `TCP to ${[...new Set(targets)].length} required endpoints ${how}: ${listText(targets)} (${codes})`;
+    const byProxy = bad.some((r) => code(r) === 'PROXY_CONNECT_REFUSED' || code(r) === 'HTTP_BLOCKED_BY_PROXY');
+    const how = byProxy ? 'refused by the proxy' : bad.every((r) => r.status === 'timeout') ? 'dropped (no answer)' : 'refused or dropped';
+    const names = ruleNames(input, hosts);
+    const portText = ports.map((p) => `TCP ${p}`).join(', ');
     return cause(
       'tcp-blocked',
       'blocking',
-      summary,
+      `${portText} to ${hostsText(input, hosts)} ${how}`,
       [...new Set(bad.map((r) => r.id))],
-      `Allow outbound TCP ${ports.join(', ')} from the clients (or from the proxy) to ` +
-        `${listText(allowNames(input, hosts), 8)}, and allow CONNECT to them on the proxy (Virtual Room and RON Network Prerequisites, firewall and proxy allowlist).`,
+      `Allow outbound ${portText} from the clients (or from the proxy) to ${listText(names)}` +
+        (byProxy ? ', and allow CONNECT to them on the proxy' : '') +
+        ' (Virtual Room and RON Network Prerequisites, firewall and proxy allowlist).',
       [...new Set(targets)],
+      {
+        title: `${portText} to ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`} ${how}`,
+        facts: factsOf(bad),
+        changes: ports.flatMap((p) => changes(names, `TCP ${p}`, 'allow', 'tcp-blocked', byProxy ? 'and CONNECT on the proxy' : undefined)),
+        howto: allowTcpHowto(names, ports),
+      },
     );
   },
 };

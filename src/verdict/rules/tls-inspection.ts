@@ -9,17 +9,14 @@
 // seed 001_853fb095b65f741b.txt: Firefox does not support proxies that inspect packets.
 // The probe is not a vendor host: an interceptor on its path is recorded there, not here.
 import type { CheckResult } from '../../checks/types.js';
-import { allowNames, cause, code, listText, onProbe, type Rule } from '../input.js';
+import { cause, code, listText, onProbe, uniq, type Rule } from '../input.js';
+import { NO_INSPECTION } from '../../profiles/documents.js';
+import { factsOf, nameText } from '../facts.js';
+import { changes, hostsText, noInspectionHowto, ruleNames } from '../remedies.js';
+
+export { nameText };
 
 type Name = { CN?: unknown; O?: unknown } | undefined;
-
-export function nameText(n: Name): string | null {
-  if (!n) return null;
-  const parts: string[] = [];
-  if (typeof n.CN === 'string' && n.CN) parts.push(`CN=${n.CN}`);
-  if (typeof n.O === 'string' && n.O) parts.push(`O=${n.O}`);
-  return parts.length ? parts.join(', ') : null;
-}
 
 const TRUSTED_BY: Record<string, string> = { ca: 'a --ca file', extra: 'NODE_EXTRA_CA_CERTS' };
 
@@ -43,15 +40,24 @@ export const rule: Rule = {
     const trustNote = trusted.length ? `; this machine trusts that root through ${listText(trusted)}, but it is not a public root` : '';
     // Blocking for the Vonage, Upscope and co-browsing hosts; the Sign domain alone is degrading.
     const blocking = bad.some((r) => input.entryOf(r)?.role !== 'sign');
+    // The requirements name four destinations for the bypass list; an inspecting device found on
+    // one of them is asked to leave all four alone (and the Sign domain where it was seen).
+    const names = uniq([...ruleNames(input, hosts), ...(blocking ? NO_INSPECTION : [])]);
     return cause(
       'tls-inspection',
       blocking ? 'blocking' : 'degrading',
-      `TLS to ${listText(hosts)} is re-signed by ${listText(issuers)}${rootNote} — a TLS-inspecting proxy or firewall${trustNote}`,
+      `TLS to ${hostsText(input, hosts)} is re-signed by ${listText(issuers)}${rootNote} — a TLS-inspecting proxy or firewall${trustNote}`,
       ['tls.handshake'],
-      `Add ${listText(allowNames(input, hosts), 8)} to the TLS-inspection (SSL decryption) bypass list of the ` +
+      `Add ${listText(names)} to the TLS-inspection (SSL decryption) bypass list of the ` +
         `device that issues "${issuers[0]}". Virtual Room and RON Network Prerequisites: inspection "breaks WebSocket ` +
         `upgrades and TURN-over-TLS"; TokBox firewall requirements: Firefox cannot use TURN over TLS through such a proxy.`,
       bad.map((r) => r.target),
+      {
+        title: `TLS to ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`} re-signed by ${issuers[0]}`,
+        facts: factsOf(bad),
+        changes: changes(names, 'TCP 443', 'bypass inspection', 'tls-inspection'),
+        howto: noInspectionHowto(names, issuers[0] ?? null),
+      },
     );
   },
 };

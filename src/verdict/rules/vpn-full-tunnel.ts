@@ -1,12 +1,10 @@
-// vpn-full-tunnel.
-// Quality causes from quality.throughput / quality.udp-train / vpn.route (docs/evidence.md).
-// Thresholds, seed 000_637c892c7d775e13.txt "Bandwidth and performance": "3 Mbps up and down per
-// participant", "Round-trip latency ... under 150 ms", "Packet loss above 3% degrades WebRTC quality".
-// Jitter 30 ms: the contract's cause table (common WebRTC guidance; not in a seed).
-// VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
-// tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
+// vpn-full-tunnel (degrading): media hosts are routed through a VPN tunnel interface.
+// seed 000_637c892c7d775e13.txt, VPN requirements: "Full-tunnel VPNs add latency and often push media
+// onto the slower TCP fallback path. Split tunneling for *.tokbox.com and *.opentok.com is strongly
+// recommended."
 import { cause, listText, type Rule } from '../input.js';
-
+import { factsOf } from '../facts.js';
+import { changes, MEDIA_ANY, splitTunnelHowto, VONAGE_WILDCARDS } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'vpn-full-tunnel',
@@ -20,9 +18,15 @@ export const rule: Rule = {
       'degrading',
       `media hosts ${listText(hosts)} are routed through the VPN tunnel interface ${listText(ifaces) || '(unknown)'}`,
       ['vpn.route'],
-      `Configure split tunnelling so *.tokbox.com and *.opentok.com (and the media servers' UDP) go out locally, ` +
+      `Configure split tunnelling so ${listText(VONAGE_WILDCARDS)} (and the media servers' UDP) go out locally, ` +
         `not through the VPN (Virtual Room and RON Network Prerequisites, VPN requirements).`,
       hosts,
+      {
+        title: `media hosts routed through the VPN tunnel ${ifaces[0] ?? ''}`.trimEnd(),
+        facts: factsOf(tun),
+        changes: [...changes(VONAGE_WILDCARDS, 'TCP 443', 'split tunnel', 'vpn-full-tunnel'), ...changes([MEDIA_ANY], 'UDP 3478, UDP 1025-65535', 'split tunnel', 'vpn-full-tunnel')],
+        howto: splitTunnelHowto(),
+      },
     );
   },
 };

@@ -1,7 +1,9 @@
 // websocket-blocked (blocking): the WebSocket upgrade does not complete.
 // seed 000_637c892c7d775e13.txt, proxy requirements: "Must support the Upgrade: websocket
 // handshake (HTTP/1.1) on port 443"; checklist item 2.
-import { allowNames, cause, code, isBad, listText, onProbe, type Rule } from '../input.js';
+import { cause, code, isBad, listText, onProbe, type Rule } from '../input.js';
+import { factsOf, resultText } from '../facts.js';
+import { changes, ruleNames, websocketHowto } from '../remedies.js';
 import { explained, probePathText } from './shared.js';
 
 export const rule: Rule = {
@@ -15,16 +17,12 @@ export const rule: Rule = {
     if (bad.length === 0) return null;
     const probeOnly = bad.every((r) => onProbe(input, r));
     const hosts = [...new Set(bad.map((r) => input.hostOf(r)!))];
-    const why = bad.map((r) => {
-      const c = code(r);
-      if (c === 'WS_NO_UPGRADE') {
-        const st = r.details?.status;
-        return typeof st === 'number' ? `answered ${st} instead of 101` : 'no 101 Switching Protocols';
-      }
-      if (c === 'WS_NO_FRAMES') return onProbe(input, r) ? '101, then the echo of a text frame did not come back' : '101, then no pong';
-      return c ?? r.status;
-    });
+    // The check's own words for what went wrong (a 101 with a wrong accept is no "101 instead of 101").
+    const why = [...new Set(bad.map(resultText))];
     const inspected = bad.some((r) => r.details?.inspected === true);
+    // What the vendor hosts need; measured only on the probe: the vendors' WebSocket domains.
+    const vendorHosts = [...input.hosts.values()].filter((h) => (h.role === 'sign' || h.role === 'video' || h.role === 'cobrowse') && h.ws.length > 0).map((h) => h.host.toLowerCase());
+    const names = ruleNames(input, probeOnly ? vendorHosts : bad.filter((r) => !onProbe(input, r)).map((r) => input.hostOf(r)!));
     return cause(
       'websocket-blocked',
       'blocking',
@@ -32,10 +30,16 @@ export const rule: Rule = {
         (inspected ? ' through a TLS-inspecting proxy' : '') +
         (probeOnly ? ` — ${probePathText(input, bad)}` : ''),
       ['ws.upgrade'],
-      `Let the proxy pass the HTTP/1.1 "Upgrade: websocket" handshake on TCP 443 to ${listText(allowNames(input, hosts), 8)}` +
+      `Let the proxy pass the HTTP/1.1 "Upgrade: websocket" handshake and the frames after it on TCP 443 to ${listText(names)}` +
         (inspected ? ' and exempt these hosts from TLS inspection' : '') +
         ` (Virtual Room and RON Network Prerequisites, proxy requirements: "Must support the Upgrade: websocket handshake (HTTP/1.1) on port 443").`,
       bad.map((r) => r.target),
+      {
+        title: `WebSocket to ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`}: ${why[0]}`,
+        facts: factsOf(bad),
+        changes: [...changes(names, 'TCP 443', 'allow WebSocket upgrade', 'websocket-blocked'), ...(inspected ? changes(names, 'TCP 443', 'bypass inspection', 'websocket-blocked') : [])],
+        howto: websocketHowto(names, inspected),
+      },
     );
   },
 };
