@@ -96,7 +96,7 @@ test('report --compare: bad input is one line, exit 2', async () => {
   assertUsage(await runCli(['report', AFTER, '--compare', notJson]), /not\.json is not JSON/);
   assertUsage(await runCli(['report', notJson, '--compare', BEFORE]), /not\.json is not JSON/);
   assertUsage(await runCli(['report', AFTER, '--compare', notReport]), /other\.json is not a netready\/report@1 report/);
-  assertUsage(await runCli(['report', AFTER, '--compare', noCauses]), /no-causes\.json is not a netready\/report@1 report: "causes" is not a list of causes/);
+  assertUsage(await runCli(['report', AFTER, '--compare', noCauses]), /no-causes\.json is not a valid netready\/report@1 report: \/causes must be array/);
   assertUsage(await runCli(['report', AFTER, '--compare', join(dir, 'missing.json')]), /cannot read .*missing\.json: ENOENT/);
   assertUsage(await runCli(['report', AFTER, '--compare', BEFORE, '--json', '-']), /--json cannot be combined with --compare/);
 });
