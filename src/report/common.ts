@@ -288,7 +288,7 @@ export function contextItems(r: Report): ContextItem[] {
     ];
     out.push({ label: 'Options', value: opts.join(' · ') });
   }
-  const extra = Object.entries(r.params).filter(([k]) => k !== 'signDomain');
+  const extra = Object.entries(r.params).filter(([k, v]) => k !== 'signDomain' && v !== ''); // a name left empty adds nothing
   if (extra.length) out.push({ label: 'Parameters', value: extra.map(([k, v]) => `${k}=${String(v)}`).join(', ') });
   return out;
 }
