@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { NetError } from '../cli/errors.js';
 import { watchSocket } from './watch.js';
 import { readHead, writeRequest, type ResponseHead } from './http1.js';
-import { encodeClientFrame, FrameDecoder, wsAccept, wsKey } from './ws-frame.js';
+import { encodeClientFrame, FrameDecoder, wsAccept, wsKey, type WsFrame } from './ws-frame.js';
 
 export interface WsOpened {
   head: ResponseHead;
@@ -55,34 +55,50 @@ export async function wsOpen(sock: Duplex, hostHeader: string, path: string, c: 
 }
 
 /**
- * Send one masked text frame and wait for the same payload back. Resolves the round trip in ms, or
- * null when nothing came back in time / the connection closed. Pings are answered, others ignored.
+ * Send one masked frame (opcode) carrying a fresh payload, then read the server's frames until
+ * `judge` settles on one (a value, or null to keep reading). Null when nothing settled in time,
+ * the connection ended, or the frames did not decode. The shared wait of wsEcho and wsPing.
  */
-export function wsEcho(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer = opened.head.rest): Promise<number | null> {
+function wsRoundTrip<T>(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer, opcode: number, judge: (f: WsFrame, payload: Buffer, rttMs: number) => T | null): Promise<T | null> {
   const payload = Buffer.from(`netready-${randomBytes(6).toString('hex')}`);
   const t0 = c.now();
-  return watchSocket<number | null>(sock, {
+  return watchSocket<T | null>(sock, {
     signal: c.signal,
     timeoutMs: c.firstByteMs,
     pending,
     start(end) {
       try {
-        sock.write(encodeClientFrame(payload, 1));
+        sock.write(encodeClientFrame(payload, opcode));
       } catch {
         end(null);
       }
     },
     data(chunk, end) {
       for (const f of opened.decoder.push(chunk)) {
-        if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
-        if (f.opcode === 8) return end(null);
-        if ((f.opcode === 1 || f.opcode === 2) && f.payload.equals(payload)) return end(r1(c.now() - t0));
+        const v = judge(f, payload, r1(c.now() - t0));
+        if (v !== null) return end(v);
       }
       if (opened.decoder.error) end(null);
     },
     closed: () => null,
     timeout: () => null,
   });
+}
+
+/** A sentinel for "the connection is over": wsEcho ends with null on the server's Close. */
+const CLOSED = Symbol('closed');
+
+/**
+ * Send one masked text frame and wait for the same payload back. Resolves the round trip in ms, or
+ * null when nothing came back in time / the connection closed. Pings are answered, others ignored.
+ */
+export async function wsEcho(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer = opened.head.rest): Promise<number | null> {
+  const got = await wsRoundTrip<number | typeof CLOSED>(sock, opened, c, pending, 1, (f, payload, rttMs) => {
+    if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
+    if (f.opcode === 8) return CLOSED;
+    return (f.opcode === 1 || f.opcode === 2) && f.payload.equals(payload) ? rttMs : null;
+  });
+  return got === CLOSED ? null : got;
 }
 
 /** What came back after a ping: the pong, another frame of the server's, or its Close. */
@@ -97,31 +113,9 @@ export interface WsPingAnswer {
  * in time or the connection ended without a frame.
  */
 export function wsPing(sock: Duplex, opened: WsOpened, c: WsCtx, pending: Buffer = opened.head.rest): Promise<WsPingAnswer | null> {
-  const payload = Buffer.from(`netready-${randomBytes(6).toString('hex')}`);
-  const t0 = c.now();
-  const got = (answer: WsPingAnswer['answer']): WsPingAnswer => ({ answer, rttMs: r1(c.now() - t0) });
-  return watchSocket<WsPingAnswer | null>(sock, {
-    signal: c.signal,
-    timeoutMs: c.firstByteMs,
-    pending,
-    start(end) {
-      try {
-        sock.write(encodeClientFrame(payload, 9));
-      } catch {
-        end(null);
-      }
-    },
-    data(chunk, end) {
-      for (const f of opened.decoder.push(chunk)) {
-        if (f.opcode === 10) return end(got('pong'));
-        if (f.opcode === 8) return end(got('close'));
-        if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
-        return end(got('frame'));
-      }
-      if (opened.decoder.error) end(null);
-    },
-    closed: () => null,
-    timeout: () => null,
+  return wsRoundTrip<WsPingAnswer>(sock, opened, c, pending, 9, (f, _payload, rttMs) => {
+    if (f.opcode === 9) sock.write(encodeClientFrame(f.payload, 10));
+    return { answer: f.opcode === 10 ? 'pong' : f.opcode === 8 ? 'close' : 'frame', rttMs };
   });
 }
 
