@@ -762,7 +762,9 @@ function squidConfig(st: LabState, px: SquidSpec, ns: string, dnsAddr: string, i
   if (px.lifetimeS) lines.push(`client_lifetime ${px.lifetimeS} seconds`);
   writeFileSync(join(dir, 'squid.conf'), lines.join('\n') + '\n');
   chownRecursive(dir, PROXY_UID);
-  return { argv: ['squid', '-N', '-f', join(dir, 'squid.conf')], name };
+  // -n: a service name of its own, which names squid's shared memory segments (/dev/shm/NAME-*.shm):
+  // two squids under one name (two labs at once, or another checkout's) collide ("File exists").
+  return { argv: ['squid', '-N', '-n', `nrl${st.id}${intercept ? 't' : 'p'}${px.port}`, '-f', join(dir, 'squid.conf')], name };
 }
 
 function chownRecursive(dir: string, uid: number): void {

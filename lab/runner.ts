@@ -92,7 +92,8 @@ export function compare(expect: NonNullable<Scenario['expect']>, report: Report,
   return bad;
 }
 
-let current: LabState | null = null;
+/** The labs up right now (two scenarios may run at once). */
+const current = new Set<LabState>();
 let interrupted = false;
 
 function installSignalHandlers(): void {
@@ -101,9 +102,9 @@ function installSignalHandlers(): void {
     interrupted = true;
     console.error(`\nlab: ${sig}: tearing down`);
     abortUp();
-    const st = current;
+    const labs = [...current];
     // twice: the second pass catches what a step in flight added during the first
-    void (st ? down(st).then(() => down(st)) : Promise.resolve([])).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    void Promise.all(labs.map((st) => down(st).then(() => down(st)))).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
@@ -124,7 +125,7 @@ export async function runScenario(sc: Scenario): Promise<Outcome> {
   if (sc.pending) return { name: sc.name, status: 'skip', detail: `pending: ${sc.pending}`, seconds: 0 };
   let st: LabState | null = null;
   try {
-    st = await up(sc, { onState: (s) => (current = s) });
+    st = await up(sc, { onState: (s) => current.add(s) });
     const reportFile = join(st.tmpDir, 'report.json');
     const args = fillPlaceholders(sc.check ?? [], st, reportFile);
     const deadline = Number(args[args.indexOf('--deadline') + 1]) || 30;
@@ -147,23 +148,48 @@ export async function runScenario(sc: Scenario): Promise<Outcome> {
   } catch (e) {
     return { name: sc.name, status: 'fail', detail: `lab error: ${(e as Error).message}`, seconds: secs() };
   } finally {
-    if (st) await down(st);
-    current = null;
+    if (st) {
+      await down(st);
+      current.delete(st);
+    }
   }
+}
+
+/**
+ * Scenarios that measure the link itself (rate, loss, delay, jitter) run alone: a second lab beside
+ * them would share the CPU that paces their packet trains and skews what they measure.
+ */
+export function runsAlone(sc: Scenario): boolean {
+  return !!sc.link || !!sc.vpn;
+}
+
+/** How many labs run at once (LAB_JOBS; default 2 — a machine of 2 cores carries two). */
+function labJobs(): number {
+  const n = Number(process.env.LAB_JOBS ?? 2);
+  return Number.isInteger(n) && n >= 1 && n <= 8 ? n : 2;
 }
 
 export async function runTests(files: string[]): Promise<number> {
   installSignalHandlers();
   const list = files.length ? files : defaultScenarioFiles();
   const scenarios = list.map(loadScenario); // validate all first: a broken file is exit 2
-  const outcomes: Outcome[] = [];
-  for (const sc of scenarios) {
-    if (interrupted) break;
-    process.stderr.write(`lab: ${sc.name} … `);
+  const results = new Map<Scenario, Outcome>();
+  const run = async (sc: Scenario) => {
     const o = await runScenario(sc);
-    process.stderr.write(`${o.status} (${o.seconds}s)\n`);
-    outcomes.push(o);
+    process.stderr.write(`lab: ${sc.name} … ${o.status} (${o.seconds}s)\n`);
+    results.set(sc, o);
+  };
+  // The link-measuring scenarios first, one at a time; then the rest, labJobs() at once.
+  for (const sc of scenarios.filter(runsAlone)) {
+    if (interrupted) break;
+    await run(sc);
   }
+  const queue = scenarios.filter((sc) => !runsAlone(sc));
+  const worker = async () => {
+    for (let sc = queue.shift(); sc && !interrupted; sc = queue.shift()) await run(sc);
+  };
+  await Promise.all(Array.from({ length: labJobs() }, worker));
+  const outcomes = scenarios.map((sc) => results.get(sc)).filter((o): o is Outcome => !!o);
   const w = Math.max(8, ...outcomes.map((o) => o.name.length));
   console.log(`${'scenario'.padEnd(w)}  result  time    detail`);
   for (const o of outcomes) {
