@@ -15,7 +15,7 @@ import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { dial } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
-import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
+import { EchoClient, decodeToken } from '../protocol/echo-token.js';
 import {
   Attr,
   Method,
@@ -111,6 +111,8 @@ export interface TurnSessionOptions {
 /** ChannelData to and from the peer over an established TURN channel. */
 export interface TurnChannel {
   relayed: TransportAddress;
+  /** The echo peer's client state: requests carry the cookie the echo gave the relay's address. */
+  echo: EchoClient | null;
   send(data: Buffer): void;
   /** Data from the peer; returns the unsubscribe. */
   listen(cb: (data: Buffer) => void): () => void;
@@ -200,28 +202,44 @@ export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionRes
 
     // 4. Send indication -> peer echo -> Data indication.
     let bytesBack = 0;
-    const payload = (seq: number) => (o.token ? encodeEchoRequest(o.token, seq, Date.now(), 200) : Buffer.from(`netready-relay-${seq}`.padEnd(200, '.')));
-    const isAnswer = (data: Buffer, seq: number) => {
-      if (!o.token) return data.equals(payload(seq));
-      const p = parseEchoPacket(data);
-      return !!p && p.reply && p.seq === seq;
-    };
+    // The peer is the probe's UDP echo: it sees the relay's address, which has not proven itself
+    // yet, so its first answer is a cookie challenge; the next request carries the cookie.
+    const echo = o.token ? new EchoClient(o.token) : null;
+    const plainPayload = (seq: number) => Buffer.from(`netready-relay-${seq}`.padEnd(200, '.'));
+    const payload = (seq: number) => (echo ? echo.request(seq, Date.now(), 200) : plainPayload(seq));
     const roundTrip = async (send: (seq: number) => void, listen: (cb: (data: Buffer, from: TransportAddress | null) => void) => () => void, firstSeq: number) => {
       const sentAt = new Map<number, number>();
       let rtt: number | null = null;
+      let next = firstSeq;
+      let answeredChallenges = 0;
+      const fire = () => {
+        const seq = next++;
+        sentAt.set(seq, ctx.now());
+        send(seq);
+      };
       const off = listen((data, from) => {
         if (from && (from.address !== o.peer.address || from.port !== o.peer.port)) return;
-        for (const [seq, at] of sentAt)
-          if (isAnswer(data, seq) && rtt === null) {
-            rtt = ctx.now() - at;
-            bytesBack += data.length;
-          }
+        if (rtt !== null) return;
+        if (!echo) {
+          for (const [seq, at] of sentAt)
+            if (data.equals(plainPayload(seq))) {
+              rtt = ctx.now() - at;
+              bytesBack += data.length;
+            }
+          return;
+        }
+        const got = echo.receive(data);
+        if (got?.kind === 'challenge' && sentAt.has(got.seq) && answeredChallenges < RELAY_TRIES) {
+          answeredChallenges++;
+          fire(); // at once, with the cookie
+        } else if (got?.kind === 'reply' && sentAt.has(got.packet.seq)) {
+          rtt = ctx.now() - sentAt.get(got.packet.seq)!;
+          bytesBack += data.length;
+        }
       });
       try {
         for (let i = 0; i < RELAY_TRIES && rtt === null && !ctx.signal.aborted; i++) {
-          const seq = firstSeq + i;
-          sentAt.set(seq, ctx.now());
-          send(seq);
+          fire();
           const until = ctx.now() + (i === RELAY_TRIES - 1 ? Math.max(RELAY_SPACING_MS, o.timeoutMs - RELAY_SPACING_MS * (RELAY_TRIES - 1)) : RELAY_SPACING_MS);
           for (let k = 0; k < 400 && rtt === null && ctx.now() < until && !ctx.signal.aborted && !tr.error; k++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
           if (tr.error) throw tr.error;
@@ -287,6 +305,7 @@ export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionRes
         throw new NetError('TURN_NO_CHANNEL', `the relay ${fmtAddr(relayed)} carried a Send indication but not ChannelData (ChannelBind failed or nothing came back)`, 'failed');
       await o.onChannel({
         relayed,
+        echo,
         send: (data) => tr.send(encodeChannelData(CHANNEL, data, tr.kind !== 'udp')),
         listen: (cb) => {
           const h = (ch: number, data: Buffer) => {
