@@ -521,7 +521,7 @@ export const PAGE_JS = String.raw`'use strict';
       var r = await fetch('/.netready/browser-results', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(doc), signal: ctl.signal });
       clearTimeout(t);
       var body = await r.json().catch(function () { return {}; });
-      p.textContent = r.ok ? 'Sent to the server as result ' + body.id + ': your support contact can fetch it at ' + location.origin + '/.netready/browser-results/latest'
+      p.textContent = r.ok ? 'Sent to the server as result ' + body.id + ': your support contact can fetch it from ' + location.origin + '/.netready/browser-results/' + body.id + ' with the server\'s admin token.'
         : 'The server did not keep the results (HTTP ' + r.status + (body.error ? ': ' + body.error : '') + '); use Save and send the file instead.';
       document.body.setAttribute('data-posted', r.ok ? 'yes' : 'no');
     } catch (e) {
