@@ -30,7 +30,7 @@ import { Admission, rawSocketOf, type AdmissionStats } from './admission.js';
 import { adminRefused, answerAndClose, closeAfterAnswer, isAdmin, rawAnswer, sendJson } from './http-answer.js';
 import { StreamSet, serveSse, serveWsEcho, STREAM_DEFAULTS } from './streams.js';
 import { localHostFor, serveCertificates } from './tls-certs.js';
-import { parseCertPem } from '../net/certs.js';
+import { parseCertPem, type CertPair } from '../net/certs.js';
 import { VERSION } from '../cli/version.js';
 
 export interface ListenAddr {
@@ -67,6 +67,8 @@ export interface ServeModuleContext {
   log: (line: string) => void;
   /** The probe's identity for a request (names, the address reached, version). */
   identity: (req: http.IncomingMessage) => ProbeIdentity;
+  /** The certificate the HTTPS listeners serve by default (for a managed coturn's TLS). */
+  certificate: CertPair;
 }
 
 export interface ServeOptions {
@@ -366,7 +368,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     }
     for (const m of modules) {
       if (!m.start) continue;
-      const started = await m.start({ log, identity });
+      const started = await m.start({ log, identity, certificate: certs.defaultPair });
       moduleClosers.push(started.close);
       moduleLines.push(...(started.lines ?? []));
     }

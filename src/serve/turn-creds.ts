@@ -189,6 +189,8 @@ export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingM
 
 export interface MediaServeOptions {
   stun?: { host: string; port: number };
+  /** A STUN server that runs elsewhere (a managed coturn), announced in /.netready/media. */
+  announceStun?: { host: string; port: number };
   echo?: { host: string; ports: number[]; secret?: string | Buffer };
   turn?: { secret: string; urls: string[]; ttlSec?: number; relayIps?: string[] };
 }
@@ -200,7 +202,7 @@ export interface MediaServeOptions {
 export function mediaServeModule(opts: MediaServeOptions): ServeModule {
   for (const u of opts.turn?.urls ?? []) parseTurnUrl(u);
   const echoSecret = opts.echo?.secret ?? randomBytes(32);
-  const live: MediaHttpOptions = { turn: opts.turn };
+  const live: MediaHttpOptions = { turn: opts.turn, ...(opts.announceStun ? { stun: opts.announceStun } : {}) };
   let handler = createMediaHandler(live);
   let stun: StunServer | undefined;
   let echo: UdpEcho | undefined;
@@ -225,6 +227,7 @@ export function mediaServeModule(opts: MediaServeOptions): ServeModule {
         await echo?.close();
         throw e;
       }
+      if (opts.announceStun) lines.push(`stun      ${fmt(opts.announceStun.host, opts.announceStun.port)} (coturn)`);
       if (opts.turn) lines.push(`turn      credentials for ${opts.turn.urls.join(' ')}`);
       handler = createMediaHandler(live);
       return {
