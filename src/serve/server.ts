@@ -92,6 +92,8 @@ export interface ServeOptions {
   adminToken?: string;
   /** Write the throw-away CA to a temp file (removed on close) and report it as caFile. */
   writeCaFile?: boolean;
+  /** New SNI names the throw-away CA certifies per second, and its burst (tls-certs.ts MINT_RATE, MINT_BURST). */
+  sniMint?: { ratePerSec: number; burst: number };
   modules?: ServeModule[];
   log?: (line: string) => void;
 }
@@ -161,7 +163,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const requestTimeoutMs = opts.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs;
   const modules = opts.modules ?? [];
   const startedAt = performance.now();
-  const certs = await serveCertificates({ certPem: opts.certPem, keyPem: opts.keyPem, hosts: opts.listen.map((l) => l.host), writeCaFile: opts.writeCaFile });
+  const certs = await serveCertificates({ certPem: opts.certPem, keyPem: opts.keyPem, hosts: opts.listen.map((l) => l.host), writeCaFile: opts.writeCaFile, ...(opts.sniMint ? { mint: opts.sniMint } : {}) });
   const names = probeNames(opts);
   const admission = new Admission({
     maxConnections: opts.maxConnections ?? SERVE_DEFAULTS.maxConnections,

@@ -36,7 +36,7 @@ export function localHostFor(host: string): string {
   return host;
 }
 
-export async function serveCertificates(o: { certPem?: string; keyPem?: string; hosts: string[]; writeCaFile?: boolean }): Promise<ServeCertificates> {
+export async function serveCertificates(o: { certPem?: string; keyPem?: string; hosts: string[]; writeCaFile?: boolean; mint?: { ratePerSec: number; burst: number } }): Promise<ServeCertificates> {
   const stats = { minted: 0, default: 0 };
   if (o.certPem && o.keyPem) return { defaultPair: { certPem: o.certPem, keyPem: o.keyPem }, caPem: null, stats, close() {} };
   if (o.hosts.length === 0) return { defaultPair: { certPem: '', keyPem: '' }, caPem: null, stats, close() {} };
@@ -52,7 +52,7 @@ export async function serveCertificates(o: { certPem?: string; keyPem?: string; 
   const defaultPair = await issueCert(ca, { names: [...names], ips: [...ips], leafKey });
 
   const cache = new Map<string, Promise<tls.SecureContext>>();
-  const mints = new RateLimiter({ ratePerSec: MINT_RATE, burst: MINT_BURST, maxSources: 1 });
+  const mints = new RateLimiter({ ratePerSec: o.mint?.ratePerSec ?? MINT_RATE, burst: o.mint?.burst ?? MINT_BURST, maxSources: 1 });
   const contextFor = (name: string): Promise<tls.SecureContext> | null => {
     const hit = cache.get(name);
     if (hit) {

@@ -289,29 +289,32 @@ test('(c) camera and microphone denied (no fake UI, --deny-permission-prompts): 
 
 test('(d) `netready serve` (the CLI) serves the page; the results are posted and fetched back', { skip: noChromium, timeout: 30_000 }, async () => {
   const ac = new AbortController();
-  let ready!: (i: { urls: string[]; caFile?: string }) => void;
-  const up = new Promise<{ urls: string[]; caFile?: string }>((r) => (ready = r));
+  let ready!: (i: { urls: string[]; caFile?: string; adminToken: string }) => void;
+  const up = new Promise<{ urls: string[]; caFile?: string; adminToken: string }>((r) => (ready = r));
   const lines: string[] = [];
   const done = serveCommand({ listen: ['127.0.0.1:0'] }, { signal: ac.signal, out: (l) => lines.push(l), err: (l) => lines.push(l), onReady: ready });
   try {
     const info = await Promise.race([up, done.then(() => Promise.reject(new Error(`serve ended: ${lines.join(' | ')}`)))]);
     const base = info.urls[0];
     const ca = fs.readFileSync(info.caFile!, 'utf8');
-    assert.equal((await request(base, ca, '/.netready/browser-results/latest')).status, 404);
+    const admin = { headers: { Authorization: `Bearer ${info.adminToken}` } };
+    assert.ok(lines.some((l) => l.startsWith('admin     token ') && l.includes(info.adminToken)), 'the generated admin token is printed at start');
+    assert.equal((await request(base, ca, '/.netready/browser-results/latest', admin)).status, 404);
     await withChromium(['--use-fake-ui-for-media-stream'], async (p) => {
       await p.goto(`${base}/`);
       await p.click('#run');
       await p.waitForSelector('body[data-posted="yes"]', { timeout: 18_000 });
-      assert.match(await p.textContent('#posted') ?? '', /\/\.netready\/browser-results\/latest/);
+      assert.match(await p.textContent('#posted') ?? '', /\/\.netready\/browser-results\/1 with the server's admin token/);
       const shown = await p.locator('tr[data-check]').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-check'), r.getAttribute('data-status')]));
-      const latest = await request(base, ca, '/.netready/browser-results/latest');
+      assert.equal((await request(base, ca, '/.netready/browser-results/latest')).status, 401, 'not without the admin token');
+      const latest = await request(base, ca, '/.netready/browser-results/latest', admin);
       assert.equal(latest.status, 200);
       const doc = JSON.parse(latest.body) as BrowserResults;
       assert.equal(browserResultsProblem(doc), null);
       assert.equal(doc.userAgent, await p.evaluate(() => navigator.userAgent));
       assert.deepEqual(doc.checks.map((c) => [c.id, c.status]), shown);
       assert.deepEqual(doc.causes, []);
-      const list = JSON.parse((await request(base, ca, '/.netready/browser-results')).body) as unknown[];
+      const list = JSON.parse((await request(base, ca, '/.netready/browser-results', admin)).body) as unknown[];
       assert.equal(list.length, 1);
     });
   } finally {

@@ -54,6 +54,34 @@ test('answers every request with the netready JSON and a health endpoint', async
   assert.ok(health.connections >= 1);
 });
 
+test('health names the probe: its configured names, the address and port the client reached, the Host it used, the version', async (t) => {
+  const h = await serve(t, { listen: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.2', port: 0 }], names: ['probe.example.test'] });
+  const { VERSION } = await import('../../src/cli/version.js');
+  for (const [i, addr] of ['127.0.0.1', '127.0.0.2'].entries()) {
+    const r = await get(`https://${addr}:${h.addresses[i].port}/.netready/health`, { ca: h.caPem!, servername: 'localhost', headers: { host: `probe.example.test:${h.addresses[i].port}` } });
+    assert.deepEqual(JSON.parse(r.body).probe, { names: ['probe.example.test'], address: addr, port: h.addresses[i].port, host: `probe.example.test:${h.addresses[i].port}`, version: VERSION });
+  }
+  // Without configured names: the certificate's DNS names.
+  const ca = await createCA('n');
+  const pair = await issueCert(ca, { names: ['a.example.test', 'b.example.test'], ips: ['127.0.0.1'] });
+  const g = await serve(t, { certPem: pair.certPem, keyPem: pair.keyPem });
+  const r = await get(`${g.urls[0]}/.netready/health`, { ca: ca.certPem, servername: 'a.example.test' });
+  assert.deepEqual(JSON.parse(r.body).probe.names, ['a.example.test', 'b.example.test']);
+});
+
+test('/.netready/status: the admin view, only with the admin token', async (t) => {
+  const h = await serve(t, { adminToken: 'status-admin-token-0123' });
+  assert.equal((await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem! })).status, 401);
+  assert.equal((await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem!, headers: { authorization: 'Bearer nope' } })).status, 401);
+  const r = await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem!, headers: { authorization: 'Bearer status-admin-token-0123' } });
+  assert.equal(r.status, 200);
+  const s = JSON.parse(r.body);
+  assert.equal(s.limits.maxPerAddress, 256);
+  assert.equal(typeof s.admission.refusedAddress, 'number');
+  const none = await serve(t);
+  assert.equal((await get(`${none.urls[0]}/.netready/status?token=`, { ca: none.caPem! })).status, 401, 'no token configured: no admin view');
+});
+
 test('issues a certificate per SNI name that verifies against the throw-away CA', async (t) => {
   const h = await serve(t);
   for (const name of ['apps.esignlive.com', 'assets-proxy.upscope.io', 'localhost']) {
