@@ -30,7 +30,7 @@ Limits (safe by default):
                     an answer that does not read the body closes the connection
   streams           SSE and WebSocket echo up to 10 min; a WebSocket client that does not read its
                     echoes is paused at 256 KiB queued and closed (1008) at 1 MiB
-  TURN credentials  live 120 s, name the requesting address; 30 a minute per address (429)
+  TURN credentials  live 120 s, name the requesting address; 60 a minute per address (429)
   UDP echo          answers only a source that proved its address (a bound token or a cookie
                     challenge smaller than the request); 3000 packets/s per proven source
   STUN              answers never longer than the request, except the 32-byte minimum to a bare

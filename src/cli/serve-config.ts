@@ -295,7 +295,7 @@ export function buildProbeConfig(o: ServeCommandOptions, env: NodeJS.ProcessEnv 
       ...(dt?.sessionKbps ? { sessionBps: Math.round((dt.sessionKbps * 1000) / 8) } : {}),
       ...(dt?.totalMbps ? { totalBps: Math.round((dt.totalMbps * 1e6) / 8) } : {}),
     };
-    if (!secret) secrets.turn = 'generated at start (a new one every start; fix it with turn.secretFile)';
+    if (!secret) secrets.turn = 'generated at start, a new one every start; fix it with turn.secretFile';
   }
 
   const webrtcHosts = (o.webrtcHost?.length ? o.webrtcHost : (d.webrtcHosts ?? [])).map((h, i) => parseIp(h, o.webrtcHost?.length ? '--webrtc-host' : `${L}: field webrtcHosts.${i}`));

@@ -94,7 +94,7 @@ export function managedTurnPorts(c: Pick<ManagedTurnConfig, 'address' | 'port' |
 const isLoopback = (a: string) => a === '::1' || a.startsWith('127.');
 
 /** coturn's configuration file. The secret is in it: it is written 0600 into a 0700 directory. */
-export function coturnConfigText(c: ManagedTurnConfig, files: { cert: string; key: string; pid: string }): string {
+export function coturnConfigText(c: ManagedTurnConfig, files: { cert: string; key: string; pid: string; db: string }): string {
   const allowed = [...new Set(c.allowedPeers)];
   const lines = [
     '# written by netready serve --turn managed; removed when it stops',
@@ -133,6 +133,7 @@ export function coturnConfigText(c: ManagedTurnConfig, files: { cert: string; ke
     ...allowed.map((a) => `allowed-peer-ip=${a}`),
     ...(allowed.some(isLoopback) ? ['allow-loopback-peers'] : []),
     `pidfile=${files.pid}`,
+    `userdb=${files.db}`,
     'log-file=stdout',
     'simple-log',
   ];
@@ -224,7 +225,7 @@ export function startCoturn(c: ManagedTurnConfig, o: CoturnStartOptions): Coturn
   if (!isIP(c.address)) throw new Error(`managed TURN: "${c.address}" is not an IP address`);
   const say = o.log ?? (() => {});
   const dir = mkdtempSync(path.join(os.tmpdir(), 'netready-coturn-'));
-  const files = { conf: path.join(dir, 'turnserver.conf'), cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem'), pid: path.join(dir, 'turnserver.pid') };
+  const files = { conf: path.join(dir, 'turnserver.conf'), cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem'), pid: path.join(dir, 'turnserver.pid'), db: path.join(dir, 'turndb') };
   writeFileSync(files.cert, o.cert.certPem, { mode: 0o600 });
   writeFileSync(files.key, o.cert.keyPem, { mode: 0o600 });
   writeFileSync(files.conf, coturnConfigText(c, files), { mode: 0o600 });

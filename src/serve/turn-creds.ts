@@ -36,8 +36,8 @@ export const TURN_USER = 'netready';
 /** Long enough for a check's TURN session (Allocate .. ChannelBind); coturn refuses it after. */
 export const TURN_TTL_SEC = 120;
 export const ECHO_TOKEN_TTL_MS = 60_000;
-/** Credentials (and echo tokens) a minute per requesting address; a check run takes about ten. */
-export const TURN_REQUESTS_PER_MIN = 30;
+/** Credentials (and echo tokens) a minute per requesting address; a check run takes nine (and seven). */
+export const TURN_REQUESTS_PER_MIN = 60;
 
 /** The TURN user for a requesting address: `netready.<12 characters of a keyed hash of it>`. */
 export function turnUserFor(secret: string, remote: string | undefined): string {
