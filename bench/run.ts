@@ -1,6 +1,6 @@
 // `npm run bench`: speed and footprint measured side by side in one run.
 // Section 1 (spine): the demo check's wall time and the check process's peak RSS, on loopback.
-// Later sections (media, quality) add their own measurements to this file.
+// Later sections (media, quality, the probe under load: bench/serve.ts) add their own measurements.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,8 @@ async function spine() {
   }
 }
 
-// BENCH_ONLY=spine|lab runs one part (the lab part needs root and the lab's packages);
+// BENCH_ONLY=spine|lab|serve runs one part (the lab part needs root and the lab's packages; the
+// serve part is the probe under load and abuse, bench/serve.ts, BENCH_SERVE=load,slow,... picks);
 // BENCH_POINTS=loss or rate-2,delay-150 runs only those grid points (and not the wall-time part).
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'spine') await spine();
@@ -77,3 +78,4 @@ if (!only || only === 'lab') {
     if (!process.env.BENCH_POINTS) await m.cleanWallTime();
   });
 }
+if (!only || only === 'serve') await import('./serve.js').then((m) => m.serveBench());

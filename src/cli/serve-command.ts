@@ -29,7 +29,7 @@ Limits (safe by default):
   requests          headers and body within 10 s (408), headers and bodies up to 64 KiB (431/413);
                     an answer that does not read the body closes the connection
   streams           SSE and WebSocket echo up to 10 min; a WebSocket client that does not read its
-                    echoes is paused at 256 KiB queued and closed (1008) at 1 MiB
+                    echoes is paused at 256 KiB queued and closed (1008) at 1 MiB or after 30 s paused
   TURN credentials  live 120 s, name the requesting address; 60 a minute per address (429)
   UDP echo          answers only a source that proved its address (a bound token or a cookie
                     challenge smaller than the request); 3000 packets/s per proven source

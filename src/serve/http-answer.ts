@@ -8,7 +8,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 export const SERVE_HEADERS = { 'Cache-Control': 'no-store', 'X-Netready-Serve': '1' } as const;
 
-/** After an answer that closes: read at most this much more of the request, for this long. */
+/**
+ * After an answer that closes: read at most LINGER_BYTES more of the request (then stop reading:
+ * the client's writes back up in its own buffers), and end the connection after LINGER_MS — long
+ * enough for a client still sending to read the answer before the close.
+ */
 export const LINGER_BYTES = 256 * 1024;
 export const LINGER_MS = 1_000;
 
@@ -53,7 +57,7 @@ export function closeAfterAnswer(req: http.IncomingMessage, res: http.ServerResp
     socket.once('close', () => clearTimeout(timer));
     req.on('data', (chunk: Buffer) => {
       read += chunk.length;
-      if (read > LINGER_BYTES) socket.destroy();
+      if (read > LINGER_BYTES) req.pause(); // reads no further; the timer ends it
     });
     req.resume();
   };

@@ -92,6 +92,8 @@ export interface ServeOptions {
   adminToken?: string;
   /** Write the throw-away CA to a temp file (removed on close) and report it as caFile. */
   writeCaFile?: boolean;
+  /** The WebSocket echo's memory bounds (streams.ts STREAM_DEFAULTS). */
+  wsEcho?: { highWaterBytes?: number; maxBufferedBytes?: number; stalledMs?: number };
   /** New SNI names the throw-away CA certifies per second, and its burst (tls-certs.ts MINT_RATE, MINT_BURST). */
   sniMint?: { ratePerSec: number; burst: number };
   modules?: ServeModule[];
@@ -267,7 +269,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     admission.stream(socket);
     const url = URL.canParse(req.url ?? '/', 'http://netready.invalid') ? new URL(req.url ?? '/', 'http://netready.invalid') : null;
     if (url && modules.some((m) => m.upgrade?.(req, socket, head, url))) return;
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => serveWsEcho(ws, streams, maxStreamMs));
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => serveWsEcho(ws, streams, maxStreamMs, opts.wsEcho));
   };
 
   const onClientError = (err: NodeJS.ErrnoException, socket: net.Socket) => {

@@ -1,7 +1,8 @@
 // The long-lived answers of `netready serve`: timed SSE event streams and the WebSocket echo.
 // Both are bounded in time (maxStreamMs) and registered so close() can end them at once; the echo
 // also in memory: it stops reading a client that does not read its echoes (WebSocket pause while
-// more than highWaterBytes wait to be sent) and closes it (1008) past maxBufferedBytes.
+// more than highWaterBytes wait to be sent) and closes it (1008) past maxBufferedBytes, or when it
+// stays paused for stalledMs.
 
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,8 @@ export const STREAM_DEFAULTS = {
   wsHighWaterBytes: 256 * 1024,
   /** Past this the client is closed (1008): it sends and never reads. */
   wsMaxBufferedBytes: 1024 * 1024,
+  /** A client paused this long (its echoes not read) is closed (1008). */
+  wsStalledMs: 30_000,
 } as const;
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -86,9 +89,10 @@ export function serveSse(res: http.ServerResponse, url: URL, arrivedAt: number, 
 }
 
 /** The WebSocket echo: every message back unchanged, no pings of our own, with backpressure. */
-export function serveWsEcho(ws: WebSocket, streams: StreamSet, maxStreamMs: number, limits: { highWaterBytes?: number; maxBufferedBytes?: number } = {}): void {
+export function serveWsEcho(ws: WebSocket, streams: StreamSet, maxStreamMs: number, limits: { highWaterBytes?: number; maxBufferedBytes?: number; stalledMs?: number } = {}): void {
   const high = limits.highWaterBytes ?? STREAM_DEFAULTS.wsHighWaterBytes;
   const max = limits.maxBufferedBytes ?? STREAM_DEFAULTS.wsMaxBufferedBytes;
+  const stalledMs = limits.stalledMs ?? STREAM_DEFAULTS.wsStalledMs;
   const capTimer = setTimeout(() => ws.close(1001, 'netready serve: stream time limit'), maxStreamMs);
   const untrack = streams.add(() => {
     clearTimeout(capTimer);
@@ -96,30 +100,35 @@ export function serveWsEcho(ws: WebSocket, streams: StreamSet, maxStreamMs: numb
   });
   let paused = false;
   let closing = false;
+  let stallTimer: NodeJS.Timeout | undefined;
+  const notReading = () => {
+    // It sends and does not read: its echoes would pile up here.
+    if (closing) return;
+    closing = true;
+    ws.close(1008, 'netready serve: the client does not read its echoes');
+    setTimeout(() => ws.terminate(), 1_000).unref();
+  };
   const drained = () => {
     if (paused && ws.bufferedAmount < high / 2) {
       paused = false;
+      clearTimeout(stallTimer);
       ws.resume();
     }
   };
   ws.on('message', (data, isBinary) => {
     if (closing || ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > max) {
-      // It sends and does not read: its echoes would pile up here.
-      closing = true;
-      ws.close(1008, 'netready serve: the client does not read its echoes');
-      setTimeout(() => ws.terminate(), 1_000).unref();
-      return;
-    }
+    if (ws.bufferedAmount > max) return notReading();
     ws.send(data, { binary: isBinary }, drained);
     if (!paused && ws.bufferedAmount >= high) {
       paused = true;
       ws.pause();
+      stallTimer = setTimeout(notReading, stalledMs);
     }
   });
   ws.on('error', () => {});
   ws.once('close', () => {
     clearTimeout(capTimer);
+    clearTimeout(stallTimer);
     untrack();
   });
 }

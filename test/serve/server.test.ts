@@ -279,6 +279,33 @@ function holdStream(h: ServeHandle, localAddress = '127.0.0.1'): Promise<{ statu
   });
 }
 
+test('WebSocket echo: a client that sends and never reads is paused, then closed when it stays paused', async (t) => {
+  const h = await serve(t, { wsEcho: { stalledMs: 1500 } });
+  const sock = tls.connect({ host: '127.0.0.1', port: h.addresses[0].port, ca: h.caPem!, servername: 'localhost' });
+  t.after(() => sock.destroy());
+  await new Promise((r) => sock.once('secureConnect', r));
+  sock.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  await new Promise((r) => sock.once('data', r));
+  sock.pause();
+  let closed = false;
+  sock.on('error', () => (closed = true));
+  sock.on('close', () => (closed = true));
+  const frame = Buffer.concat([Buffer.from([0x82, 0xfe, 0xf0, 0x00, 0, 0, 0, 0]), Buffer.alloc(61440)]); // masked with a zero key
+  let blocked = false;
+  let sent = 0;
+  for (let i = 0; i < 2000 && !blocked && !closed; i++) {
+    if (!sock.write(frame)) blocked = !(await Promise.race([new Promise<boolean>((r) => sock.once('drain', () => r(true))), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]));
+    sent += frame.length;
+  }
+  // Either the serve stopped reading (the client's writes back up) or it closed it (1008 past 1 MiB).
+  assert.ok(blocked || closed, 'the serve kept reading');
+  assert.ok(sent < 64 * 2 ** 20, `${sent} bytes accepted`);
+  const t0 = performance.now();
+  for (let i = 0; i < 100 && h.connections() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(h.connections(), 0, 'closed after it stayed paused');
+  assert.ok(performance.now() - t0 < 4000);
+});
+
 test('maxConnections: beyond it a 503 with Retry-After, not a reset; a connection without a request makes room', async (t) => {
   const h = await serve(t, { maxConnections: 3 });
   const held: http.ClientRequest[] = [];
