@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { holdStreams } from '../test/support/hold-streams.js';
 
 const MAIN = process.env.BENCH_SERVE_MAIN ?? join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -484,29 +485,11 @@ export async function abusePart(): Promise<void> {
   // (2) one address opens 600 streams
   {
     const s = await startServeCli(['--listen', '127.0.0.1:0']);
-    const reqs: import('node:http').ClientRequest[] = [];
+    let reqs: import('node:http').ClientRequest[] = [];
     try {
-      const codes = new Map<string, number>();
-      await pool(
-        Array.from({ length: 600 }, (_, i) => i),
-        50,
-        async () => {
-          await new Promise<void>((resolve) => {
-            const req = https.get({ host: '127.0.0.1', port: s.port, path: '/x/event?idle=1', ca: s.ca, servername: 'localhost', agent: false, localAddress: '127.23.0.1' }, (res) => {
-              const k = String(res.statusCode) + (res.headers['retry-after'] ? ' Retry-After' : '');
-              codes.set(k, (codes.get(k) ?? 0) + 1);
-              res.on('data', () => {});
-              res.on('error', () => {});
-              resolve();
-            });
-            req.on('error', (e: NodeJS.ErrnoException) => {
-              codes.set(e.code ?? 'error', (codes.get(e.code ?? 'error') ?? 0) + 1);
-              resolve();
-            });
-            reqs.push(req);
-          });
-        },
-      );
+      const held = await holdStreams(600, (cb) => https.get({ host: '127.0.0.1', port: s.port, path: '/x/event?idle=1', ca: s.ca, servername: 'localhost', agent: false, localAddress: '127.23.0.1' }, cb), 50);
+      const codes = held.codes;
+      reqs = held.reqs;
       let other = 'n/a';
       try {
         const r = await request(s, '/other', { localAddress: '127.23.0.2', timeoutMs: 5000 });

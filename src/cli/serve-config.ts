@@ -115,6 +115,12 @@ function readSecret(flag: string, file: string): string {
   return s;
 }
 
+/** The first secret given, in order of precedence, and where it came from. */
+function firstSecret(sources: { given: boolean; value: () => string; source: string }[]): { value: string; source: string } | null {
+  const s = sources.find((x) => x.given);
+  return s ? { value: s.value(), source: s.source } : null;
+}
+
 // ---- the YAML file -----------------------------------------------------------------------------
 
 const Str = v.pipe(v.string(), v.minLength(1));
@@ -241,24 +247,16 @@ export function buildProbeConfig(o: ServeCommandOptions, env: NodeJS.ProcessEnv 
   const secretFile = o.turnSecretFile ?? (dt?.secretFile ? rel(dt.secretFile) : undefined);
   const secretGiven = [o.turnSecret !== undefined, !!o.turnSecretFile, !!env.NETREADY_TURN_SECRET].filter(Boolean).length;
   if (secretGiven > 1) throw new UsageError('the TURN secret: give one of --turn-secret-file, NETREADY_TURN_SECRET or --turn-secret');
-  let secret: string | undefined;
-  if (o.turnSecret !== undefined) {
-    if (!o.turnSecret.trim()) throw new UsageError('--turn-secret: empty secret');
-    secret = o.turnSecret.trim();
-    secrets.turn = '--turn-secret (visible in ps: prefer --turn-secret-file)';
-  } else if (o.turnSecretFile) {
-    secret = readSecret('--turn-secret-file', o.turnSecretFile);
-    secrets.turn = o.turnSecretFile;
-  } else if (env.NETREADY_TURN_SECRET) {
-    secret = env.NETREADY_TURN_SECRET.trim();
-    secrets.turn = 'NETREADY_TURN_SECRET';
-  } else if (secretFile) {
-    secret = readSecret(`${L}: field turn.secretFile`, secretFile);
-    secrets.turn = secretFile;
-  } else if (dt?.secret) {
-    secret = dt.secret;
-    secrets.turn = `${L} (turn.secret)`;
-  }
+  if (o.turnSecret !== undefined && !o.turnSecret.trim()) throw new UsageError('--turn-secret: empty secret');
+  const turnSecret = firstSecret([
+    { given: o.turnSecret !== undefined, value: () => o.turnSecret!.trim(), source: '--turn-secret (visible in ps: prefer --turn-secret-file)' },
+    { given: !!o.turnSecretFile, value: () => readSecret('--turn-secret-file', o.turnSecretFile!), source: o.turnSecretFile ?? '' },
+    { given: !!env.NETREADY_TURN_SECRET, value: () => env.NETREADY_TURN_SECRET!.trim(), source: 'NETREADY_TURN_SECRET' },
+    { given: !!secretFile, value: () => readSecret(`${L}: field turn.secretFile`, secretFile!), source: secretFile ?? '' },
+    { given: !!dt?.secret, value: () => dt!.secret!, source: `${L} (turn.secret)` },
+  ]);
+  const secret = turnSecret?.value;
+  if (turnSecret) secrets.turn = turnSecret.source;
   let turn: TurnSetup = { mode: 'off' };
   const relayIps = (o.turnRelayIp?.length ? o.turnRelayIp : (dt?.relayIps ?? [])).map((h, i) => parseIp(h, o.turnRelayIp?.length ? '--turn-relay-ip' : `${L}: field turn.relayIps.${i}`));
   if (mode === 'external') {
@@ -302,21 +300,15 @@ export function buildProbeConfig(o: ServeCommandOptions, env: NodeJS.ProcessEnv 
   const maxConnections = parseWhole(o.maxConnections, '--max-connections', 1, 100_000) ?? d.limits?.maxConnections;
   const maxPerAddress = parseWhole(o.maxPerAddress, '--max-per-address', 1, 100_000) ?? d.limits?.maxPerAddress;
 
-  let adminToken: string | undefined;
   const adminFile = o.adminTokenFile ?? (d.adminTokenFile ? rel(d.adminTokenFile) : undefined);
-  if (o.adminTokenFile) {
-    adminToken = readSecret('--admin-token-file', o.adminTokenFile);
-    secrets.admin = o.adminTokenFile;
-  } else if (env.NETREADY_ADMIN_TOKEN) {
-    adminToken = env.NETREADY_ADMIN_TOKEN.trim();
-    secrets.admin = 'NETREADY_ADMIN_TOKEN';
-  } else if (adminFile) {
-    adminToken = readSecret(`${L}: field adminTokenFile`, adminFile);
-    secrets.admin = adminFile;
-  } else if (d.adminToken) {
-    adminToken = d.adminToken;
-    secrets.admin = `${L} (adminToken)`;
-  }
+  const admin = firstSecret([
+    { given: !!o.adminTokenFile, value: () => readSecret('--admin-token-file', o.adminTokenFile!), source: o.adminTokenFile ?? '' },
+    { given: !!env.NETREADY_ADMIN_TOKEN, value: () => env.NETREADY_ADMIN_TOKEN!.trim(), source: 'NETREADY_ADMIN_TOKEN' },
+    { given: !!adminFile, value: () => readSecret(`${L}: field adminTokenFile`, adminFile!), source: adminFile ?? '' },
+    { given: !!d.adminToken, value: () => d.adminToken!, source: `${L} (adminToken)` },
+  ]);
+  const adminToken = admin?.value;
+  if (admin) secrets.admin = admin.source;
   if (adminToken !== undefined && adminToken.length < 16) throw new UsageError('the admin token: at least 16 characters');
 
   const config: ProbeConfig = {

@@ -21,6 +21,7 @@ import { MINT_BURST } from '../../src/serve/tls-certs.js';
 import { encodeEchoRequest, parseChallenge, parseEchoPacket } from '../../src/protocol/echo-token.js';
 import { encodeMessage, Method, newTransactionId, attr } from '../../src/protocol/stun.js';
 import { freePort } from '../support/proc.js';
+import { holdStreams } from '../support/hold-streams.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -70,25 +71,8 @@ test('one address opening 600 streams: it gets its share (256) and 503s; another
   const h = await startServe({ listen: [], httpListen: [{ host: '127.0.0.1', port: 0 }] });
   t.after(() => h.close());
   const port = h.httpAddresses[0].port;
-  const reqs: http.ClientRequest[] = [];
+  const { codes, reqs } = await holdStreams(600, (cb) => http.get({ host: '127.0.0.1', port, path: '/x/event?idle=1', agent: false, localAddress: '127.0.0.80' }, cb));
   t.after(() => reqs.forEach((r) => r.destroy()));
-  const codes = new Map<string, number>();
-  for (let i = 0; i < 600; i++) {
-    await new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/x/event?idle=1', agent: false, localAddress: '127.0.0.80' }, (res) => {
-        const k = `${res.statusCode}${res.headers['retry-after'] ? ' Retry-After' : ''}`;
-        codes.set(k, (codes.get(k) ?? 0) + 1);
-        res.on('data', () => {});
-        res.on('error', () => {});
-        resolve();
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        codes.set(e.code ?? 'error', (codes.get(e.code ?? 'error') ?? 0) + 1);
-        resolve();
-      });
-      reqs.push(req);
-    });
-  }
   assert.deepEqual(Object.fromEntries(codes), { 200: 256, '503 Retry-After': 344 }, 'no resets: every refusal is a 503 with Retry-After');
   const other = await new Promise<number>((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, path: '/other', agent: false, localAddress: '127.0.0.81' }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject);
