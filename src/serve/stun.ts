@@ -10,7 +10,8 @@
 // source, SMALL_GLOBAL in all, per second): at most SMALL_GLOBAL x 44 bytes/s (8.8 KB/s) more than
 // the requests, at 1.6x (IPv4) / 2.2x (IPv6). Everything longer is never amplified.
 //
-// Per-source token bucket; TCP: bounded connections, at most maxTcpPerAddress from one address,
+// A responder on a public address answers no private, loopback, link-local or CGNAT source over
+// UDP (address-scope.ts). Per-source token bucket; TCP: bounded connections, at most maxTcpPerAddress from one address,
 // and when full the least recently active connection makes room; each with a first-message and an
 // idle timeout, and a framer that holds at most one message.
 // Default port 3478: seed 000_637c892c7d775e13.txt "UDP 3478 (STUN/TURN)".
@@ -31,6 +32,7 @@ import {
 } from '../protocol/stun.js';
 import { RateLimiter } from './rate-limit.js';
 import { Admission } from './admission.js';
+import { mayAnswer } from './address-scope.js';
 
 export const STUN_DEFAULT_PORT = 3478; // seed 000: UDP 3478 (STUN/TURN)
 export const STUN_SOFTWARE = 'netready';
@@ -174,6 +176,7 @@ export async function startStunServer(opts: StunServerOptions): Promise<StunServ
   const u = udp;
   u.on('message', (msg, rinfo) => {
     const now = Date.now();
+    if (!mayAnswer(opts.host, rinfo.address)) return void stats.dropped++; // a public responder never answers into a private range
     if (!limiter.allow(rinfo.address, now)) return void stats.dropped++;
     const res = bindingResponse(msg, rinfo, { fitTo: msg.length });
     if (!res) return void stats.dropped++;

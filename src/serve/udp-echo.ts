@@ -4,8 +4,9 @@
 // HTTPS request proved it), or the cookie of an earlier challenge. An unproven source gets a
 // 24-byte challenge (smaller than any request: no amplification, and a spoofed victim gets less
 // than the spoofer sent); echoes are exactly as long as their request. Per-source token buckets
-// for echoes and for challenges. Replies carry a different magic than requests, so echoes cannot
-// ping-pong.
+// for echoes and for challenges. An echo on a public address answers no private, loopback,
+// link-local or CGNAT source (address-scope.ts). Replies carry a different magic than requests, so
+// echoes cannot ping-pong.
 // Ports: seed 000_637c892c7d775e13.txt "UDP 1025–65535 (SRTP, preferred)"; seed
 // 002_366555b85f8bab97.txt tests 1025, 50000, 65535.
 
@@ -15,6 +16,7 @@ import { UsageError } from '../cli/errors.js';
 import { echoReplyFor, encodeChallenge, issueCookie, parseEchoPacket, verifyCookie, verifyRaw, ECHO_MAX_BYTES } from '../protocol/echo-token.js';
 import { randomBytes } from 'node:crypto';
 import { RateLimiter } from './rate-limit.js';
+import { mayAnswer } from './address-scope.js';
 
 /** Most ports one list may expand to. */
 export const MAX_ECHO_PORTS = 256;
@@ -114,6 +116,7 @@ export async function startUdpEcho(opts: UdpEchoOptions): Promise<UdpEcho> {
     const pkt = parseEchoPacket(msg);
     if (!pkt || pkt.reply) return void stats.dropped++;
     const source = rinfo.address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    if (!mayAnswer(opts.host, source)) return void stats.dropped++; // a public echo never answers into a private range
     const t = now();
     if (!verifyRaw(opts.secret, pkt.token, t, source).ok) return void stats.dropped++;
     const bound = (pkt.token[1] & 1) === 1; // verified against this very source address
