@@ -85,6 +85,7 @@ export function resolveManagedTurn(cfg: ProbeConfig): ManagedTurnConfig {
   const t = cfg.turn;
   if (!t || t.mode !== 'managed') throw new Error('turn is not managed');
   const d = MANAGED_TURN_DEFAULTS;
+  if (!cfg.cert && cfg.listen.length === 0) throw new Error('turn: managed needs a certificate for TURN over TLS (--cert/--key, or an HTTPS --listen for the throw-away CA)');
   const listenIps = cfg.listen.map((l) => l.host).filter((h) => net.isIP(h) && !isWildcard(h));
   const address = t.address ?? (cfg.udpEcho && !isWildcard(cfg.udpEcho.host) ? cfg.udpEcho.host : listenIps[0]);
   if (!address) throw new Error('turn: managed needs an address for coturn (turn.address, --turn-address): the listen addresses are all wildcards');
