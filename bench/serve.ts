@@ -25,6 +25,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import WebSocket from 'ws';
 import { holdStreams } from '../test/support/hold-streams.js';
 
@@ -579,6 +580,8 @@ export async function abusePart(): Promise<void> {
 }
 
 export async function serveBench(): Promise<void> {
+  const [l1, l5] = os.loadavg();
+  console.log(`== serve bench on ${os.cpus().length} cores, load average ${l1.toFixed(1)} (1 min) ${l5.toFixed(1)} (5 min): figures from a loaded machine overstate latency ==`);
   const parts = (process.env.BENCH_SERVE ?? 'load,slow,bandwidth,abuse').split(',');
   if (parts.includes('load')) await loadPart((process.env.BENCH_LOAD_ARGS ?? '').split(' ').filter(Boolean));
   if (parts.includes('slow')) await slowPart();
