@@ -290,6 +290,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     uptimeMs: Math.round(performance.now() - startedAt),
     connections: admission.size,
     streams: streams.size,
+    wsEcho: streams.stats,
     admission: admission.stats,
     certificates: certs.stats,
     limits: {

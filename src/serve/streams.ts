@@ -34,6 +34,8 @@ function intParam(v: string | null, def: number, min: number, max: number): numb
 /** Open streams, each with the function that ends it (close() ends them all). */
 export class StreamSet {
   private readonly live = new Set<() => void>();
+  /** WebSocket echoes paused (a client not reading) and closed for it. */
+  readonly stats = { echoPaused: 0, echoClosedNotReading: 0 };
   add(end: () => void): () => void {
     this.live.add(end);
     return () => this.live.delete(end);
@@ -105,9 +107,11 @@ export function serveWsEcho(ws: WebSocket, streams: StreamSet, maxStreamMs: numb
     // It sends and does not read: its echoes would pile up here.
     if (closing) return;
     closing = true;
+    streams.stats.echoClosedNotReading++;
     ws.close(1008, 'netready serve: the client does not read its echoes');
     setTimeout(() => ws.terminate(), 1_000).unref();
   };
+  // Each echo's write callback: once the queue is below half the mark, read the client again.
   const drained = () => {
     if (paused && ws.bufferedAmount < high / 2) {
       paused = false;
@@ -121,6 +125,7 @@ export function serveWsEcho(ws: WebSocket, streams: StreamSet, maxStreamMs: numb
     ws.send(data, { binary: isBinary }, drained);
     if (!paused && ws.bufferedAmount >= high) {
       paused = true;
+      streams.stats.echoPaused++;
       ws.pause();
       stallTimer = setTimeout(notReading, stalledMs);
     }

@@ -306,6 +306,32 @@ test('WebSocket echo: a client that sends and never reads is paused, then closed
   assert.ok(performance.now() - t0 < 4000);
 });
 
+test('WebSocket echo: a client that reads late gets every echo (paused, then resumed)', async (t) => {
+  const h = await serve(t, { wsEcho: { highWaterBytes: 16 * 1024, maxBufferedBytes: 16 * 2 ** 20 }, adminToken: 'echo-admin-token-0123' });
+  const ws = new WebSocket(`wss://127.0.0.1:${h.addresses[0].port}/ws`, { ca: h.caPem!, servername: 'localhost' } as WebSocket.ClientOptions);
+  t.after(() => ws.terminate());
+  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+  const sock = (ws as unknown as { _socket: net.Socket })._socket;
+  sock.pause(); // reads nothing for a while
+  let got = 0;
+  let bytes = 0;
+  ws.on('message', (d: Buffer) => {
+    got++;
+    bytes += d.length;
+  });
+  const msg = Buffer.alloc(32 * 1024, 7);
+  for (let i = 0; i < 40; i++) ws.send(msg); // 1.25 MiB: more than the echo queues before it pauses
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(ws.readyState, WebSocket.OPEN, 'still open while it does not read');
+  sock.resume();
+  for (let i = 0; i < 200 && got < 40; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(got, 40, 'every message echoed once the client read again');
+  assert.equal(bytes, 40 * msg.length);
+  const status = JSON.parse((await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem!, headers: { authorization: 'Bearer echo-admin-token-0123' } })).body);
+  assert.ok(status.wsEcho.echoPaused >= 1, `the echo paused: ${JSON.stringify(status.wsEcho)}`);
+  assert.equal(status.wsEcho.echoClosedNotReading, 0);
+});
+
 test('maxConnections: beyond it a 503 with Retry-After, not a reset; a connection without a request makes room', async (t) => {
   const h = await serve(t, { maxConnections: 3 });
   const held: http.ClientRequest[] = [];
