@@ -195,3 +195,33 @@ test('--check on a good deployment (real coturn): every part answers, exit 0', {
     assert.match(text, re);
   assert.doesNotMatch(text, /^FAIL/m);
 });
+
+test('--check beside the running probe (systemd): its ports are held by netready, the live checks run against it', { skip: noCoturn, timeout: 60_000 }, async (t) => {
+  const dir = tmp(t);
+  await certFiles(dir, ['localhost']);
+  const [https, turnPort, tlsPort, echo] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const min = 45000 + Math.floor(Math.random() * 90) * 40;
+  const file = join(dir, 'probe.yaml');
+  writeFileSync(
+    file,
+    ['names: [localhost]', `listen: ["127.0.0.1:${https}"]`, 'cert: probe.crt', 'key: probe.key', `udpEcho: { address: 127.0.0.1, ports: [${echo}] }`,
+      `turn: { mode: managed, name: localhost, port: ${turnPort}, tlsPort: ${tlsPort}, relayPorts: "${min}-${min + 39}" }`, ''].join('\n'),
+  );
+  const ac = new AbortController();
+  let up!: () => void;
+  const ready = new Promise<void>((r) => (up = r));
+  const running = serveCommand({ config: file }, { signal: ac.signal, out: () => {}, err: () => {}, env: {}, onReady: () => up() });
+  t.after(async () => {
+    ac.abort();
+    await running;
+  });
+  await Promise.race([ready, running.then(() => Promise.reject(new Error('serve ended')))]);
+  const lines: string[] = [];
+  const code = await serveCommand({ config: file, check: true }, { out: (l) => lines.push(l), env: {} });
+  const text = lines.join('\n');
+  assert.equal(code, 0, text);
+  assert.match(text, /^ok +ports: 5 held by the running netready serve/m);
+  assert.doesNotMatch(text, /^ok +start:/m, 'no temporary instance');
+  assert.match(text, /^ok +udp echo: all 1 ports answer$/m);
+  assert.match(text, /^ok +coturn udp 127\.0\.0\.1:\d+: answers STUN$/m);
+});
