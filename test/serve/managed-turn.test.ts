@@ -92,6 +92,21 @@ test('the serve announces the managed coturn: TURN URLs, STUN on its port, no se
   assert.equal(probe.plan.stunAnnounced?.port, turnPort);
 });
 
+test('webrtc.ice through the managed coturn: host, relay over UDP, TCP and TLS all connect to the serve\'s WebRTC peer', { skip: noCoturn, timeout: 60_000 }, async () => {
+  const script = fileURLToPath(new URL('../checks/webrtc-ice-runner.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, PROBE: probe.urls[0], CA: JSON.stringify([probe.caPem]) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((r) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.once('exit', (c) => (clearTimeout(kill), r(c)));
+  });
+  assert.match(out, /done 4 /, out);
+  assert.equal(code, 0, out);
+  assert.doesNotMatch(out, new RegExp(SECRET));
+});
+
 test('a relay to another loopback address (the stand-in for a private network) is refused with 403; only the echo address is allowed', { skip: noCoturn }, async () => {
   // A real echo on 127.0.0.2, which the relay must not reach.
   const other = await startUdpEcho({ host: '127.0.0.2', ports: [0], secret: 'x' });
