@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProbeConfig, planOrUsage, printConfig } from '../../src/cli/serve-config.js';
 import { serveCommand } from '../../src/cli/serve-command.js';
 import { certificateFaults } from '../../src/cli/serve-check.js';
 import { UsageError } from '../../src/cli/errors.js';
@@ -146,7 +145,7 @@ test('certificateFaults: every name, expiry within 14 days, not yet valid', asyn
 
 test('--check on a broken deployment: wrong certificate name, a port taken, coturn missing — one line each, exit 1', async (t) => {
   const dir = tmp(t);
-  const c = await certFiles(dir, ['other.example.test']);
+  await certFiles(dir, ['other.example.test']);
   // A port taken by something that is not a netready serve.
   const squatter = net.createServer((s) => s.destroy());
   await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
@@ -166,7 +165,6 @@ test('--check on a broken deployment: wrong certificate name, a port taken, cotu
   assert.match(r.out, /^ {2}allow tcp 127\.0\.0\.1:2 +TURN over TLS \(coturn\)$/m);
   assert.match(r.out, /^\d+ faults$/m);
   assert.equal(r.err, '');
-  void c;
 });
 
 test('--check on a good deployment (real coturn): every part answers, exit 0', { skip: noCoturn, timeout: 60_000 }, async (t) => {
