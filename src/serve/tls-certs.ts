@@ -14,7 +14,7 @@ import { createCA, createLeafKey, issueCert, type CertPair } from '../net/certs.
 import { RateLimiter } from './rate-limit.js';
 
 export const SNI_CACHE_MAX = 512;
-export const MINT_RATE = 20;
+export const MINT_RATE = 5;
 export const MINT_BURST = 64;
 const HOST_NAME_RE = /^[a-z0-9_*]([a-z0-9_.*-]{0,251}[a-z0-9_.])?$/;
 
