@@ -38,6 +38,11 @@ export function answerAndClose(req: http.IncomingMessage, res: http.ServerRespon
     return;
   }
   res.shouldKeepAlive = false;
+  // Node ends a "Connection: close" answer with destroySoon(): a close with unread bytes in the
+  // kernel is a reset, and a client still sending may lose the answer. Half-close instead (FIN
+  // after the answer); closeAfterAnswer's timer ends the connection (a lingering close).
+  const socket = req.socket as typeof req.socket & { destroySoon?: () => void };
+  if (!req.complete) socket.destroySoon = () => socket.end();
   sendJson(res, status, body, { ...o, headers: { Connection: 'close', ...o.headers } });
   closeAfterAnswer(req, res);
 }
