@@ -46,6 +46,16 @@ interface Serve {
   stop(): Promise<void>;
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 Hz)
+  } catch {
+    return NaN;
+  }
+}
+
 function procKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -203,6 +213,8 @@ export async function loadPart(extraArgs: string[] = []): Promise<void> {
     const open = clients.filter((c) => c.ws.readyState === WebSocket.OPEN);
     const rampErrors = errors.length;
     measuring = true;
+    const cpu0 = { serve: cpuSeconds(s.child.pid!), bench: process.cpuUsage() };
+    const t1 = performance.now();
     const end = performance.now() + SECONDS * 1000;
     let seq = 0;
     const payload = Buffer.alloc(64);
@@ -228,6 +240,10 @@ export async function loadPart(extraArgs: string[] = []): Promise<void> {
       await sleep(500);
     }
     measuring = false;
+    const wall = (performance.now() - t1) / 1000;
+    const serveCpu = (cpuSeconds(s.child.pid!) - cpu0.serve) / wall;
+    const b = process.cpuUsage(cpu0.bench);
+    const benchCpu = (b.user + b.system) / 1e6 / wall;
     timers.forEach(clearTimeout);
     timers2.forEach((f) => f());
     const rtts = clients.flatMap((c) => c.rtts);
@@ -241,6 +257,7 @@ export async function loadPart(extraArgs: string[] = []): Promise<void> {
     console.log(`echo round trips: ${rtts.length}, p50 ${fmt(pct(rtts, 50), 1)} ms, p99 ${fmt(p99, 1)} ms, max ${fmt(Math.max(...rtts), 1)} ms  (bound p99 < 50 ms) ${mark(p99 < 50)}`);
     console.log(`errors: ${errCount} (${lost} echoes unanswered${kinds.size ? `; ${[...kinds].map(([k, n]) => `${k} ×${n}`).join(', ')}` : ''})  (bound 0) ${mark(errCount === 0)}`);
     console.log(`SSE events received: ${sseEvents}`);
+    console.log(`CPU during the window: serve ${fmt(serveCpu * 100)} % of a core, the clients (this process) ${fmt(benchCpu * 100)} %; load average ${os.loadavg()[0].toFixed(1)}`);
     console.log(`serve RSS: ${fmt(s.rssKiB() / 1024, 1)} MiB now, ${fmt(peakRss / 1024, 1)} MiB peak during the run (VmHWM ${fmt(s.hwmKiB() / 1024, 1)} MiB)`);
   } finally {
     for (const c of clients) {
