@@ -167,7 +167,8 @@ test('--check on a broken deployment: wrong certificate name, a port taken, cotu
   assert.equal(r.err, '');
 });
 
-test('--check on a good deployment (real coturn): every part answers, exit 0', { skip: noCoturn, timeout: 60_000 }, async (t) => {
+/** A working probe.yaml on loopback (a certificate for localhost, the UDP echo, a managed coturn on free ports). */
+async function goodProbeYaml(t: { after(fn: () => unknown): void }): Promise<string> {
   const dir = tmp(t);
   await certFiles(dir, ['localhost']);
   const [https, turnPort, tlsPort, echo] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -185,6 +186,11 @@ test('--check on a good deployment (real coturn): every part answers, exit 0', {
       '',
     ].join('\n'),
   );
+  return file;
+}
+
+test('--check on a good deployment (real coturn): every part answers, exit 0', { skip: noCoturn, timeout: 60_000 }, async (t) => {
+  const file = await goodProbeYaml(t);
   const lines: string[] = [];
   const code = await serveCommand({ config: file, check: true }, { out: (l) => lines.push(l), env: {} });
   const text = lines.join('\n');
@@ -195,16 +201,7 @@ test('--check on a good deployment (real coturn): every part answers, exit 0', {
 });
 
 test('--check beside the running probe (systemd): its ports are held by netready, the live checks run against it', { skip: noCoturn, timeout: 60_000 }, async (t) => {
-  const dir = tmp(t);
-  await certFiles(dir, ['localhost']);
-  const [https, turnPort, tlsPort, echo] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const min = 45000 + Math.floor(Math.random() * 90) * 40;
-  const file = join(dir, 'probe.yaml');
-  writeFileSync(
-    file,
-    ['names: [localhost]', `listen: ["127.0.0.1:${https}"]`, 'cert: probe.crt', 'key: probe.key', `udpEcho: { address: 127.0.0.1, ports: [${echo}] }`,
-      `turn: { mode: managed, name: localhost, port: ${turnPort}, tlsPort: ${tlsPort}, relayPorts: "${min}-${min + 39}" }`, ''].join('\n'),
-  );
+  const file = await goodProbeYaml(t);
   const ac = new AbortController();
   let up!: () => void;
   const ready = new Promise<void>((r) => (up = r));
