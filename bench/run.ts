@@ -1,7 +1,7 @@
 // `npm run bench`: speed and footprint measured side by side in one run.
 // Section 1 (spine): the demo check's wall time and the check process's peak RSS, on loopback.
 // Section "package" (bench/package.ts): npm start's wall time, the executables' sizes and start time.
-// Later sections (media, quality) add their own measurements to this file.
+// Later sections (media, quality, the probe under load: bench/serve.ts) add their own measurements to this file.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,7 +68,8 @@ async function spine() {
   }
 }
 
-// BENCH_ONLY=spine|package|lab|store runs one part (the lab part needs root and the lab's packages);
+// BENCH_ONLY=spine|package|lab|store|serve runs one part (the lab part needs root and the lab's packages;
+// the serve part is the probe under load and abuse, bench/serve.ts, BENCH_SERVE=load,slow,... picks);
 // BENCH_POINTS=loss or rate-2,delay-150 runs only those grid points (and not the wall-time part).
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'spine') await spine();
@@ -80,3 +81,4 @@ if (!only || only === 'lab') {
   });
 }
 if (!only || only === 'store') await import('./store.js').then((m) => m.storeBench());
+if (!only || only === 'serve') await import('./serve.js').then((m) => m.serveBench());

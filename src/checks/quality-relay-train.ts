@@ -9,9 +9,11 @@
 // turn.allocate of the same target (no relay, nothing to measure). The TURN session is set up at
 // once; the train itself starts when quality.udp-train has ended (one part of the quality phase at
 // a time), both relay trains together, each with half of the train's load share of the measured
-// rate, at most seed 000's lowest video rate (RELAY_VIDEO_BPS). The echo answers the relay's address at its bound rate when the probe hands out a token
-// bound to that relay address (GET /.netready/udp-token?relay=ADDR); otherwise at the unbound
-// rate, 100 packets/s per source, shared by both relay trains (40 packets/s each).
+// rate, at most seed 000's lowest video rate (RELAY_VIDEO_BPS). The echo answers the relay's
+// address at its full rate once it proved itself (the cookie of the echo's challenge, obtained in
+// turn.allocate's session); an older echo without challenges, when the probe hands out a token bound
+// to that relay address (GET /.netready/udp-token?relay=ADDR), else at the unbound rate, 100
+// packets/s per source, shared by both relay trains (40 packets/s each).
 //
 // metrics: those of quality.udp-train (rttMs, jitterMs, lossRatio, roundTripLossRatio,
 // packetsCount, receivedCount, reorderedCount, duplicateCount, rttMinMs, rttP95Ms, videoJitterMs,
@@ -97,10 +99,16 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
       timeoutMs: ms,
       onChannel: async (io) => {
         details.relayed = fmtAddr(io.relayed);
-        // A token bound to the relay's address, for the echo's higher rate (older probes: none).
-        const rel = await probeJson(ctx.config, `/.netready/udp-token?relay=${encodeURIComponent(io.relayed.address)}`, ms, ctx.signal, ctx.proxy).catch(() => null);
+        // The relay's address proved itself to the echo with the cookie of the session (the echo's
+        // full rate); an older echo without challenges: a token bound to the relay's address for
+        // its higher rate, else its unbound rate.
+        const cookie = io.echo?.cookie ?? null;
+        const rel = cookie
+          ? null
+          : await probeJson(ctx.config, `/.netready/udp-token?relay=${encodeURIComponent(io.relayed.address)}`, ms, ctx.signal, ctx.proxy).catch(() => null);
         const relayToken = rel?.status === 200 && typeof rel.body?.relayToken === 'string' ? decodeToken(rel.body.relayToken) : null;
-        const useToken = relayToken ?? token;
+        const fullRate = cookie !== null || relayToken !== null;
+        const request = (seq: number, size: number) => (relayToken ? encodeEchoRequest(relayToken, seq, Date.now(), size) : encodeEchoRequest(token, seq, Date.now(), size, cookie));
 
         // One part of the quality phase at a time: after the direct train (bounded by its worst case).
         const qMs = ctx.config.qualityMs;
@@ -110,7 +118,7 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
 
         const durationMs = Math.max(200, Math.round(qMs * RELAY_TRAIN_SHARE));
         const cap = availableBps !== null && availableBps > 0 ? (availableBps * TRAIN_LOAD_SHARE) / RELAY_TRAIN_KINDS.length : Infinity;
-        const plan: TrainPacket[] = relayToken
+        const plan: TrainPacket[] = fullRate
           ? planTrain({ durationMs, audioPps: TRAIN_DEFAULTS.audioPps, audioBytes: TRAIN_DEFAULTS.audioBytes, videoBps: Math.round(Math.min(RELAY_VIDEO_BPS, cap)), maxPacketBytes: TRAIN_VIDEO_PACKET_BYTES, firstSeq: FIRST_SEQ })
           : planTrain({ durationMs, audioPps: UNBOUND.audioPps, audioBytes: TRAIN_DEFAULTS.audioBytes, videoBps: Math.round(Math.min(UNBOUND.videoBps, cap)), fps: UNBOUND.fps, maxPacketBytes: UNBOUND.maxPacketBytes, firstSeq: FIRST_SEQ });
         const sentAt = new Map<number, number>();
@@ -125,7 +133,7 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
             plan,
             (p) => {
               sentAt.set(p.seq, ctx.now());
-              io.send(encodeEchoRequest(useToken, p.seq, Date.now(), p.size));
+              io.send(request(p.seq, p.size));
             },
             ctx,
           );
@@ -135,7 +143,7 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
           const st = analyzeTrain(sent, recv);
           Object.assign(details, {
             seconds: r1(durationMs / 1000),
-            rate: relayToken ? 'bound' : 'unbound',
+            rate: fullRate ? 'bound' : 'unbound',
             availableBps,
             audio: { sent: st.audio.sentCount, received: st.audio.receivedCount },
             video: { sent: st.video.sentCount, received: st.video.receivedCount, sentBytes: st.video.sentBytes, receivedBytes: st.video.receivedBytes },

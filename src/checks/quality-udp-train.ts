@@ -5,10 +5,12 @@
 // and with the bound token a paced stream of 64-byte probe packets that only adds loss samples
 // (~4500 packets in all on a fast link). Target `udp:HOST:PORT` (the echo).
 //
-// Rate: the echo answers 100 packets/s per source for ordinary tokens; tokens bound to our own
-// address (`boundToken`, issued over HTTPS to the address the request came from) get the rate the
-// echo announces (`boundRatePerSec`, 3000/s; 600 assumed when it says nothing). A short preflight tells which token works (behind a proxy or a NAT that maps HTTPS and UDP
-// to different addresses only the ordinary one does; the train then drops to 80 packets/s).
+// Rate: the echo answers only a source that proved it receives there — a token bound to our own
+// address (`boundToken`, issued over HTTPS to the address the request came from), or the plain
+// token with the cookie of the echo's challenge (behind a proxy, or a NAT that maps HTTPS and UDP
+// to different addresses) — at the rate it announces (`boundRatePerSec`, 3000/s; 600 assumed when
+// it says nothing). A short preflight tells which works. An older echo that answers the plain
+// token without a challenge does so at 100 packets/s: the train then drops to 80 packets/s.
 //
 // metrics: rttMs (median RTT of the audio stream), jitterMs (RFC 3550 over the audio stream),
 // lossRatio (one-way loss estimated from the round trip, both directions assumed alike),
@@ -21,7 +23,7 @@
 import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
-import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
+import { EchoClient, decodeToken, encodeEchoRequest } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket, type TrainStats } from '../protocol/udp-train.js';
 import { mosFrom } from '../protocol/mos.js';
 import { connectUdp, probeHostName, probeJson, resolveFirst, sleep, targetHost } from './media-net.js';
@@ -271,41 +273,55 @@ async function runDirectTrain(task: CheckTask, ctx: CheckContext): Promise<Check
   const sentAt = new Map<number, number>();
   const recv: RecvRecord[] = [];
   const maxRecv = 50_000;
-  const preflight = new Map<number, 'bound' | 'plain'>();
-  let firstAnswer: { kind: 'bound' | 'plain'; rttMs: number } | null = null;
-  let boundAnswered = false;
+  // The plain token goes through the echo's return-routability check (a challenge, then echoes
+  // with its cookie at the full rate); the bound one is answered at once when our UDP leaves from
+  // the address our HTTPS came from. An older echo answers plain requests directly (unbound rate).
+  const plainEcho = new EchoClient(token);
+  const preflight = new Map<number, Kind>();
+  let firstAnswer: { kind: Kind; rttMs: number } | null = null;
+  let proven: 'bound' | 'cookie' | null = null;
+  let seq = 1;
+  let sock: Sock | null = null;
+  const sendPreflight = (kind: Kind) => {
+    const tok = kind === 'bound' ? bound : token;
+    if (!tok || !sock) return;
+    const s = seq++;
+    preflight.set(s, kind);
+    sentAt.set(s, ctx.now());
+    sock.send(kind === 'bound' ? encodeEchoRequest(tok, s, Date.now(), 64) : plainEcho.request(s, Date.now(), 64));
+  };
   const onMessage = (b: Buffer, at: number) => {
-    const pkt = parseEchoPacket(b);
-    if (!pkt || !pkt.reply) return;
+    const got = plainEcho.receive(b);
+    if (!got) return;
+    if (got.kind === 'challenge') {
+      // Answer the challenge at once: the next request carries the cookie.
+      if (preflight.get(got.seq) === 'plain' && !proven) sendPreflight('cookie');
+      return;
+    }
+    const pkt = got.packet;
     const kind = preflight.get(pkt.seq);
     if (kind) {
       const rtt = at - (sentAt.get(pkt.seq) ?? at);
-      if (kind === 'bound') boundAnswered = true;
+      if (kind === 'bound' || kind === 'cookie') proven ??= kind;
       firstAnswer ??= { kind, rttMs: rtt };
       return;
     }
     if (sentAt.has(pkt.seq) && recv.length < maxRecv) recv.push({ seq: pkt.seq, recvAt: at });
   };
-  const sock = await openUdp(ep.address, ep.port, onMessage, () => ctx.now());
+  sock = await openUdp(ep.address, ep.port, onMessage, () => ctx.now());
   try {
     // ---- preflight: which token does the echo answer, and a first RTT --------------------------
-    let seq = 1;
-    for (let round = 0; round < PREFLIGHT_ROUNDS && !boundAnswered && !ctx.signal.aborted; round++) {
-      for (const [kind, tok] of [['bound', bound], ['plain', token]] as const) {
-        if (!tok) continue;
-        const s = seq++;
-        preflight.set(s, kind);
-        sentAt.set(s, ctx.now());
-        sock.send(encodeEchoRequest(tok, s, Date.now(), 64));
-      }
+    for (let round = 0; round < PREFLIGHT_ROUNDS && !proven && !ctx.signal.aborted; round++) {
+      sendPreflight('bound');
+      sendPreflight(plainEcho.cookie ? 'cookie' : 'plain');
       const until = ctx.now() + PREFLIGHT_GAP_MS;
-      for (let i = 0; i < 50 && ctx.now() < until && !boundAnswered && !ctx.signal.aborted; i++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
+      for (let i = 0; i < 50 && ctx.now() < until && !proven && !ctx.signal.aborted; i++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
       if (firstAnswer && !bound) break;
     }
     // One more short wait for a slow path (≤ 1 s RTT) before calling it blocked.
     for (let i = 0; i < 100 && !firstAnswer && !ctx.signal.aborted; i++) await sleep(10, ctx.signal);
     if (ctx.signal.aborted) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
-    const fa = firstAnswer as { kind: 'bound' | 'plain'; rttMs: number } | null;
+    const fa = firstAnswer as { kind: Kind; rttMs: number } | null;
     if (!fa) {
       return {
         status: 'failed',
@@ -313,8 +329,8 @@ async function runDirectTrain(task: CheckTask, ctx: CheckContext): Promise<Check
         details: { host: echoHost, port: ep.port, address: ep.address },
       };
     }
-    const fullRate = boundAnswered && bound !== null;
-    const useToken = fullRate ? bound! : token;
+    const fullRate = proven !== null;
+    const request = (s: number, size: number) => (proven === 'bound' ? encodeEchoRequest(bound!, s, Date.now(), size) : plainEcho.request(s, Date.now(), size));
 
     // ---- the train -----------------------------------------------------------------------------
     const durationMs = trainDurationMs(ctx.config.qualityMs);
@@ -335,7 +351,7 @@ async function runDirectTrain(task: CheckTask, ctx: CheckContext): Promise<Check
       plan,
       (p) => {
         sentAt.set(p.seq, ctx.now());
-        sock.send(encodeEchoRequest(useToken, p.seq, Date.now(), p.size));
+        sock!.send(request(p.seq, p.size));
       },
       ctx,
     );
@@ -367,6 +383,8 @@ async function runDirectTrain(task: CheckTask, ctx: CheckContext): Promise<Check
     sock.close();
   }
 }
+
+type Kind = 'bound' | 'plain' | 'cookie';
 
 const nr = (v: number | null) => (v === null ? null : r1(v));
 

@@ -11,7 +11,7 @@ import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { dial } from '../net/dial.js';
-import { Attr, Method, encodeMessage, getMappedAddress, getXorAddress, getString, newTransactionId, type StunMessage, type TransportAddress } from '../protocol/stun.js';
+import { Attr, Method, attr, encodeMessage, getMappedAddress, getXorAddress, getString, newTransactionId, type StunMessage, type TransportAddress } from '../protocol/stun.js';
 import { StunTransport, majority, parseMediaTarget, probeHostName, r1, resolveFirst, sleep, targetHost } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
@@ -53,9 +53,13 @@ export function planStun(profiles: ProfileSet, config: RunConfig): CheckTask[] {
   return tasks;
 }
 
+// SOFTWARE makes the request 60 bytes: a server that keeps its answer within the request's size
+// (the netready probe does: no amplification) can still send its full answer.
+const SOFTWARE = 'netready stun.binding check';
+
 function bindingRequest(): { tid: Buffer; bytes: Buffer } {
   const tid = newTransactionId();
-  return { tid, bytes: encodeMessage({ method: Method.Binding, cls: 'request', transactionId: tid, attributes: [] }, { fingerprint: true }) };
+  return { tid, bytes: encodeMessage({ method: Method.Binding, cls: 'request', transactionId: tid, attributes: [attr.software(SOFTWARE)] }, { fingerprint: true }) };
 }
 
 function mapped(m: StunMessage): TransportAddress | undefined {

@@ -6,7 +6,7 @@
 // ChannelBind + ChannelData the same way, then Refresh with lifetime 0 to release.
 
 import { NetError } from '../cli/errors.js';
-import { encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
+import { EchoClient } from '../protocol/echo-token.js';
 import type { TransportAddress } from '../protocol/stun.js';
 import { FIRST_CHANNEL, TurnClient, type TurnError, type TurnOp, type TurnOutput } from '../protocol/turn-client.js';
 import { formatHostPort, r1, sleep, type StunTransport } from './media-net.js';
@@ -36,6 +36,8 @@ export interface TurnSessionOptions {
 /** ChannelData to and from the peer over an established TURN channel. */
 export interface TurnChannel {
   relayed: TransportAddress;
+  /** The echo peer's client state: requests carry the cookie the echo gave the relay's address. */
+  echo: EchoClient | null;
   send(data: Buffer): void;
   /** Data from the peer; returns the unsubscribe. */
   listen(cb: (data: Buffer) => void): () => void;
@@ -215,6 +217,7 @@ export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionRes
           throw new NetError('TURN_NO_CHANNEL', `the relay ${fmtAddr(relayed)} carried a Send indication but not ChannelData (ChannelBind failed or nothing came back)`, 'failed');
         await o.onChannel({
           relayed,
+          echo: trip.echo,
           send: (data) => io.send(client.sendChannelData(FIRST_CHANNEL, data)),
           listen: (cb) =>
             io.listen((d) => {
@@ -252,32 +255,48 @@ export async function turnSession(o: TurnSessionOptions): Promise<TurnSessionRes
  */
 function relayRoundTrip(o: TurnSessionOptions, io: TurnIo) {
   const { ctx, transport: tr } = o;
-  const payload = (seq: number) => (o.token ? encodeEchoRequest(o.token, seq, Date.now(), 200) : Buffer.from(`netready-relay-${seq}`.padEnd(200, '.')));
-  const isAnswer = (data: Buffer, seq: number) => {
-    if (!o.token) return data.equals(payload(seq));
-    const p = parseEchoPacket(data);
-    return !!p && p.reply && p.seq === seq;
-  };
+  // The peer is the probe's UDP echo: it sees the relay's address, which has not proven itself
+  // yet, so its first answer is a cookie challenge; the next request carries the cookie.
+  const echo = o.token ? new EchoClient(o.token) : null;
+  const plainPayload = (seq: number) => Buffer.from(`netready-relay-${seq}`.padEnd(200, '.'));
+  const payload = (seq: number) => (echo ? echo.request(seq, Date.now(), 200) : plainPayload(seq));
   const trip = {
     bytesBack: 0,
+    echo,
     payload,
     async run(send: (seq: number) => void, accept: (d: DataOutput) => boolean, firstSeq: number): Promise<number | null> {
       const sentAt = new Map<number, number>();
       let rtt: number | null = null;
+      let next = firstSeq;
+      let answeredChallenges = 0;
+      const fire = () => {
+        const seq = next++;
+        sentAt.set(seq, ctx.now());
+        send(seq);
+      };
       const off = io.listen((d) => {
-        if (!accept(d)) return;
+        if (!accept(d) || rtt !== null) return;
         if (d.via === 'indication' && d.peer && (d.peer.address !== o.peer.address || d.peer.port !== o.peer.port)) return;
-        for (const [seq, at] of sentAt)
-          if (isAnswer(d.data, seq) && rtt === null) {
-            rtt = ctx.now() - at;
-            trip.bytesBack += d.data.length;
-          }
+        if (!echo) {
+          for (const [seq, at] of sentAt)
+            if (d.data.equals(plainPayload(seq)) && rtt === null) {
+              rtt = ctx.now() - at;
+              trip.bytesBack += d.data.length;
+            }
+          return;
+        }
+        const got = echo.receive(d.data);
+        if (got?.kind === 'challenge' && sentAt.has(got.seq) && answeredChallenges < RELAY_TRIES) {
+          answeredChallenges++;
+          fire(); // at once, with the cookie
+        } else if (got?.kind === 'reply' && sentAt.has(got.packet.seq)) {
+          rtt = ctx.now() - sentAt.get(got.packet.seq)!;
+          trip.bytesBack += d.data.length;
+        }
       });
       try {
         for (let i = 0; i < RELAY_TRIES && rtt === null && !ctx.signal.aborted; i++) {
-          const seq = firstSeq + i;
-          sentAt.set(seq, ctx.now());
-          send(seq);
+          fire();
           const until = ctx.now() + (i === RELAY_TRIES - 1 ? Math.max(RELAY_SPACING_MS, o.timeoutMs - RELAY_SPACING_MS * (RELAY_TRIES - 1)) : RELAY_SPACING_MS);
           for (let k = 0; k < 400 && rtt === null && ctx.now() < until && !ctx.signal.aborted && !tr.error; k++) await sleep(Math.min(10, until - ctx.now()), ctx.signal);
           if (tr.error) throw tr.error;

@@ -2,14 +2,16 @@
 // preferred)"; seed 001_853fb095b65f741b.txt: "we recommend opening UDP ports 1025 - 65535")?
 // Fetches a short-lived token from the --probe server (/.netready/udp-token) and sends tokened
 // echo packets to every sampled port of its UDP echo; a port passes when any of a few packets
-// comes back. Target: the echo HOST. details.ports {port: "ok" | "lost"}, metrics.passRatio.
+// comes back — an echo, or the echo's return-routability challenge (a source it has not seen yet
+// gets a cookie first: either answer crossed the path both ways). Target: the echo HOST.
+// details.ports {port: "ok" | "lost"}, metrics.passRatio.
 
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { NetError } from '../cli/errors.js';
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
-import { encodeEchoRequest, parseEchoPacket, decodeToken } from '../protocol/echo-token.js';
+import { EchoClient, decodeToken } from '../protocol/echo-token.js';
 import { probeHostName, probeJson, r1, resolveFirst, sleep } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
@@ -65,12 +67,14 @@ export async function runUdpRange(task: CheckTask, ctx: CheckContext): Promise<C
   sock.on('error', () => {
     /* ICMP unreachable on an unconnected socket: ignore, the port just stays lost */
   });
+  const echo = new EchoClient(token);
   sock.on('message', (msg, rinfo) => {
-    const pkt = parseEchoPacket(msg);
-    if (!pkt || !pkt.reply) return;
-    const port = seqPort.get(pkt.seq);
+    const got = echo.receive(msg);
+    if (!got) return;
+    const seq = got.kind === 'reply' ? got.packet.seq : got.seq;
+    const port = seqPort.get(seq);
     if (port === undefined || port !== rinfo.port) return;
-    if (!answered.has(port)) answered.set(port, ctx.now() - (sentAt.get(pkt.seq) ?? ctx.now()));
+    if (!answered.has(port)) answered.set(port, ctx.now() - (sentAt.get(seq) ?? ctx.now()));
   });
   try {
     let seq = 1;
@@ -81,7 +85,7 @@ export async function runUdpRange(task: CheckTask, ctx: CheckContext): Promise<C
         const s = seq++;
         seqPort.set(s, port);
         sentAt.set(s, ctx.now());
-        sock.send(encodeEchoRequest(token, s, Date.now(), 64), port, ep.address);
+        sock.send(echo.request(s, Date.now(), 64), port, ep.address);
       }
       if (answered.size === sample.length) break;
       await sleep(Math.max(0, RANGE_SPACING_MS - (ctx.now() - t0)), ctx.signal);

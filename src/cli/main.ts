@@ -6,6 +6,7 @@ import { UsageError } from './errors.js';
 import { VERSION } from './version.js';
 // The commands are loaded when they run: `--version`, `profiles` or `report` do not load the
 // network stack, and `demo` starts its serve before it loads the checks.
+import { SERVE_LIMITS_HELP } from './serve-help.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -54,19 +55,34 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('the self-hosted far end: vendor stand-in and measurement server')
+    .description('the self-hosted far end (the probe): vendor stand-in and measurement server')
+    .option('--config <file>', 'a probe configuration (YAML; see docs/deploy-probe.md); flags given as well win')
+    .option('--print-config', 'print the effective configuration (secrets masked) and exit')
+    .option('--check', 'verify this deployment (certificate, ports, coturn, UDP echo), print the firewall rules; exit 1 on a fault')
     .option('--listen <addr:port>', 'an HTTPS/WSS/SSE listener; repeatable', collect)
     .option('--http <addr:port>', 'a plain HTTP listener (OCSP/CRL stand-ins); repeatable', collect)
     .option('--cert <file>', 'certificate served for every name (default: a throw-away CA)')
     .option('--key <file>', 'private key for --cert')
+    .option('--name <host>', "the probe's public name (its identity in reports; the certificate must cover it); repeatable", collect)
     .option('--stun <addr:port>', 'STUN binding responder, UDP and TCP')
     .option('--udp-echo <addr>', 'address of the tokened UDP echo')
     .option('--udp-ports <list>', 'UDP echo ports, e.g. 1025,5000,20000-20010,65535')
-    .option('--turn-url <url>', 'a coturn URL to hand out credentials for; repeatable', collect)
-    .option('--turn-secret <secret>', "coturn's static-auth-secret (use-auth-secret)")
-    .option('--turn-relay-ip <addr>', "the address coturn relays from when it is not the --turn-url host's (coturn --relay-ip/--external-ip); repeatable", collect)
+    .option('--turn <mode>', 'managed: run and supervise a coturn child configured by serve; off (default; an external coturn: --turn-url)')
+    .option('--turn-address <addr>', "--turn managed: coturn's address (default: the UDP echo's, else the first --listen address)")
+    .option('--turn-name <host>', '--turn managed: the host name in the TURN URLs (on the certificate)')
+    .option('--turn-port <port>', '--turn managed: UDP/TCP port (default 3478)')
+    .option('--turn-tls-port <port>', '--turn managed: TLS port (default 443, 5349 when serve holds that address:443)')
+    .option('--turn-relay-ports <min-max>', '--turn managed: relay port range (default 49160-49359)')
+    .option('--turn-external-ip <addr>', '--turn managed: the public address in front of a 1:1 NAT')
+    .option('--turn-url <url>', 'an external coturn URL to hand out credentials for; repeatable', collect)
+    .option('--turn-secret-file <file>', "the coturn static-auth-secret, from a file (or NETREADY_TURN_SECRET); with --turn managed it fixes the secret")
+    .option('--turn-secret <secret>', 'the same on the command line (visible in ps: prefer --turn-secret-file)')
+    .option('--turn-relay-ip <addr>', "the address an external coturn relays from when it is not the --turn-url host's (coturn --relay-ip/--external-ip); repeatable", collect)
     .option('--webrtc-host <addr>', 'an address the WebRTC peer also offers as a host candidate, e.g. the public address in front of a 1:1 NAT; repeatable', collect)
-    .option('--max-connections <n>', 'maximum concurrent connections')
+    .option('--max-connections <n>', 'maximum concurrent connections (default 4096)')
+    .option('--max-per-address <n>', 'maximum concurrent connections from one client address (default 256)')
+    .option('--admin-token-file <file>', 'the token of the admin views (or NETREADY_ADMIN_TOKEN; default: generated, printed at start)')
+    .addHelpText('after', SERVE_LIMITS_HELP)
     .action(async (o) => { process.exitCode = await (await import('./serve-command.js')).serveCommand(o); });
 
   addReportOptions(program.command('report').description('render a saved JSON report again').argument('<file>', 'a JSON report'))

@@ -31,6 +31,7 @@ export function parseYamlDoc<S extends v.GenericSchema>(schema: S, text: string,
   const res = v.safeParse(schema, doc);
   if (res.success) return res.output;
   const issue = res.issues[0];
+  if (issue.expected === 'never') throw new UsageError(`${label}: field ${issuePath(issue)}: not a known field`);
   const got = issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)?.slice(0, 60);
   const expected = o.schemaMessages && issue.message && !issue.message.startsWith('Invalid ') ? issue.message : (issue.expected ?? issue.message);
   throw new UsageError(`${label}: field ${issuePath(issue)}: expected ${expected}, got ${got}`);

@@ -36,6 +36,19 @@ export interface IssueOptions {
   notAfter?: Date;
   /** Issue an intermediate CA instead of a server certificate. */
   isCA?: boolean;
+  /** Sign this key instead of generating one (a serve minting many names reuses one key). */
+  leafKey?: LeafKey;
+}
+
+/** A key pair to certify, and its private key as PEM. */
+export interface LeafKey {
+  keys: CryptoKeyPair;
+  keyPem: string;
+}
+
+export async function createLeafKey(): Promise<LeafKey> {
+  const keys = await newKeys();
+  return { keys, keyPem: await exportKeyPem(keys.privateKey) };
 }
 
 // Imported signing keys by PEM text (a CA issues many certificates; importing costs ~0.1 ms but
@@ -119,7 +132,7 @@ export async function issueCert(ca: CertPair, opts: IssueOptions): Promise<CertP
   const cn = opts.commonName ?? dnsNames[0] ?? ipNames[0] ?? 'netready';
   const caCert = new x509.X509Certificate(ca.certPem);
   const signingKey = await importSigningKey(ca.keyPem);
-  const keys = await newKeys();
+  const keys = opts.leafKey?.keys ?? (await newKeys());
   const now = Date.now();
   const san: x509.JsonGeneralName[] = [
     ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
@@ -148,7 +161,7 @@ export async function issueCert(ca: CertPair, opts: IssueOptions): Promise<CertP
     signingAlgorithm: SIGN_ALG,
     extensions,
   });
-  return { certPem: cert.toString('pem') + '\n', keyPem: await exportKeyPem(keys.privateKey) };
+  return { certPem: cert.toString('pem') + '\n', keyPem: opts.leafKey?.keyPem ?? (await exportKeyPem(keys.privateKey)) };
 }
 
 /** Node KeyObject for a PEM private key. */

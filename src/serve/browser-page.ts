@@ -12,11 +12,15 @@
 //   GET  /.netready/page.js, /.netready/page.css   its script and style (no CDN; built from
 //                                            src/serve/page/ into strings by scripts/build-page.ts)
 //   POST /.netready/browser-results          application/json, up to maxBodyBytes; 201 {ok,id}
-//   GET  /.netready/browser-results          [{id, receivedAt, userAgent, startedAt, causes}]
-//   GET  /.netready/browser-results/latest   the last document as posted (404 before the first)
-// Bounds: bodies over maxBodyBytes get 413 (read no further), at most maxResults documents are
-// kept in memory (oldest dropped), only application/json is accepted (a cross-site form cannot
-// post here without a CORS preflight, which this module does not answer).
+//   GET  /.netready/browser-results          [{id, receivedAt, userAgent, startedAt, causes}]  (admin)
+//   GET  /.netready/browser-results/latest   the last document as posted (404 before the first) (admin)
+//   GET  /.netready/browser-results/<id>     one document as posted (admin)
+// Admin views need the serve's admin token (Authorization: Bearer TOKEN or ?token=TOKEN): the
+// results name the customer's browser and network. Bounds: bodies over maxBodyBytes get 413 (read
+// no further, the connection closes), at most maxResults documents are kept in memory (oldest
+// dropped), at most postsPerMinute posts per client address (429 + Retry-After), only
+// application/json is accepted (a cross-site form cannot post here without a CORS preflight, which
+// this module does not answer).
 
 import type http from 'node:http';
 import type { ServeModule } from './server.js';
@@ -28,6 +32,9 @@ import { PAGE_CSS, PAGE_HTML, PAGE_SCRIPT } from './page/assets.gen.js';
 // The page's document and the ids it shares with the verdict live in src/shared/browser.ts.
 export { BROWSER_CAUSES, BROWSER_SCHEMA };
 export type { BrowserCause, BrowserCheck, BrowserChecklistItem, BrowserResults } from '../shared/browser.js';
+import { adminRefused, answerAndClose, isAdmin, SERVE_HEADERS } from './http-answer.js';
+import { addressKey } from './admission.js';
+import { RateLimiter } from './rate-limit.js';
 
 export const BROWSER_PAGE_PATH = '/.netready/page';
 export const BROWSER_RESULTS_PATH = '/.netready/browser-results';
@@ -35,6 +42,7 @@ export const BROWSER_RESULTS_PATH = '/.netready/browser-results';
 export const BROWSER_PAGE_DEFAULTS = {
   maxResults: 50,
   maxBodyBytes: 64 * 1024, // a run's document is ~6 KB
+  postsPerMinute: 10,
 } as const;
 
 /**
@@ -90,6 +98,9 @@ export interface StoredBrowserResults {
 export interface BrowserPageOptions {
   maxResults?: number;
   maxBodyBytes?: number;
+  postsPerMinute?: number;
+  /** The token of the admin views (reading the posted results); none = they answer 401. */
+  adminToken?: string;
 }
 
 /** The module plus read access to what was posted (tests, a future `serve` status line). */
@@ -100,8 +111,7 @@ export interface BrowserPageModule extends ServeModule {
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-  'X-Netready-Serve': '1',
+  ...SERVE_HEADERS,
 } as const;
 
 // A Host header goes into the CSP's connect-src (ws:/wss: of the same host, for browsers whose
@@ -137,23 +147,18 @@ export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageMod
   const maxResults = opts.maxResults ?? BROWSER_PAGE_DEFAULTS.maxResults;
   const maxBodyBytes = opts.maxBodyBytes ?? BROWSER_PAGE_DEFAULTS.maxBodyBytes;
   if (!(Number.isInteger(maxResults) && maxResults >= 1)) throw new Error('browser page: maxResults must be a whole number >= 1');
+  const postsPerMinute = opts.postsPerMinute ?? BROWSER_PAGE_DEFAULTS.postsPerMinute;
+  const posts = new RateLimiter({ ratePerSec: postsPerMinute / 60, burst: postsPerMinute, maxSources: 4096, globalPerSec: Math.max(1, postsPerMinute) });
   const stored: StoredBrowserResults[] = [];
   let nextId = 1;
 
-  const tooLarge = (res: http.ServerResponse) => {
-    res.shouldKeepAlive = false;
-    res.setHeader('Connection', 'close');
-    sendJson(res, 413, { ok: false, error: `results larger than ${maxBodyBytes} bytes` });
-  };
-
   const postResults = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json') {
-      req.resume();
-      return sendJson(res, 415, { ok: false, error: 'expected Content-Type: application/json' });
-    }
+    if (type !== 'application/json') return answerAndClose(req, res, 415, { ok: false, error: 'expected Content-Type: application/json' });
+    if (!posts.allow(addressKey(req.socket.remoteAddress), Date.now()))
+      return answerAndClose(req, res, 429, { ok: false, error: `at most ${postsPerMinute} results a minute from one address` }, { headers: { 'Retry-After': '60' } });
     const body = await readRequestBody(req, maxBodyBytes);
-    if (!body) return tooLarge(res);
+    if (!body) return answerAndClose(req, res, 413, { ok: false, error: `results larger than ${maxBodyBytes} bytes` });
     let doc: unknown;
     try {
       doc = JSON.parse(body.toString('utf8'));
@@ -165,8 +170,9 @@ export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageMod
     const entry: StoredBrowserResults = { id: nextId++, receivedAt: new Date().toISOString(), doc: doc as BrowserResults };
     stored.push(entry);
     while (stored.length > maxResults) stored.shift();
-    sendJson(res, 201, { ok: true, id: entry.id, latest: `${BROWSER_RESULTS_PATH}/latest` });
+    sendJson(res, 201, { ok: true, id: entry.id, path: `${BROWSER_RESULTS_PATH}/${entry.id}` });
   };
+  const notGet = (req: http.IncomingMessage, res: http.ServerResponse, allowed = 'GET only') => (answerAndClose(req, res, 405, { ok: false, error: allowed }), true);
 
   return {
     name: 'browser-page',
@@ -176,8 +182,7 @@ export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageMod
       const m = req.method ?? 'GET';
       const get = m === 'GET' || m === 'HEAD';
       if (p === BROWSER_PAGE_PATH || (p === '/' && get && acceptsHtml(req))) {
-        if (!get) return (req.resume(), sendJson(res, 405, { ok: false, error: 'GET only' }), true);
-        req.resume();
+        if (!get) return notGet(req, res);
         send(res, 200, 'text/html; charset=utf-8', PAGE_HTML, m, {
           'Content-Security-Policy': csp(req),
           'Permissions-Policy': 'camera=(self), microphone=(self)',
@@ -186,33 +191,27 @@ export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageMod
         return true;
       }
       if (p === `${BROWSER_PAGE_PATH}.js` || p === `${BROWSER_PAGE_PATH}.css`) {
-        if (!get) return (req.resume(), sendJson(res, 405, { ok: false, error: 'GET only' }), true);
-        req.resume();
+        if (!get) return notGet(req, res);
         const js = p.endsWith('.js');
         send(res, 200, js ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8', js ? PAGE_JS : PAGE_CSS, m);
         return true;
       }
-      if (p === BROWSER_RESULTS_PATH) {
-        if (m === 'POST') {
-          await postResults(req, res);
-          return true;
-        }
-        req.resume();
-        if (!get) return (sendJson(res, 405, { ok: false, error: 'GET or POST' }), true);
-        sendJson(
-          res,
-          200,
-          stored.map((s) => ({ id: s.id, receivedAt: s.receivedAt, userAgent: s.doc.userAgent, startedAt: s.doc.startedAt, causes: s.doc.causes.map((c) => c.id) })),
-          m,
-        );
+      if (p === BROWSER_RESULTS_PATH && m === 'POST') {
+        await postResults(req, res);
         return true;
       }
-      if (p === `${BROWSER_RESULTS_PATH}/latest`) {
-        req.resume();
-        if (!get) return (sendJson(res, 405, { ok: false, error: 'GET only' }), true);
-        const last = stored.at(-1);
-        if (!last) sendJson(res, 404, { ok: false, error: 'no browser results yet: open the page and click Run' }, m);
-        else sendJson(res, 200, last.doc, m);
+      if (p === BROWSER_RESULTS_PATH || p.startsWith(`${BROWSER_RESULTS_PATH}/`)) {
+        if (!get) return notGet(req, res, 'GET or POST');
+        if (!isAdmin(req, url, opts.adminToken)) return (adminRefused(res, m), true);
+        if (p === BROWSER_RESULTS_PATH) {
+          const list = stored.map((s) => ({ id: s.id, receivedAt: s.receivedAt, userAgent: s.doc.userAgent, startedAt: s.doc.startedAt, causes: s.doc.causes.map((c) => c.id) }));
+          sendJson(res, 200, list, m);
+          return true;
+        }
+        const which = p.slice(BROWSER_RESULTS_PATH.length + 1);
+        const hit = which === 'latest' ? stored.at(-1) : stored.find((s) => String(s.id) === which);
+        if (!hit) sendJson(res, 404, { ok: false, error: which === 'latest' ? 'no browser results yet: open the page and click Run' : `no result ${which.slice(0, 20)} (kept: the last ${maxResults})` }, m);
+        else sendJson(res, 200, hit.doc, m);
         return true;
       }
       return false;

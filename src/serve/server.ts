@@ -1,35 +1,53 @@
 // `netready serve`: the self-hosted far end. HTTPS + WSS + SSE on every --listen address (plain
 // HTTP on --http addresses), with a throw-away CA issuing a certificate per SNI name when no
-// --cert/--key is given. The wire protocol below is what the checks rely on; keep it stable.
+// --cert/--key is given (tls-certs.ts). The wire protocol below is what the checks rely on; keep it
+// stable.
 //
 // - Every HTTP request: 200 JSON {"ok":true,"server":"netready","host":<Host>,"path":<path>,"method":<m>},
-//   header X-Netready-Serve: 1. GET /.netready/health -> {"ok":true,"uptimeMs":n,"connections":n}.
-// - SSE: GET whose path ends in /event, or with Accept: text/event-stream. Query interval (ms,
-//   default 250, min 20, max 60000), count (default 8, 1..200), idle=1 (one event, then silence
-//   until the client closes or maxStreamMs). Events: `id: <seq>\nevent: tick\ndata:
-//   {"seq":n,"offsetMs":x,"sentAt":epochMs}\n\n`, seq from 1, offsetMs since the request arrived
-//   (monotonic clock, 1 decimal). No X-Accel-Buffering header: buffering middleboxes must show.
-// - WebSocket on any path: 101, every message echoed unchanged, no pings of our own.
-// - Bounds: maxConnections (beyond: socket destroyed), maxStreamMs for SSE/WS, maxRequestBytes
-//   for headers and body (413), header/request/handshake timeouts against slowloris.
+//   header X-Netready-Serve: 1.
+// - GET /.netready/health -> {"ok":true,"server":"netready","uptimeMs":n,"connections":n,"probe":
+//   {"names":[..],"address":<the address the client reached>,"port":n,"host":<Host>,"version":v}}
+//   (the probe's identity, so a report can name the probe it measured to).
+// - GET /.netready/status (admin token) -> connections, refusals, streams, certificates, modules.
+// - SSE and the WebSocket echo: streams.ts.
+// - Bounds (admission.ts): maxConnections in all, maxPerAddress per client address; a connection
+//   refused gets 503 + Retry-After on its first request; when full, the connection longest without a
+//   request in progress makes room. maxStreamMs for SSE/WS; maxRequestBytes for a body (413) and
+//   the headers (431); a connection that sends no complete request within requestTimeoutMs gets
+//   408; an answer that does not read the body (405/413/415 ...) closes the connection instead of
+//   reading on (http-answer.ts).
 //
 // Media modules (STUN, UDP echo, TURN credentials) plug in through `modules` (ServeModule).
 
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { readRequestBody } from './body.js';
-import { createCA, issueCert, type CertPair } from '../net/certs.js';
+import { Admission, rawSocketOf, type AdmissionStats } from './admission.js';
+import { adminRefused, answerAndClose, closeAfterAnswer, isAdmin, rawAnswer, sendJson } from './http-answer.js';
+import { StreamSet, serveSse, serveWsEcho, STREAM_DEFAULTS } from './streams.js';
+import { localHostFor, serveCertificates } from './tls-certs.js';
+import { parseCertPem, type CertPair } from '../net/certs.js';
+import { VERSION } from '../cli/version.js';
 
 export interface ListenAddr {
   host: string;
   port: number;
+}
+
+/** Who this serve is, as a client sees it (GET /.netready/health, /.netready/media). */
+export interface ProbeIdentity {
+  /** The configured names (config `names`, else the certificate's DNS names, else non-IP listen hosts). */
+  names: string[];
+  /** The local address the client reached, and its port. */
+  address: string | null;
+  port: number | null;
+  /** The Host header the client sent. */
+  host: string | null;
+  version: string;
 }
 
 /** A pluggable part of serve (STUN responder, UDP echo, TURN credentials ...). */
@@ -41,10 +59,16 @@ export interface ServeModule {
   handle?(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean | Promise<boolean>;
   /** A WebSocket upgrade on the shared listeners (e.g. WebRTC signalling); return true when the module took the socket. */
   upgrade?(req: http.IncomingMessage, socket: net.Socket, head: Buffer, url: URL): boolean;
+  /** Figures for the admin view (GET /.netready/status). */
+  status?(): Record<string, unknown>;
 }
 
 export interface ServeModuleContext {
   log: (line: string) => void;
+  /** The probe's identity for a request (names, the address reached, version). */
+  identity: (req: http.IncomingMessage) => ProbeIdentity;
+  /** The certificate the HTTPS listeners serve by default (for a managed coturn's TLS). */
+  certificate: CertPair;
 }
 
 export interface ServeOptions {
@@ -55,13 +79,23 @@ export interface ServeOptions {
   /** Served for every name; without them a throw-away CA issues a certificate per SNI name. */
   certPem?: string;
   keyPem?: string;
+  /** The probe's public names (its identity); default: the certificate's DNS names. */
+  names?: string[];
   maxConnections?: number;
+  /** Connections from one client address (an IPv6 client: its /64). */
+  maxPerAddress?: number;
   maxStreamMs?: number;
   maxRequestBytes?: number;
   /** Headers and body must arrive within this (slowloris bound); default 10 000. */
   requestTimeoutMs?: number;
+  /** The token of the admin views (/.netready/status, the posted browser results); none = no admin view. */
+  adminToken?: string;
   /** Write the throw-away CA to a temp file (removed on close) and report it as caFile. */
   writeCaFile?: boolean;
+  /** The WebSocket echo's memory bounds (streams.ts STREAM_DEFAULTS). */
+  wsEcho?: { highWaterBytes?: number; maxBufferedBytes?: number; stalledMs?: number };
+  /** New SNI names the throw-away CA certifies per second, and its burst (tls-certs.ts MINT_RATE, MINT_BURST). */
+  sniMint?: { ratePerSec: number; burst: number };
   modules?: ServeModule[];
   log?: (line: string) => void;
 }
@@ -78,246 +112,150 @@ export interface ServeHandle {
   moduleLines: string[];
   /** Open TCP connections right now. */
   connections(): number;
+  /** Refusals, evictions and resets so far. */
+  admission(): AdmissionStats;
   close(): Promise<void>;
 }
 
 export const SERVE_DEFAULTS = {
-  maxConnections: 512,
+  maxConnections: 4096,
+  maxPerAddress: 256,
   maxStreamMs: 10 * 60_000,
   maxRequestBytes: 64 * 1024,
   requestTimeoutMs: 10_000,
-  sseIntervalMs: 250,
-  sseMinIntervalMs: 20,
-  sseMaxIntervalMs: 60_000,
-  sseCount: 8,
-  sseMaxCount: 200,
+  keepAliveMs: 5_000,
+  ...STREAM_DEFAULTS,
 } as const;
 
-const SNI_CACHE_MAX = 512;
-const HOST_NAME_RE = /^[a-z0-9_*]([a-z0-9_.*-]{0,251}[a-z0-9_.])?$/;
+/** Retry-After (s) for a connection refused because its address has its share, or the serve is full. */
+const RETRY_AFTER = { address: 10, busy: 5 } as const;
 
 export function formatHostPort(host: string, port: number): string {
   return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function localHostFor(host: string): string {
-  // A wildcard listener is reached on loopback.
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
+const unmapped = (a: string | undefined) => (a ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+const HOST_HEADER_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/;
+
+/** The names a probe goes by: given ones, else its certificate's DNS names, else its non-IP listen hosts. */
+function probeNames(opts: ServeOptions): string[] {
+  if (opts.names?.length) return opts.names;
+  if (opts.certPem) {
+    try {
+      const san = parseCertPem(opts.certPem).subjectAltName ?? '';
+      const dns = [...san.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1].toLowerCase());
+      if (dns.length) return dns;
+    } catch {
+      /* checked by the caller */
+    }
+  }
+  return [...new Set([...opts.listen, ...(opts.httpListen ?? [])].map((l) => l.host).filter((h) => !net.isIP(h) && h !== ''))];
 }
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
-
-function intParam(v: string | null, def: number, min: number, max: number): number {
-  if (v === null || v === '') return def;
-  const n = Number(v);
-  if (!Number.isFinite(n)) return def;
-  return Math.min(max, Math.max(min, Math.round(n)));
+function validate(opts: ServeOptions): void {
+  if (opts.listen.length === 0 && (opts.httpListen ?? []).length === 0 && (opts.modules ?? []).length === 0) throw new Error('serve needs at least one listener');
+  if (!!opts.certPem !== !!opts.keyPem) throw new Error('certPem and keyPem go together');
 }
 
 export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
+  validate(opts);
   const log = opts.log ?? (() => {});
-  const maxConnections = opts.maxConnections ?? SERVE_DEFAULTS.maxConnections;
   const maxStreamMs = opts.maxStreamMs ?? SERVE_DEFAULTS.maxStreamMs;
   const maxRequestBytes = opts.maxRequestBytes ?? SERVE_DEFAULTS.maxRequestBytes;
   const requestTimeoutMs = opts.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs;
   const modules = opts.modules ?? [];
   const startedAt = performance.now();
-  if (opts.listen.length === 0 && (opts.httpListen ?? []).length === 0 && modules.length === 0) {
-    throw new Error('serve needs at least one listener');
-  }
-  if (!!opts.certPem !== !!opts.keyPem) throw new Error('certPem and keyPem go together');
-
-  // ---- certificates --------------------------------------------------------------------------
-  let ca: CertPair | null = null;
-  let defaultPair: CertPair;
-  const sniCache = new Map<string, Promise<tls.SecureContext>>();
-  if (opts.certPem && opts.keyPem) {
-    defaultPair = { certPem: opts.certPem, keyPem: opts.keyPem };
-  } else if (opts.listen.length > 0) {
-    ca = await createCA('netready throw-away CA', { organization: 'netready serve' });
-    const names = new Set(['localhost']);
-    const ips = new Set(['127.0.0.1', '::1']);
-    for (const l of opts.listen) {
-      const h = localHostFor(l.host);
-      if (net.isIP(h)) ips.add(h);
-      else names.add(h.toLowerCase());
-    }
-    defaultPair = await issueCert(ca, { names: [...names], ips: [...ips] });
-  } else {
-    defaultPair = { certPem: '', keyPem: '' };
-  }
-  const contextFor = (servername: string): Promise<tls.SecureContext> => {
-    const name = servername.toLowerCase().replace(/\.$/, '');
-    let p = sniCache.get(name);
-    if (!p) {
-      if (sniCache.size >= SNI_CACHE_MAX) sniCache.delete(sniCache.keys().next().value as string);
-      p = issueCert(ca!, { names: [name] }).then((pair) => tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem }));
-      p.catch(() => sniCache.delete(name));
-      sniCache.set(name, p);
-    }
-    return p;
-  };
-  const sniCallback = ca
-    ? (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => {
-        const name = servername.toLowerCase().replace(/\.$/, '');
-        if (!HOST_NAME_RE.test(name) || net.isIP(name)) return cb(null, undefined); // default cert
-        contextFor(name).then(
-          (ctx) => cb(null, ctx),
-          (e: Error) => cb(e),
-        );
-      }
-    : undefined;
-
-  let caFile: string | undefined;
-  let caDir: string | undefined;
-  if (ca && opts.writeCaFile) {
-    caDir = mkdtempSync(path.join(os.tmpdir(), 'netready-serve-'));
-    caFile = path.join(caDir, 'netready-ca.pem');
-    writeFileSync(caFile, ca.certPem, { mode: 0o644 });
-  }
-
-  // ---- connection tracking and bounds --------------------------------------------------------
-  const rawSockets = new Set<net.Socket>();
-  const allSockets = new Set<net.Socket>(); // raw + TLS sockets, destroyed on close
-  const streamCleanups = new Set<() => void>();
+  const certs = await serveCertificates({ certPem: opts.certPem, keyPem: opts.keyPem, hosts: opts.listen.map((l) => l.host), writeCaFile: opts.writeCaFile, ...(opts.sniMint ? { mint: opts.sniMint } : {}) });
+  const names = probeNames(opts);
+  const admission = new Admission({
+    maxConnections: opts.maxConnections ?? SERVE_DEFAULTS.maxConnections,
+    maxPerAddress: opts.maxPerAddress ?? SERVE_DEFAULTS.maxPerAddress,
+  });
+  const streams = new StreamSet();
   let closing = false;
 
-  const onConnection = (socket: net.Socket) => {
-    if (closing || rawSockets.size >= maxConnections) {
-      socket.destroy();
-      return;
-    }
-    rawSockets.add(socket);
-    allSockets.add(socket);
-    socket.on('error', () => {});
-    socket.once('close', () => {
-      rawSockets.delete(socket);
-      allSockets.delete(socket);
-    });
+  const identity = (req: http.IncomingMessage): ProbeIdentity => {
+    const host = String(req.headers.host ?? '');
+    return {
+      names,
+      address: unmapped(req.socket.localAddress) || null,
+      port: req.socket.localPort ?? null,
+      host: HOST_HEADER_RE.test(host) ? host.toLowerCase() : null,
+      version: VERSION,
+    };
   };
-  const onSecureConnection = (socket: tls.TLSSocket) => {
-    allSockets.add(socket);
-    socket.once('close', () => allSockets.delete(socket));
-    armFirstRequest(socket);
+
+  // ---- connections: admission, and 408 for one that sends no request in time -------------------
+  const onConnection = (socket: net.Socket) => {
+    socket.on('error', () => {});
+    if (closing) return void socket.destroy();
+    admission.admit(socket);
   };
   // Node's header timeout starts with the first byte of a request; a client that connects and
-  // says nothing is cut here instead.
+  // says nothing gets its 408 here (+ 1.5 s: one that did start a request gets Node's own 408 first).
   const firstRequestTimers = new WeakMap<net.Socket, NodeJS.Timeout>();
   const armFirstRequest = (socket: net.Socket) => {
-    // + 1.5 s: a client that did start a request gets Node's own 408 first (checked every second).
-    const timer = setTimeout(() => socket.destroy(), requestTimeoutMs + 1_500);
+    const timer = setTimeout(() => rawAnswer(socket, '408 Request Timeout'), requestTimeoutMs + 1_500);
     timer.unref();
-    firstRequestTimers.set(socket, timer);
+    firstRequestTimers.set(rawSocketOf(socket), timer);
     socket.once('close', () => clearTimeout(timer));
   };
   const sawRequest = (socket: net.Socket) => {
-    const timer = firstRequestTimers.get(socket);
-    if (timer) {
-      clearTimeout(timer);
-      firstRequestTimers.delete(socket);
-    }
+    const raw = rawSocketOf(socket);
+    clearTimeout(firstRequestTimers.get(raw));
+    firstRequestTimers.delete(raw);
   };
 
-  // ---- HTTP handling -------------------------------------------------------------------------
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxRequestBytes, perMessageDeflate: false, clientTracking: true });
-
-  const sendJson = (res: http.ServerResponse, status: number, body: unknown, method?: string) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(text),
-      'Cache-Control': 'no-store',
-      'X-Netready-Serve': '1',
-    });
-    res.end(method === 'HEAD' ? undefined : text);
-  };
-
-  const tooLarge = (res: http.ServerResponse) => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.shouldKeepAlive = false;
-    res.setHeader('Connection', 'close');
-    sendJson(res, 413, { ok: false, server: 'netready', error: 'request too large', maxRequestBytes });
-  };
-
-  /** Reads and discards the body (bounded); resolves false when it was too large. */
-  const drainBody = (req: http.IncomingMessage): Promise<boolean> => readRequestBody(req, maxRequestBytes, false).then((b) => b !== null);
+  // ---- requests ---------------------------------------------------------------------------------
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxRequestBytes, perMessageDeflate: false, clientTracking: false });
 
   const isSse = (req: http.IncomingMessage, url: URL) =>
     req.method === 'GET' && (url.pathname.endsWith('/event') || String(req.headers.accept ?? '').includes('text/event-stream'));
 
-  const serveSse = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, arrivedAt: number) => {
-    const interval = intParam(url.searchParams.get('interval'), SERVE_DEFAULTS.sseIntervalMs, SERVE_DEFAULTS.sseMinIntervalMs, SERVE_DEFAULTS.sseMaxIntervalMs);
-    const count = intParam(url.searchParams.get('count'), SERVE_DEFAULTS.sseCount, 1, SERVE_DEFAULTS.sseMaxCount);
-    const idle = url.searchParams.get('idle') === '1';
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache',
-      'X-Netready-Serve': '1',
-    });
-    res.flushHeaders();
-    req.socket.setNoDelay(true);
-    let seq = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const capTimer = setTimeout(() => stop(true), maxStreamMs);
-    const stop = (end: boolean) => {
-      clearTimeout(timer);
-      clearTimeout(capTimer);
-      streamCleanups.delete(cleanup);
-      if (end && !res.writableEnded) res.end();
-    };
-    const cleanup = () => {
-      stop(false);
-      res.destroy();
-    };
-    streamCleanups.add(cleanup);
-    res.once('close', () => stop(false));
-    const send = () => {
-      if (res.writableEnded || res.destroyed) return stop(false);
-      seq += 1;
-      const data = JSON.stringify({ seq, offsetMs: round1(performance.now() - arrivedAt), sentAt: Date.now() });
-      res.write(`id: ${seq}\nevent: tick\ndata: ${data}\n\n`);
-      if (idle) return; // one event, then silence until the client goes or maxStreamMs
-      if (seq >= count) return stop(true);
-      // Schedule against the request's arrival so events do not drift.
-      const due = arrivedAt + seq * interval;
-      timer = setTimeout(send, Math.max(0, due - performance.now()));
-    };
-    send();
+  const refuse = (req: http.IncomingMessage, res: http.ServerResponse, why: 'address' | 'busy') =>
+    answerAndClose(
+      req,
+      res,
+      503,
+      { ok: false, server: 'netready', error: why === 'address' ? 'too many connections from your address' : 'the serve is at its connection limit' },
+      { headers: { 'Retry-After': String(RETRY_AFTER[why]) } },
+    );
+
+  const serveBuiltin = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, arrivedAt: number) => {
+    if (isSse(req, url)) {
+      admission.stream(req.socket);
+      return serveSse(res, url, arrivedAt, streams, maxStreamMs);
+    }
+    if (req.method === 'GET' && url.pathname === '/.netready/health') {
+      return sendJson(res, 200, { ok: true, server: 'netready', uptimeMs: Math.round(performance.now() - startedAt), connections: admission.size, probe: identity(req) });
+    }
+    if (url.pathname === '/.netready/status') {
+      if (!isAdmin(req, url, opts.adminToken)) return adminRefused(res, req.method);
+      return sendJson(res, 200, status());
+    }
+    const body = await readRequestBody(req, maxRequestBytes, false);
+    if (!body) return answerAndClose(req, res, 413, { ok: false, server: 'netready', error: 'request too large', maxRequestBytes });
+    sendJson(res, 200, { ok: true, server: 'netready', host: req.headers.host ?? null, path: url.pathname, method: req.method }, { method: req.method });
   };
 
   const onRequest = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const arrivedAt = performance.now();
     sawRequest(req.socket);
     res.on('error', () => {});
-    let url: URL;
+    const why = admission.refusal(req.socket);
+    if (why) return refuse(req, res, why);
+    admission.busy(req.socket);
+    res.once('finish', () => admission.idle(req.socket));
+    // Whatever answered without reading the whole body: close rather than read on.
+    closeAfterAnswer(req, res);
+    const url = URL.canParse(req.url ?? '/', 'http://netready.invalid') ? new URL(req.url ?? '/', 'http://netready.invalid') : null;
+    if (!url) return answerAndClose(req, res, 400, { ok: false, server: 'netready', error: 'bad request target' });
     try {
-      url = new URL(req.url ?? '/', 'http://netready.invalid');
-    } catch {
-      return sendJson(res, 400, { ok: false, server: 'netready', error: 'bad request target' });
-    }
-    try {
-      for (const m of modules) {
-        if (m.handle && (await m.handle(req, res, url))) return;
-      }
-      if (isSse(req, url)) {
-        // A GET with a body is unusual; drain what there is without waiting for it.
-        req.resume();
-        return serveSse(req, res, url, arrivedAt);
-      }
-      const ok = await drainBody(req);
-      if (!ok) return tooLarge(res);
-      if (req.method === 'GET' && url.pathname === '/.netready/health') {
-        return sendJson(res, 200, { ok: true, uptimeMs: Math.round(performance.now() - startedAt), connections: rawSockets.size });
-      }
-      sendJson(res, 200, { ok: true, server: 'netready', host: req.headers.host ?? null, path: url.pathname, method: req.method }, req.method);
+      for (const m of modules) if (m.handle && (await m.handle(req, res, url))) return;
+      await serveBuiltin(req, res, url, arrivedAt);
     } catch (e) {
       log(`serve: request error: ${(e as Error).message}`);
-      if (!res.headersSent) sendJson(res, 500, { ok: false, server: 'netready', error: 'internal error' });
+      if (!res.headersSent) answerAndClose(req, res, 500, { ok: false, server: 'netready', error: 'internal error' });
       else res.destroy();
     }
   };
@@ -325,45 +263,51 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
   const onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     sawRequest(socket);
     socket.on('error', () => {});
-    if (closing || String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    const upUrl = URL.canParse(req.url ?? '/', 'http://netready.invalid') ? new URL(req.url ?? '/', 'http://netready.invalid') : null;
-    if (upUrl && modules.some((m) => m.upgrade?.(req, socket, head, upUrl))) return;
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const capTimer = setTimeout(() => ws.close(1001, 'netready serve: stream time limit'), maxStreamMs);
-      const cleanup = () => {
-        clearTimeout(capTimer);
-        ws.terminate();
-      };
-      streamCleanups.add(cleanup);
-      ws.on('message', (data, isBinary) => {
-        ws.send(data, { binary: isBinary });
-      });
-      ws.on('error', () => {});
-      ws.once('close', () => {
-        clearTimeout(capTimer);
-        streamCleanups.delete(cleanup);
-      });
-    });
+    const why = admission.refusal(socket);
+    if (why) return rawAnswer(socket, '503 Service Unavailable', { 'Retry-After': RETRY_AFTER[why] });
+    if (closing || String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return rawAnswer(socket, '400 Bad Request');
+    admission.stream(socket);
+    const url = URL.canParse(req.url ?? '/', 'http://netready.invalid') ? new URL(req.url ?? '/', 'http://netready.invalid') : null;
+    if (url && modules.some((m) => m.upgrade?.(req, socket, head, url))) return;
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => serveWsEcho(ws, streams, maxStreamMs, opts.wsEcho));
   };
 
   const onClientError = (err: NodeJS.ErrnoException, socket: net.Socket) => {
-    if (!socket.writable || (socket as net.Socket & { _httpMessage?: unknown })._httpMessage) {
-      socket.destroy();
-      return;
-    }
+    if (!socket.writable || (socket as net.Socket & { _httpMessage?: unknown })._httpMessage) return void socket.destroy();
     const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? '413 Payload Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\nX-Netready-Serve: 1\r\n\r\n`);
-    socket.destroySoon?.();
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    rawAnswer(socket, status);
   };
 
+  const status = () => ({
+    ok: true,
+    server: 'netready',
+    version: VERSION,
+    uptimeMs: Math.round(performance.now() - startedAt),
+    connections: admission.size,
+    streams: streams.size,
+    wsEcho: streams.stats,
+    admission: admission.stats,
+    certificates: certs.stats,
+    limits: {
+      maxConnections: opts.maxConnections ?? SERVE_DEFAULTS.maxConnections,
+      maxPerAddress: opts.maxPerAddress ?? SERVE_DEFAULTS.maxPerAddress,
+      maxStreamMs,
+      maxRequestBytes,
+      requestTimeoutMs,
+    },
+    modules: Object.fromEntries(modules.filter((m) => m.status).map((m) => [m.name, m.status!()])),
+  });
+
+  // ---- listeners --------------------------------------------------------------------------------
   const tune = (server: http.Server, plain: boolean) => {
     server.headersTimeout = requestTimeoutMs;
     server.requestTimeout = requestTimeoutMs;
-    server.keepAliveTimeout = 5_000;
+    server.keepAliveTimeout = SERVE_DEFAULTS.keepAliveMs;
     server.timeout = 0; // idle SSE/WS streams are legitimate; they are bounded by maxStreamMs
     server.on('request', onRequest);
     server.on('upgrade', onUpgrade);
@@ -382,8 +326,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       server.listen({ host: l.host, port: l.port, ipv6Only: l.host === '::' ? false : undefined }, () => {
         server.off('error', onErr);
         server.on('error', (e) => log(`serve: ${e.message}`));
-        const a = server.address() as net.AddressInfo;
-        resolve({ host: l.host, port: a.port });
+        resolve({ host: l.host, port: (server.address() as net.AddressInfo).port });
       });
     });
 
@@ -395,35 +338,28 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
 
   const closeAll = async () => {
     closing = true;
-    for (const c of [...streamCleanups]) c();
-    for (const c of wss.clients) c.terminate();
-    const closed = servers.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          if (!s.listening) return resolve();
-          s.close(() => resolve());
-        }),
-    );
+    streams.endAll();
+    const closed = servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())));
     for (const s of servers) s.closeAllConnections();
-    for (const s of [...allSockets]) s.destroy();
+    for (const s of admission.all()) s.destroy();
     const moduleDone = moduleClosers.map((c) => c().catch((e: Error) => log(`serve: closing module: ${e.message}`)));
     await Promise.race([Promise.all([...closed, ...moduleDone]), new Promise((r) => setTimeout(r, 1_500).unref())]);
     wss.close();
-    if (caDir) rmSync(caDir, { recursive: true, force: true });
+    certs.close();
   };
 
   try {
     for (const l of opts.listen) {
       const server = https.createServer({
         ...common,
-        cert: defaultPair.certPem,
-        key: defaultPair.keyPem,
-        SNICallback: sniCallback,
+        cert: certs.defaultPair.certPem,
+        key: certs.defaultPair.keyPem,
+        SNICallback: certs.sniCallback,
         ALPNProtocols: ['http/1.1'],
         handshakeTimeout: requestTimeoutMs,
         minVersion: 'TLSv1.2',
       });
-      server.on('secureConnection', onSecureConnection);
+      server.on('secureConnection', (socket: tls.TLSSocket) => armFirstRequest(socket));
       server.on('tlsClientError', (_err, tlsSocket) => tlsSocket.destroy());
       tune(server, false);
       servers.push(server);
@@ -437,7 +373,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     }
     for (const m of modules) {
       if (!m.start) continue;
-      const started = await m.start({ log });
+      const started = await m.start({ log, identity, certificate: certs.defaultPair });
       moduleClosers.push(started.close);
       moduleLines.push(...(started.lines ?? []));
     }
@@ -453,10 +389,11 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
     httpUrls: httpAddresses.map((a) => urlOf('http', a)),
     addresses,
     httpAddresses,
-    caPem: ca?.certPem ?? null,
-    ...(caFile ? { caFile } : {}),
+    caPem: certs.caPem,
+    ...(certs.caFile ? { caFile: certs.caFile } : {}),
     moduleLines,
-    connections: () => rawSockets.size,
+    connections: () => admission.size,
+    admission: () => ({ ...admission.stats }),
     close() {
       closePromise ??= closeAll();
       return closePromise;

@@ -1,14 +1,22 @@
 // TURN REST credentials for a coturn running with `use-auth-secret` + `static-auth-secret`
-// (draft-uberti-behave-turn-rest): username "<expiry-unix>:netready", password
+// (draft-uberti-behave-turn-rest): username "<expiry-unix>:<user>", password
 // base64(HMAC-SHA1(secret, username)). Plus the HTTP API of the media far end that the lead mounts
 // into `netready serve` (ServeModule.handle):
-//   GET /.netready/turn      -> {username, credential, ttl, urls}          (404 without --turn-secret)
+//   GET /.netready/turn      -> {username, credential, ttl, urls}          (404 without TURN)
+//     The user names the requesting address (netready.<keyed hash of it>): coturn's per-user quota
+//     then counts per requester, and its log says whose allocation it is. coturn cannot check the
+//     address itself (a proxied client's TURN over TLS comes from its proxy), so the credential is
+//     also short-lived (TURN_TTL_SEC) and handed out at most TURN_REQUESTS_PER_MIN a minute per
+//     address (429 + Retry-After beyond); with `--turn managed` the relay reaches only the serve's
+//     own addresses, so a credential that leaks relays nowhere else.
 //   GET /.netready/udp-token -> {token, boundToken, boundRatePerSec, ports, host, ttl} (404 without --udp-echo)
-//     boundToken: bound to the address the request came from (the quality train's higher rate)
+//     boundToken: bound to the address the request came from (echoed from there at once); token:
+//     echoed from any address that passes the echo's return-routability check (a cookie)
 //   GET /.netready/udp-token?relay=ADDR -> the same plus relayToken, bound to ADDR, when ADDR is a
 //     relay address of this serve's TURN servers (their hosts, resolved, and --turn-relay-ip):
 //     quality.relay-train's packets reach the echo from the relay, not from the client. 403 else.
-//   GET /.netready/media     -> {stun: {host, port} | null, udpEcho: {host, ports} | null, turn: {urls} | null}
+//   GET /.netready/media     -> {stun: {host, port} | null, udpEcho: {host, ports} | null, turn: {urls} | null,
+//                               probe: {names, address, port, host, version}}
 
 import { createHmac, randomBytes } from 'node:crypto';
 import type http from 'node:http';
@@ -19,10 +27,22 @@ import { issue as issueEchoToken } from '../protocol/echo-token.js';
 import type { ServeModule } from './server.js';
 import { startStunServer, type StunServer } from './stun.js';
 import { BOUND_ECHO_RATE_PER_SEC, startUdpEcho, type UdpEcho } from './udp-echo.js';
+import { answerAndClose, sendJson } from './http-answer.js';
+import { addressKey } from './admission.js';
+import { RateLimiter } from './rate-limit.js';
+import type { ProbeIdentity } from './server.js';
 
 export const TURN_USER = 'netready';
-export const TURN_TTL_SEC = 600;
+/** Long enough for a check's TURN session (Allocate .. ChannelBind); coturn refuses it after. */
+export const TURN_TTL_SEC = 120;
 export const ECHO_TOKEN_TTL_MS = 60_000;
+/** Credentials (and echo tokens) a minute per requesting address; a check run takes nine (and seven). */
+export const TURN_REQUESTS_PER_MIN = 60;
+
+/** The TURN user for a requesting address: `netready.<12 characters of a keyed hash of it>`. */
+export function turnUserFor(secret: string, remote: string | undefined): string {
+  return `${TURN_USER}.${createHmac('sha256', secret).update(`requester|${addressKey(remote)}`).digest('base64url').slice(0, 12)}`;
+}
 
 export interface TurnCredentials {
   username: string;
@@ -55,6 +75,10 @@ export interface MediaHttpOptions {
   echo?: { secret: string | Buffer; host: string; ports: number[]; ttlMs?: number };
   stun?: { host: string; port: number };
   now?: () => number;
+  /** Requests a minute per address for /turn and /udp-token (default TURN_REQUESTS_PER_MIN). */
+  requestsPerMin?: number;
+  /** The probe's identity, added to /.netready/media. */
+  identity?: (req: http.IncomingMessage) => ProbeIdentity;
 }
 
 function hostOfRequest(req: http.IncomingMessage): string {
@@ -66,17 +90,6 @@ function hostOfRequest(req: http.IncomingMessage): string {
 /** An unspecified bind address is announced as the name the client used to reach us. */
 function announced(host: string, req: http.IncomingMessage): string {
   return host === '0.0.0.0' || host === '::' ? hostOfRequest(req) || host : host;
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(text),
-    'x-netready-serve': '1',
-  });
-  res.end(text);
 }
 
 const RELAY_ADDRS_TTL_MS = 60_000;
@@ -115,17 +128,24 @@ export function relayAddressSource(turn: { urls: string[]; relayIps?: string[] }
 export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const now = opts.now ?? Date.now;
   const relayAddrs = opts.turn ? relayAddressSource(opts.turn) : null;
+  const perMin = opts.requestsPerMin ?? TURN_REQUESTS_PER_MIN;
+  const limits = { turn: new RateLimiter({ ratePerSec: perMin / 60, burst: perMin, maxSources: 4096, globalPerSec: perMin * 10 }), echo: new RateLimiter({ ratePerSec: perMin / 60, burst: perMin, maxSources: 4096, globalPerSec: perMin * 10 }) };
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/.netready/turn' && path !== '/.netready/udp-token' && path !== '/.netready/media') return false;
     if (req.method !== 'GET') {
-      sendJson(res, 405, { error: 'GET only' });
+      answerAndClose(req, res, 405, { error: 'GET only' });
+      return true;
+    }
+    const limit = path === '/.netready/turn' ? limits.turn : path === '/.netready/udp-token' ? limits.echo : null;
+    if (limit && !limit.allow(addressKey(req.socket.remoteAddress), now())) {
+      sendJson(res, 429, { error: `at most ${perMin} a minute from one address` }, { headers: { 'Retry-After': String(Math.ceil(60 / perMin)) } });
       return true;
     }
     if (path === '/.netready/turn') {
-      if (!opts.turn) sendJson(res, 404, { error: 'no TURN server configured (--turn-url, --turn-secret)' });
+      if (!opts.turn) sendJson(res, 404, { error: 'no TURN server configured (--turn managed, or --turn-url with --turn-secret)' });
       else {
-        const c = turnCredentials(opts.turn.secret, { ttlSec: opts.turn.ttlSec, nowMs: now() });
+        const c = turnCredentials(opts.turn.secret, { ttlSec: opts.turn.ttlSec, nowMs: now(), user: turnUserFor(opts.turn.secret, req.socket.remoteAddress) });
         sendJson(res, 200, { username: c.username, credential: c.credential, ttl: c.ttl, urls: opts.turn.urls });
       }
       return true;
@@ -161,6 +181,7 @@ export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingM
       stun: opts.stun ? { host: announced(opts.stun.host, req), port: opts.stun.port } : null,
       udpEcho: opts.echo ? { host: announced(opts.echo.host, req), ports: opts.echo.ports } : null,
       turn: opts.turn ? { urls: opts.turn.urls } : null,
+      ...(opts.identity ? { probe: opts.identity(req) } : {}),
     });
     return true;
   };
@@ -168,6 +189,8 @@ export function createMediaHandler(opts: MediaHttpOptions): (req: http.IncomingM
 
 export interface MediaServeOptions {
   stun?: { host: string; port: number };
+  /** A STUN server that runs elsewhere (a managed coturn), announced in /.netready/media. */
+  announceStun?: { host: string; port: number };
   echo?: { host: string; ports: number[]; secret?: string | Buffer };
   turn?: { secret: string; urls: string[]; ttlSec?: number; relayIps?: string[] };
 }
@@ -179,14 +202,15 @@ export interface MediaServeOptions {
 export function mediaServeModule(opts: MediaServeOptions): ServeModule {
   for (const u of opts.turn?.urls ?? []) parseTurnUrl(u);
   const echoSecret = opts.echo?.secret ?? randomBytes(32);
-  const live: MediaHttpOptions = { turn: opts.turn };
+  const live: MediaHttpOptions = { turn: opts.turn, ...(opts.announceStun ? { stun: opts.announceStun } : {}) };
   let handler = createMediaHandler(live);
+  let stun: StunServer | undefined;
+  let echo: UdpEcho | undefined;
   return {
     name: 'media',
-    async start() {
+    async start(ctx) {
       const lines: string[] = [];
-      let stun: StunServer | undefined;
-      let echo: UdpEcho | undefined;
+      live.identity = ctx.identity;
       try {
         if (opts.stun) {
           stun = await startStunServer({ host: opts.stun.host, port: opts.stun.port });
@@ -203,6 +227,7 @@ export function mediaServeModule(opts: MediaServeOptions): ServeModule {
         await echo?.close();
         throw e;
       }
+      if (opts.announceStun) lines.push(`stun      ${fmt(opts.announceStun.host, opts.announceStun.port)} (coturn)`);
       if (opts.turn) lines.push(`turn      credentials for ${opts.turn.urls.join(' ')}`);
       handler = createMediaHandler(live);
       return {
@@ -214,6 +239,9 @@ export function mediaServeModule(opts: MediaServeOptions): ServeModule {
     },
     handle(req, res) {
       return handler(req, res);
+    },
+    status() {
+      return { stun: stun ? { ...stun.stats } : null, udpEcho: echo ? { ...echo.stats } : null };
     },
   };
 }

@@ -1,15 +1,22 @@
 // The tokened UDP echo of `netready serve`: one socket per port, answering only echo requests
-// that carry a valid, unexpired token issued by this server (src/protocol/echo-token.ts), with a
-// reply exactly as long as the request (never more bytes than received), under a per-source
-// token bucket. Replies carry a different magic than requests, so echoes cannot ping-pong.
+// that carry a valid, unexpired token issued by this server (src/protocol/echo-token.ts), and only
+// to a source that proved it receives packets at its address: a token bound to that address (its
+// HTTPS request proved it), or the cookie of an earlier challenge. An unproven source gets a
+// 24-byte challenge (smaller than any request: no amplification, and a spoofed victim gets less
+// than the spoofer sent); echoes are exactly as long as their request. Per-source token buckets
+// for echoes and for challenges. An echo on a public address answers no private, loopback,
+// link-local or CGNAT source (address-scope.ts). Replies carry a different magic than requests, so
+// echoes cannot ping-pong.
 // Ports: seed 000_637c892c7d775e13.txt "UDP 1025–65535 (SRTP, preferred)"; seed
 // 002_366555b85f8bab97.txt tests 1025, 50000, 65535.
 
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { UsageError } from '../cli/errors.js';
-import { echoReplyFor, parseEchoPacket, verifyRaw, ECHO_MAX_BYTES } from '../protocol/echo-token.js';
+import { echoReplyFor, encodeChallenge, issueCookie, parseEchoPacket, verifyCookie, verifyRaw, ECHO_MAX_BYTES } from '../protocol/echo-token.js';
+import { randomBytes } from 'node:crypto';
 import { RateLimiter } from './rate-limit.js';
+import { mayAnswer } from './address-scope.js';
 
 /** Most ports one list may expand to. */
 export const MAX_ECHO_PORTS = 256;
@@ -52,10 +59,10 @@ export function parsePortList(text: string, what = '--udp-ports'): number[] {
 }
 
 /**
- * Packets per second answered per source for tokens bound to that source (the quality train's
- * rate; announced in /.netready/udp-token as boundRatePerSec so the client paces below it). No
- * amplifier: a bound token is issued over HTTPS to the address it names (the source is not
- * spoofed), and every reply is exactly as long as its request, sent only to that source.
+ * Packets per second echoed per proven source (the quality train's rate; announced in
+ * /.netready/udp-token as boundRatePerSec so the client paces below it). No amplifier: the source
+ * proved it receives there (a bound token issued over HTTPS to that address, or a cookie), and
+ * every echo is exactly as long as its request, sent only to that source.
  */
 export const BOUND_ECHO_RATE_PER_SEC = 3000;
 
@@ -65,14 +72,13 @@ export interface UdpEchoOptions {
   ports: readonly number[];
   secret: string | Buffer;
   signal?: AbortSignal;
-  /** Per source address, packets per second answered (default 100, burst 200). */
+  /** Per source address, cookie challenges per second (default 100, burst 200). */
   ratePerSec?: number;
   burst?: number;
   /**
-   * Per source address for tokens bound to that address (issued over HTTPS to the same address,
-   * so the source is not spoofed: return routability): the quality train's rate (default
-   * BOUND_ECHO_RATE_PER_SEC, burst half of it; at most 8 x that over all sources). Replies are
-   * still never longer than requests.
+   * Per proven source (return routability: a bound token or a cookie): the quality train's rate
+   * (default BOUND_ECHO_RATE_PER_SEC, burst half of it; at most 8 x that over all sources).
+   * Echoes are still never longer than requests.
    */
   boundRatePerSec?: number;
   boundBurst?: number;
@@ -86,7 +92,7 @@ export interface UdpEcho {
   ports: number[];
   /** Ports that could not be bound, with the reason. */
   failed: { port: number; error: string }[];
-  stats: { answered: number; dropped: number; bytesIn: number; bytesOut: number };
+  stats: { answered: number; challenged: number; dropped: number; bytesIn: number; bytesOut: number };
   close(): Promise<void>;
 }
 
@@ -97,7 +103,8 @@ export async function startUdpEcho(opts: UdpEchoOptions): Promise<UdpEcho> {
   const boundRate = opts.boundRatePerSec ?? BOUND_ECHO_RATE_PER_SEC;
   const boundLimiter = new RateLimiter({ ratePerSec: boundRate, burst: opts.boundBurst ?? boundRate / 2, maxSources: 256, globalPerSec: boundRate * 8 });
   const now = opts.now ?? Date.now;
-  const stats = { answered: 0, dropped: 0, bytesIn: 0, bytesOut: 0 };
+  const stats = { answered: 0, challenged: 0, dropped: 0, bytesIn: 0, bytesOut: 0 };
+  const cookieSecret = randomBytes(32);
   const type = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
   const sockets: dgram.Socket[] = [];
   const ports: number[] = [];
@@ -109,9 +116,22 @@ export async function startUdpEcho(opts: UdpEchoOptions): Promise<UdpEcho> {
     const pkt = parseEchoPacket(msg);
     if (!pkt || pkt.reply) return void stats.dropped++;
     const source = rinfo.address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-    if (!verifyRaw(opts.secret, pkt.token, now(), source).ok) return void stats.dropped++;
+    if (!mayAnswer(opts.host, source)) return void stats.dropped++; // a public echo never answers into a private range
+    const t = now();
+    if (!verifyRaw(opts.secret, pkt.token, t, source).ok) return void stats.dropped++;
     const bound = (pkt.token[1] & 1) === 1; // verified against this very source address
-    if (!(bound ? boundLimiter : limiter).allow(source, now())) return void stats.dropped++;
+    const proven = bound || (pkt.cookie !== null && verifyCookie(cookieSecret, pkt.cookie, source, rinfo.port, t));
+    if (!proven) {
+      // Return routability first: a challenge smaller than the request, to this source only.
+      if (!limiter.allow(source, t)) return void stats.dropped++;
+      const challenge = encodeChallenge(pkt.seq, issueCookie(cookieSecret, source, rinfo.port, t));
+      if (challenge.length >= msg.length) return void stats.dropped++; // never amplify (cannot happen)
+      stats.challenged++;
+      stats.bytesOut += challenge.length;
+      sock.send(challenge, rinfo.port, rinfo.address);
+      return;
+    }
+    if (!boundLimiter.allow(source, t)) return void stats.dropped++;
     const reply = echoReplyFor(msg);
     if (reply.length > msg.length) return void stats.dropped++; // never amplify (cannot happen)
     stats.answered++;

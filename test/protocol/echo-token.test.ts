@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { issue, verify, encodeEchoRequest, parseEchoPacket, echoReplyFor, decodeToken, MAX_TTL_MS, ECHO_HEADER_BYTES, ECHO_MAX_BYTES } from '../../src/protocol/echo-token.js';
+import { issue, verify, encodeEchoRequest, parseEchoPacket, echoReplyFor, decodeToken, MAX_TTL_MS, ECHO_HEADER_BYTES, ECHO_MAX_BYTES, COOKIE_ECHO_HEADER_BYTES, CHALLENGE_BYTES, COOKIE_WINDOW_MS, EchoClient, encodeChallenge, issueCookie, parseChallenge, verifyCookie } from '../../src/protocol/echo-token.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -76,4 +76,52 @@ test('the echo parser rejects garbage', () => {
   nan.writeDoubleBE(NaN, 8 + 27);
   assert.equal(parseEchoPacket(nan), null);
   assert.equal(parseEchoPacket(p.subarray(0, ECHO_HEADER_BYTES - 1)), null);
+});
+
+test('cookie requests: encode, parse, reply; the challenge is smaller than any request', () => {
+  const t = issue('secret', { ttlMs: 60_000, now: NOW });
+  const cookie = issueCookie('k', '198.18.0.5', 4000, NOW);
+  const p = encodeEchoRequest(t, 9, 1.5, 100, cookie);
+  assert.equal(p.length, 100);
+  const parsed = parseEchoPacket(p)!;
+  assert.equal(parsed.reply, false);
+  assert.ok(parsed.cookie?.equals(cookie));
+  assert.equal(parsed.seq, 9);
+  assert.equal(parsed.sentAt, 1.5);
+  const r = parseEchoPacket(echoReplyFor(p))!;
+  assert.equal(r.reply, true);
+  assert.equal(r.seq, 9);
+  assert.equal(encodeEchoRequest(t, 1, 0, 1, cookie).length, COOKIE_ECHO_HEADER_BYTES);
+  assert.equal(parseEchoPacket(p.subarray(0, COOKIE_ECHO_HEADER_BYTES - 1)), null);
+  assert.ok(CHALLENGE_BYTES < ECHO_HEADER_BYTES, 'a challenge never outgrows the smallest request');
+  const ch = encodeChallenge(9, cookie);
+  assert.equal(ch.length, CHALLENGE_BYTES);
+  assert.deepEqual(parseChallenge(ch), { seq: 9, cookie });
+  assert.equal(parseChallenge(p), null);
+  assert.equal(parseEchoPacket(ch), null);
+});
+
+test('cookies: tied to the source address and port, valid for one window and the next', () => {
+  const c = issueCookie('k', '198.18.0.5', 4000, NOW);
+  assert.equal(verifyCookie('k', c, '198.18.0.5', 4000, NOW), true);
+  assert.equal(verifyCookie('k', c, '198.18.0.5', 4000, NOW + COOKIE_WINDOW_MS), true);
+  assert.equal(verifyCookie('k', c, '198.18.0.5', 4000, NOW + 2 * COOKIE_WINDOW_MS + 1), false);
+  assert.equal(verifyCookie('k', c, '198.18.0.6', 4000, NOW), false);
+  assert.equal(verifyCookie('k', c, '198.18.0.5', 4001, NOW), false);
+  assert.equal(verifyCookie('other', c, '198.18.0.5', 4000, NOW), false);
+  assert.equal(verifyCookie('k', Buffer.alloc(3), '198.18.0.5', 4000, NOW), false);
+});
+
+test('EchoClient: plain requests until a challenge, then the cookie on every request', () => {
+  const t = issue('secret', { ttlMs: 60_000, now: NOW });
+  const ec = new EchoClient(t);
+  assert.equal(parseEchoPacket(ec.request(1, 0, 64))!.cookie, null);
+  const cookie = issueCookie('k', '198.18.0.5', 4000, NOW);
+  assert.deepEqual(ec.receive(encodeChallenge(1, cookie)), { kind: 'challenge', seq: 1 });
+  const req = ec.request(2, 0, 64);
+  assert.ok(parseEchoPacket(req)!.cookie?.equals(cookie));
+  const got = ec.receive(echoReplyFor(req));
+  assert.equal(got?.kind, 'reply');
+  assert.equal(ec.receive(req), null, 'a request is not a reply');
+  assert.equal(ec.receive(Buffer.from('junk')), null);
 });

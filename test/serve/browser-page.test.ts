@@ -57,8 +57,10 @@ function sampleDoc(over: Partial<BrowserResults> = {}): BrowserResults {
 
 let serve: ServeHandle;
 let page: BrowserPageModule;
+const ADMIN = 'test-admin-token';
+const asAdmin = { Authorization: `Bearer ${ADMIN}` };
 before(async () => {
-  page = browserPageModule({ maxResults: 3, maxBodyBytes: 32 * 1024 });
+  page = browserPageModule({ maxResults: 3, maxBodyBytes: 32 * 1024, adminToken: ADMIN, postsPerMinute: 1000 });
   serve = await startServe({ listen: [{ host: '127.0.0.1', port: 0 }], modules: [webrtcServeModule(), page] });
 });
 after(async () => {
@@ -88,7 +90,7 @@ test('GET / gives the page to a browser (Accept: text/html) and the JSON answer 
 });
 
 test('browser results: wrong type, bad JSON, wrong shape and oversize are refused; latest and the bounded list', async () => {
-  assert.equal((await get('/.netready/browser-results/latest')).status, 404);
+  assert.equal((await get('/.netready/browser-results/latest', asAdmin)).status, 404);
   assert.equal((await post('{}', 'text/plain')).status, 415, 'a cross-site form cannot post');
   assert.equal((await post('{nope')).status, 400);
   const wrong = await post(JSON.stringify({ ...sampleDoc(), schema: 'netready/report@1' }));
@@ -104,13 +106,38 @@ test('browser results: wrong type, bad JSON, wrong shape and oversize are refuse
     assert.equal(r.status, 201, r.body);
     ids.push(JSON.parse(r.body).id);
   }
-  const latest = await get('/.netready/browser-results/latest');
+  const latest = await get('/.netready/browser-results/latest', asAdmin);
   assert.equal(latest.status, 200);
   assert.equal(JSON.parse(latest.body).userAgent, 'agent-4');
-  const list = JSON.parse((await get('/.netready/browser-results')).body) as Array<{ id: number; userAgent: string; causes: string[] }>;
+  assert.equal(JSON.parse((await get(`/.netready/browser-results/${ids[3]}`, asAdmin)).body).userAgent, 'agent-3');
+  assert.equal((await get(`/.netready/browser-results/${ids[3]}?token=${ADMIN}`)).status, 200, 'the token as a query parameter');
+  // Without the token (or with a wrong one) the results stay with the serve.
+  for (const p of ['/.netready/browser-results', '/.netready/browser-results/latest', `/.netready/browser-results/${ids[4]}`]) {
+    const r = await get(p, { Authorization: 'Bearer wrong' });
+    assert.equal(r.status, 401, p);
+    assert.doesNotMatch(r.body, /agent-/);
+    assert.equal((await get(p)).status, 401, p);
+  }
+  const list = JSON.parse((await get('/.netready/browser-results', asAdmin)).body) as Array<{ id: number; userAgent: string; causes: string[] }>;
   assert.deepEqual(list.map((e) => e.id), ids.slice(2), 'maxResults = 3: the oldest are dropped');
   assert.deepEqual(list[0].causes, ['camera-blocked']);
   assert.equal(page.results().length, 3);
+});
+
+test('posts are limited per address (429 + Retry-After); a 405 route closes without reading the body', async (t) => {
+  const mod = browserPageModule({ postsPerMinute: 2, adminToken: ADMIN });
+  const s = await startServe({ listen: [{ host: '127.0.0.1', port: 0 }], modules: [mod] });
+  t.after(() => s.close());
+  const post1 = () => request(s.urls[0], s.caPem!, '/.netready/browser-results', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(sampleDoc()) });
+  assert.equal((await post1()).status, 201);
+  assert.equal((await post1()).status, 201);
+  const third = await post1();
+  assert.equal(third.status, 429);
+  assert.equal(third.headers['retry-after'], '60');
+  assert.equal(mod.results().length, 2);
+  const r405 = await request(s.urls[0], s.caPem!, '/.netready/page', { method: 'PUT', body: Buffer.alloc(200 * 1024) });
+  assert.equal(r405.status, 405);
+  assert.equal(r405.headers.connection, 'close');
 });
 
 test('browserResultsProblem accepts the schema and names the first problem otherwise', () => {
@@ -261,29 +288,32 @@ test('(c) camera and microphone denied (no fake UI, --deny-permission-prompts): 
 
 test('(d) `netready serve` (the CLI) serves the page; the results are posted and fetched back', { skip: noChromium, timeout: 30_000 }, async () => {
   const ac = new AbortController();
-  let ready!: (i: { urls: string[]; caFile?: string }) => void;
-  const up = new Promise<{ urls: string[]; caFile?: string }>((r) => (ready = r));
+  let ready!: (i: { urls: string[]; caFile?: string; adminToken: string }) => void;
+  const up = new Promise<{ urls: string[]; caFile?: string; adminToken: string }>((r) => (ready = r));
   const lines: string[] = [];
   const done = serveCommand({ listen: ['127.0.0.1:0'] }, { signal: ac.signal, out: (l) => lines.push(l), err: (l) => lines.push(l), onReady: ready });
   try {
     const info = await Promise.race([up, done.then(() => Promise.reject(new Error(`serve ended: ${lines.join(' | ')}`)))]);
     const base = info.urls[0];
     const ca = fs.readFileSync(info.caFile!, 'utf8');
-    assert.equal((await request(base, ca, '/.netready/browser-results/latest')).status, 404);
+    const admin = { headers: { Authorization: `Bearer ${info.adminToken}` } };
+    assert.ok(lines.some((l) => l.startsWith('admin     token ') && l.includes(info.adminToken)), 'the generated admin token is printed at start');
+    assert.equal((await request(base, ca, '/.netready/browser-results/latest', admin)).status, 404);
     await withChromium(['--use-fake-ui-for-media-stream'], async (p) => {
       await p.goto(`${base}/`);
       await p.click('#run');
       await p.waitForSelector('body[data-posted="yes"]', { timeout: 18_000 });
-      assert.match(await p.textContent('#posted') ?? '', /\/\.netready\/browser-results\/latest/);
+      assert.match(await p.textContent('#posted') ?? '', /\/\.netready\/browser-results\/1 with the server's admin token/);
       const shown = await p.locator('tr[data-check]').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-check'), r.getAttribute('data-status')]));
-      const latest = await request(base, ca, '/.netready/browser-results/latest');
+      assert.equal((await request(base, ca, '/.netready/browser-results/latest')).status, 401, 'not without the admin token');
+      const latest = await request(base, ca, '/.netready/browser-results/latest', admin);
       assert.equal(latest.status, 200);
       const doc = JSON.parse(latest.body) as BrowserResults;
       assert.equal(browserResultsProblem(doc), null);
       assert.equal(doc.userAgent, await p.evaluate(() => navigator.userAgent));
       assert.deepEqual(doc.checks.map((c) => [c.id, c.status]), shown);
       assert.deepEqual(doc.causes, []);
-      const list = JSON.parse((await request(base, ca, '/.netready/browser-results')).body) as unknown[];
+      const list = JSON.parse((await request(base, ca, '/.netready/browser-results', admin)).body) as unknown[];
       assert.equal(list.length, 1);
     });
   } finally {

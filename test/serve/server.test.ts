@@ -54,6 +54,34 @@ test('answers every request with the netready JSON and a health endpoint', async
   assert.ok(health.connections >= 1);
 });
 
+test('health names the probe: its configured names, the address and port the client reached, the Host it used, the version', async (t) => {
+  const h = await serve(t, { listen: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.2', port: 0 }], names: ['probe.example.test'] });
+  const { VERSION } = await import('../../src/cli/version.js');
+  for (const [i, addr] of ['127.0.0.1', '127.0.0.2'].entries()) {
+    const r = await get(`https://${addr}:${h.addresses[i].port}/.netready/health`, { ca: h.caPem!, servername: 'localhost', headers: { host: `probe.example.test:${h.addresses[i].port}` } });
+    assert.deepEqual(JSON.parse(r.body).probe, { names: ['probe.example.test'], address: addr, port: h.addresses[i].port, host: `probe.example.test:${h.addresses[i].port}`, version: VERSION });
+  }
+  // Without configured names: the certificate's DNS names.
+  const ca = await createCA('n');
+  const pair = await issueCert(ca, { names: ['a.example.test', 'b.example.test'], ips: ['127.0.0.1'] });
+  const g = await serve(t, { certPem: pair.certPem, keyPem: pair.keyPem });
+  const r = await get(`${g.urls[0]}/.netready/health`, { ca: ca.certPem, servername: 'a.example.test' });
+  assert.deepEqual(JSON.parse(r.body).probe.names, ['a.example.test', 'b.example.test']);
+});
+
+test('/.netready/status: the admin view, only with the admin token', async (t) => {
+  const h = await serve(t, { adminToken: 'status-admin-token-0123' });
+  assert.equal((await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem! })).status, 401);
+  assert.equal((await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem!, headers: { authorization: 'Bearer nope' } })).status, 401);
+  const r = await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem!, headers: { authorization: 'Bearer status-admin-token-0123' } });
+  assert.equal(r.status, 200);
+  const s = JSON.parse(r.body);
+  assert.equal(s.limits.maxPerAddress, 256);
+  assert.equal(typeof s.admission.refusedAddress, 'number');
+  const none = await serve(t);
+  assert.equal((await get(`${none.urls[0]}/.netready/status?token=`, { ca: none.caPem! })).status, 401, 'no token configured: no admin view');
+});
+
 test('issues a certificate per SNI name that verifies against the throw-away CA', async (t) => {
   const h = await serve(t);
   for (const name of ['apps.esignlive.com', 'assets-proxy.upscope.io', 'localhost']) {
@@ -239,36 +267,121 @@ test('WebSocket: echoes text and binary, sends no pings of its own', async (t) =
   assert.equal(ws.readyState, WebSocket.OPEN);
 });
 
-test('maxConnections: connections beyond the limit are dropped', async (t) => {
-  const h = await serve(t, { maxConnections: 3 });
-  const port = h.addresses[0].port;
-  const open = (): Promise<net.Socket> =>
-    new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(s));
-      s.on('error', reject);
+/** An idle SSE stream held open from `localAddress`; resolves with its status once the head arrived. */
+function holdStream(h: ServeHandle, localAddress = '127.0.0.1'): Promise<{ status: number; retryAfter: string | undefined; req: http.ClientRequest }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(`${h.urls[0]}/x/event?idle=1`, { ca: h.caPem!, agent: false, localAddress }, (res) => {
+      res.on('data', () => {});
+      res.on('error', () => {});
+      resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined, req });
     });
-  const held: net.Socket[] = [];
-  t.after(() => held.forEach((s) => s.destroy()));
-  for (let i = 0; i < 3; i++) held.push(await open());
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(h.connections(), 3);
-  const extra = await open();
-  held.push(extra);
-  const closedMs = await new Promise<number>((resolve) => {
-    const t0 = performance.now();
-    extra.on('error', () => {});
-    extra.on('close', () => resolve(performance.now() - t0));
+    req.on('error', reject);
   });
-  assert.ok(closedMs < 1000);
-  assert.equal(held[0].destroyed, false);
-  // Once one goes, a new one is accepted again.
-  held[0].destroy();
-  await new Promise((r) => setTimeout(r, 50));
-  const r = await get(`${h.urls[0]}/ok`, { ca: h.caPem! });
-  assert.equal(r.status, 200);
+}
+
+test('WebSocket echo: a client that sends and never reads is paused, then closed when it stays paused', async (t) => {
+  const h = await serve(t, { wsEcho: { stalledMs: 1500 } });
+  const sock = tls.connect({ host: '127.0.0.1', port: h.addresses[0].port, ca: h.caPem!, servername: 'localhost' });
+  t.after(() => sock.destroy());
+  await new Promise((r) => sock.once('secureConnect', r));
+  sock.write('GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  await new Promise((r) => sock.once('data', r));
+  sock.pause();
+  let closed = false;
+  sock.on('error', () => (closed = true));
+  sock.on('close', () => (closed = true));
+  const frame = Buffer.concat([Buffer.from([0x82, 0xfe, 0xf0, 0x00, 0, 0, 0, 0]), Buffer.alloc(61440)]); // masked with a zero key
+  let blocked = false;
+  let sent = 0;
+  for (let i = 0; i < 2000 && !blocked && !closed; i++) {
+    if (!sock.write(frame)) blocked = !(await Promise.race([new Promise<boolean>((r) => sock.once('drain', () => r(true))), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]));
+    sent += frame.length;
+  }
+  // Either the serve stopped reading (the client's writes back up) or it closed it (1008 past 1 MiB).
+  assert.ok(blocked || closed, 'the serve kept reading');
+  assert.ok(sent < 64 * 2 ** 20, `${sent} bytes accepted`);
+  const t0 = performance.now();
+  for (let i = 0; i < 100 && h.connections() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(h.connections(), 0, 'closed after it stayed paused');
+  assert.ok(performance.now() - t0 < 4000);
 });
 
-test('oversize body and oversize headers get 413', async (t) => {
+test('WebSocket echo: a client that reads late gets every echo (paused, then resumed)', async (t) => {
+  const h = await serve(t, { wsEcho: { highWaterBytes: 16 * 1024, maxBufferedBytes: 16 * 2 ** 20 }, adminToken: 'echo-admin-token-0123' });
+  const ws = new WebSocket(`wss://127.0.0.1:${h.addresses[0].port}/ws`, { ca: h.caPem!, servername: 'localhost' } as WebSocket.ClientOptions);
+  t.after(() => ws.terminate());
+  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+  const sock = (ws as unknown as { _socket: net.Socket })._socket;
+  sock.pause(); // reads nothing for a while
+  let got = 0;
+  let bytes = 0;
+  ws.on('message', (d: Buffer) => {
+    got++;
+    bytes += d.length;
+  });
+  const msg = Buffer.alloc(32 * 1024, 7);
+  for (let i = 0; i < 40; i++) ws.send(msg); // 1.25 MiB: more than the echo queues before it pauses
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(ws.readyState, WebSocket.OPEN, 'still open while it does not read');
+  sock.resume();
+  for (let i = 0; i < 200 && got < 40; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(got, 40, 'every message echoed once the client read again');
+  assert.equal(bytes, 40 * msg.length);
+  const status = JSON.parse((await get(`${h.urls[0]}/.netready/status`, { ca: h.caPem!, headers: { authorization: 'Bearer echo-admin-token-0123' } })).body);
+  assert.ok(status.wsEcho.echoPaused >= 1, `the echo paused: ${JSON.stringify(status.wsEcho)}`);
+  assert.equal(status.wsEcho.echoClosedNotReading, 0);
+});
+
+test('maxConnections: beyond it a 503 with Retry-After, not a reset; a connection without a request makes room', async (t) => {
+  const h = await serve(t, { maxConnections: 3 });
+  const held: http.ClientRequest[] = [];
+  t.after(() => held.forEach((r) => r.destroy()));
+  for (let i = 0; i < 3; i++) {
+    const s = await holdStream(h, `127.0.0.${10 + i}`);
+    assert.equal(s.status, 200);
+    held.push(s.req);
+  }
+  assert.equal(h.connections(), 3);
+  // Three streams: nothing can make room.
+  const full = await get(`${h.urls[0]}/more`, { ca: h.caPem!, localAddress: '127.0.0.20' });
+  assert.equal(full.status, 503);
+  assert.equal(full.headers['retry-after'], '5');
+  assert.equal(full.headers.connection, 'close');
+  assert.match(JSON.parse(full.body).error, /connection limit/);
+  // A silent connection (no request) is the one that makes room for a real client.
+  held[0].destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const silent = net.connect(h.addresses[0].port, '127.0.0.1');
+  silent.on('error', () => {});
+  const silentClosed = new Promise<void>((r) => silent.once('close', () => r()));
+  await new Promise((r) => silent.once('connect', r));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(h.connections(), 3);
+  const r = await get(`${h.urls[0]}/ok`, { ca: h.caPem!, localAddress: '127.0.0.21' });
+  assert.equal(r.status, 200);
+  await silentClosed;
+  assert.equal(h.admission().evicted, 1);
+  assert.ok(h.admission().refusedBusy >= 1);
+});
+
+test('maxPerAddress: one address over its share gets 503 + Retry-After; another address is served', async (t) => {
+  const h = await serve(t, { maxPerAddress: 4 });
+  const held: http.ClientRequest[] = [];
+  t.after(() => held.forEach((r) => r.destroy()));
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const s = await holdStream(h, '127.0.0.30');
+    statuses.push(s.status);
+    held.push(s.req);
+    if (s.status === 503) assert.equal(s.retryAfter, '10');
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 503, 503]);
+  const other = await get(`${h.urls[0]}/other`, { ca: h.caPem!, localAddress: '127.0.0.31' });
+  assert.equal(other.status, 200);
+  assert.equal(h.admission().refusedAddress, 2);
+});
+
+test('oversize body gets 413, oversize headers 431', async (t) => {
   const h = await serve(t, { maxRequestBytes: 8 * 1024 });
   const big = Buffer.alloc(9 * 1024, 'a');
   const r1 = await get(`${h.urls[0]}/upload`, { method: 'POST', ca: h.caPem!, body: big });
@@ -287,7 +400,7 @@ test('oversize body and oversize headers get 413', async (t) => {
   });
   assert.equal(r3, 413);
   const r4 = await get(`${h.urls[0]}/`, { ca: h.caPem!, headers: { 'x-big': 'h'.repeat(10 * 1024) } });
-  assert.equal(r4.status, 413);
+  assert.equal(r4.status, 431);
 });
 
 test('a slowloris client is cut after the request timeout', async (t) => {

@@ -36,7 +36,7 @@ describe('PostgreSQL store: the server goes away', { skip }, () => {
     const srv = await pgServerOnce();
     const spec = await srv.createDatabase(dbName('midwrite'));
     const store = await openStore(spec, { connectTimeoutMs: 1000 });
-    await store.put(rerun(golden('clean'), T0), { site: 'hq' });
+    await store.put(rerun(golden('clean-media'), T0), { site: 'hq' });
 
     // Another session holds the site's row: the next write to 'hq' inserts its report and causes,
     // then waits for that row inside its transaction.
@@ -62,7 +62,7 @@ describe('PostgreSQL store: the server goes away', { skip }, () => {
     assert.ok(isUnavailable(err, srv.port));
 
     // While it is away: writes and reads answer "unavailable" (retryable), and quickly.
-    await assert.rejects(store.put(rerun(golden('clean'), T0 + 120_000), { site: 'hq' }), (e) => isUnavailable(e, srv.port));
+    await assert.rejects(store.put(rerun(golden('clean-media'), T0 + 120_000), { site: 'hq' }), (e) => isUnavailable(e, srv.port));
     await assert.rejects(store.list(), (e) => isUnavailable(e, srv.port));
     await assert.rejects(store.ping(), (e) => e instanceof StoreUnavailableError);
 

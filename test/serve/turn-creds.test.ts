@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { turnCredentials, parseTurnUrl } from '../../src/serve/turn-creds.js';
+import { turnCredentials, parseTurnUrl, turnUserFor, TURN_REQUESTS_PER_MIN } from '../../src/serve/turn-creds.js';
+import http from 'node:http';
 import { verify } from '../../src/protocol/echo-token.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { startProbe } from '../checks/media-support.js';
@@ -27,7 +28,9 @@ test('HTTP API: /.netready/turn, /.netready/udp-token, /.netready/media, 404 whe
   });
   t.after(() => probe.close());
   const turn = await (await fetch(`${probe.url}/.netready/turn`)).json();
-  assert.match(turn.username, /^\d+:netready$/);
+  assert.match(turn.username, /^\d+:netready\.[A-Za-z0-9_-]{12}$/);
+  assert.equal(turn.ttl, 120, 'short-lived');
+  assert.ok(Number(turn.username.split(':')[0]) - Date.now() / 1000 <= 121);
   assert.equal(turn.credential, createHmac('sha1', 'S').update(turn.username).digest('base64'));
   assert.deepEqual(turn.urls, ['turn:127.0.0.1:3478?transport=udp']);
   const tok = await (await fetch(`${probe.url}/.netready/udp-token`)).json();
@@ -69,4 +72,41 @@ test('udp-token?relay=ADDR: a token bound to a relay address of the TURN servers
   const noTurn = await startProbe({ echo: { secret: 'E', host: '127.0.0.1', ports: [1025] } });
   t.after(() => noTurn.close());
   assert.equal((await fetch(`${noTurn.url}/.netready/udp-token?relay=127.0.0.1`)).status, 403);
+});
+
+function getFrom(url: string, localAddress: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { localAddress, agent: false }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: b ? JSON.parse(b) : null }));
+      })
+      .on('error', reject);
+  });
+}
+
+test('/.netready/turn: the user names the requesting address; a budget a minute per address (default 60), then 429 + Retry-After; others unaffected', async (t) => {
+  assert.equal(TURN_REQUESTS_PER_MIN, 60);
+  // 6 a minute here: one more every 10 s, so the count does not depend on this machine's speed.
+  const probe = await startProbe({ turn: { secret: 'S', urls: ['turn:127.0.0.1:3478?transport=udp'] }, echo: { secret: 'E', host: '127.0.0.1', ports: [1025] }, requestsPerMin: 6 });
+  t.after(() => probe.close());
+  const a = await getFrom(`${probe.url}/.netready/turn`, '127.0.0.41');
+  const b = await getFrom(`${probe.url}/.netready/turn`, '127.0.0.42');
+  assert.equal(a.body.username.split(':')[1], turnUserFor('S', '127.0.0.41'));
+  assert.notEqual(a.body.username.split(':')[1], b.body.username.split(':')[1], 'one user per requester');
+  assert.equal(turnUserFor('S', '2001:db8:1:2::5'), turnUserFor('S', '2001:db8:1:2:ffff::9'), 'an IPv6 requester counts by its /64');
+  const statuses: number[] = [];
+  let retryAfter: string | undefined;
+  for (let i = 0; i < 7; i++) {
+    const r = await getFrom(`${probe.url}/.netready/turn`, '127.0.0.43');
+    statuses.push(r.status);
+    if (r.status === 429) retryAfter = String(r.headers['retry-after']);
+  }
+  assert.equal(statuses.filter((s) => s === 200).length, 6);
+  assert.equal(statuses.at(-1), 429);
+  assert.equal(retryAfter, '10');
+  assert.equal((await getFrom(`${probe.url}/.netready/turn`, '127.0.0.44')).status, 200, 'another address is not limited');
+  // /udp-token has its own budget.
+  assert.equal((await getFrom(`${probe.url}/.netready/udp-token`, '127.0.0.43')).status, 200);
 });

@@ -733,7 +733,7 @@ type CheckStatus = BrowserCheck['status'];
       clearTimeout(t);
       const body = (await r.json().catch(() => ({}))) as { id?: number; error?: string };
       p.textContent = r.ok
-        ? 'Sent to the server as result ' + body.id + ': your support contact can fetch it at ' + location.origin + '/.netready/browser-results/latest'
+        ? 'Sent to the server as result ' + body.id + ': your support contact can fetch it from ' + location.origin + '/.netready/browser-results/' + body.id + " with the server's admin token."
         : 'The server did not keep the results (HTTP ' + r.status + (body.error ? ': ' + body.error : '') + '); use Save and send the file instead.';
       document.body.setAttribute('data-posted', r.ok ? 'yes' : 'no');
     } catch (e) {
