@@ -35,7 +35,7 @@ test('npm pack + install into an empty directory + `netready demo --json -` ther
   assert.equal(packed.code, 0, packed.stderr);
   const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
   const paths = files.map((f) => f.path);
-  for (const p of ['bin/netready.js', 'dist/cli/main.js', 'dist/assets.js', 'dist/serve/browser-page.html.js', 'schema/report.v1.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json'])
+  for (const p of ['bin/netready.js', 'dist/cli/main.js', 'dist/assets.js', 'dist/serve/page/assets.gen.js', 'schema/report.v1.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json'])
     assert.ok(paths.includes(p), `the package holds ${p}`);
   for (const id of ['onespan-virtual-room', 'vonage-video', 'opentok-2013', 'pcc-local-agent'])
     assert.ok(paths.includes(`src/profiles/${id}.yaml`), `the package holds the ${id} profile`);
