@@ -2,11 +2,16 @@
 // 127.0.0.1 (throw-away CA) with the media far end — STUN, the tokened UDP echo, the WebRTC peer,
 // the bandwidth endpoints — and a check of the Virtual Room profile against it with `--probe`
 // pointing at it: every vendor name resolves to the demo server, so the report has a media tier,
-// the quality block and the checklist's media rows. No TURN server runs in the demo: its TURN rows
-// are skipped, and say so.
+// the quality block and the checklist's media rows. With coturn installed (`turnserver` on PATH)
+// the serve runs it itself (`--turn managed`, on free loopback ports), and the TURN rows, the relay
+// ICE candidates and the relay trains run too; without it those rows are skipped, and say so.
 
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { inExecutable } from '../assets.js';
@@ -29,7 +34,50 @@ function demoEchoPorts(): string {
   return Array.from({ length: 8 }, (_, i) => 1025 + i * span + randomInt(span)).join(',');
 }
 
-export const DEMO_NO_TURN = 'no TURN server in the demo: the turn.allocate, webrtc.ice relay-* and quality.relay-train rows are skipped (a probe with --turn-url and --turn-secret runs them)';
+export const DEMO_NO_TURN = 'no TURN server in the demo (coturn is not installed: no turnserver on PATH): the turn.allocate, webrtc.ice relay-* and quality.relay-train rows are skipped (a probe with --turn managed runs them)';
+
+/** coturn's turnserver on PATH (the demo runs it through `serve --turn managed` when there). */
+function haveTurnserver(): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean))
+    try {
+      accessSync(join(dir, 'turnserver'), constants.X_OK);
+      return true;
+    } catch {
+      /* not here */
+    }
+  return false;
+}
+
+/** A loopback port free for both TCP and UDP right now (coturn listens on both); null if none in 20 tries. */
+async function freeLoopbackPort(): Promise<number | null> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+  return null;
+}
+
+/** The serve's arguments for a managed coturn on loopback: free ports, a random 40-port relay window. */
+async function managedTurnArgs(): Promise<string[] | null> {
+  if (!haveTurnserver()) return null;
+  const port = await freeLoopbackPort();
+  const tlsPort = await freeLoopbackPort();
+  if (port === null || tlsPort === null || port === tlsPort) return null;
+  const min = 50000 + randomInt(300) * 40;
+  return ['--turn', 'managed', '--turn-address', '127.0.0.1', '--turn-port', String(port), '--turn-tls-port', String(tlsPort), '--turn-relay-ports', `${min}-${min + 39}`];
+}
 
 /** How long the demo waits for its serve to come up (a loaded machine took 8 s). */
 const SERVE_UP_MS = 30_000;
@@ -88,7 +136,8 @@ async function startDemoServe(args: string[]): Promise<DemoServe> {
 }
 
 export async function demoCommand(o: DemoOptions): Promise<number> {
-  const serving = startDemoServe(['--listen', '127.0.0.1:0', '--stun', '127.0.0.1:0', '--udp-echo', '127.0.0.1', '--udp-ports', demoEchoPorts()]);
+  const turnArgs = await managedTurnArgs();
+  const serving = startDemoServe(['--listen', '127.0.0.1:0', '--stun', '127.0.0.1:0', '--udp-echo', '127.0.0.1', '--udp-ports', demoEchoPorts(), ...(turnArgs ?? [])]);
   // The check's modules load while the serve process starts.
   const loading = Promise.all([import('../profiles/load.js'), import('./check-command.js'), import('./options.js'), import('./output.js'), import('../report/progress.js')]);
   const [serve, [{ loadProfiles }, { runCheck, useColor }, { buildConfig }, { writeOutputs }, { createProgress }]] = await Promise.all([serving, loading.catch(async (e) => {
@@ -113,10 +162,10 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
       idleWindow: o.idleWindow ?? '1',
       qualitySeconds: o.qualitySeconds ?? '2',
     }, {});
-    if (o.json !== '-') process.stderr.write(`netready demo: serve on ${serve.url} with STUN, the UDP echo and the WebRTC peer (throw-away CA ${serve.caFile}); every vendor name points there\n`);
+    if (o.json !== '-') process.stderr.write(`netready demo: serve on ${serve.url} with STUN, the UDP echo, the WebRTC peer${turnArgs ? ' and a managed coturn' : ''} (throw-away CA ${serve.caFile}); every vendor name points there\n`);
     const progress = createProgress(process.stderr, { tty: Boolean(process.stderr.isTTY) && !process.env.CI, color: useColor(process.stderr) });
     const { report } = await runCheck(config, { progress });
-    report.notes = [...(report.notes ?? []), DEMO_NO_TURN];
+    if (!turnArgs) report.notes = [...(report.notes ?? []), DEMO_NO_TURN];
     writeOutputs(report, o);
     const { exitCodeFor } = await import('../report/common.js');
     return exitCodeFor(report);

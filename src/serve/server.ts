@@ -5,7 +5,7 @@
 //
 // - Every HTTP request: 200 JSON {"ok":true,"server":"netready","host":<Host>,"path":<path>,"method":<m>},
 //   header X-Netready-Serve: 1.
-// - GET /.netready/health -> {"ok":true,"server":"netready","uptimeMs":n,"connections":n,"probe":
+// - GET /.netready/health -> {"ok":true,"server":"netready","uptimeMs":n,"connections":n,"clientAddress":<the address the client came from: its egress, or its proxy's>,"probe":
 //   {"names":[..],"address":<the address the client reached>,"port":n,"host":<Host>,"version":v}}
 //   (the probe's identity, so a report can name the probe it measured to).
 // - GET /.netready/status (admin token) -> connections, refusals, streams, certificates, modules.
@@ -227,7 +227,7 @@ export async function startServe(opts: ServeOptions): Promise<ServeHandle> {
       return serveSse(res, url, arrivedAt, streams, maxStreamMs);
     }
     if (req.method === 'GET' && url.pathname === '/.netready/health') {
-      return sendJson(res, 200, { ok: true, server: 'netready', uptimeMs: Math.round(performance.now() - startedAt), connections: admission.size, probe: identity(req) });
+      return sendJson(res, 200, { ok: true, server: 'netready', uptimeMs: Math.round(performance.now() - startedAt), connections: admission.size, probe: identity(req), clientAddress: unmapped(req.socket.remoteAddress) || null });
     }
     if (url.pathname === '/.netready/status') {
       if (!isAdmin(req, url, opts.adminToken)) return adminRefused(res, req.method);

@@ -74,4 +74,10 @@ test('npm pack + install into an empty directory + `netready demo --json -` ther
   assert.deepEqual(validateReport(report), [], 'the installed demo writes a valid netready/report@1');
   assert.equal(report.tier, 'optimal', 'the demo measures media on loopback');
   assert.ok(report.checks.some((c) => c.id === 'quality.udp-train' && c.status === 'ok'), 'the quality train ran');
+  // With coturn installed the demo's serve runs it (--turn managed): the TURN rows run, and pass.
+  const turnRows = report.checks.filter((c) => c.id === 'turn.allocate' || c.id === 'quality.relay-train');
+  if (which('turnserver')) {
+    assert.ok(turnRows.length >= 4, `TURN rows: ${JSON.stringify(turnRows)}`);
+    assert.deepEqual(turnRows.filter((c) => c.status !== 'ok'), [], 'every TURN row passes through the managed coturn');
+  } else assert.ok(turnRows.every((c) => c.status === 'skipped'), 'without coturn the TURN rows are skipped');
 });

@@ -52,6 +52,7 @@ test('answers every request with the netready JSON and a health endpoint', async
   assert.equal(health.ok, true);
   assert.equal(typeof health.uptimeMs, 'number');
   assert.ok(health.connections >= 1);
+  assert.equal(health.clientAddress, '127.0.0.1', 'the address the client came from (its egress as the probe sees it)');
 });
 
 test('health names the probe: its configured names, the address and port the client reached, the Host it used, the version', async (t) => {
