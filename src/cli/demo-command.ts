@@ -35,6 +35,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
       connectTo: [`::127.0.0.1:${port}`],
       deadline: o.deadline ?? '20',
       idleWindow: o.idleWindow ?? '1',
+      // loopback only: no system proxy settings, no WPAD lookup
+      systemProxy: false,
     }, {});
     if (o.json !== '-') process.stderr.write(`netready demo: serve on https://127.0.0.1:${port} (throw-away CA ${caFile}); every vendor name points there\n`);
     const progress = createProgress(process.stderr, { tty: Boolean(process.stderr.isTTY) && !process.env.CI, color: useColor(process.stderr) });
