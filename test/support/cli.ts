@@ -4,6 +4,13 @@ import { join } from 'node:path';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'netready.js');
 
+/**
+ * The system proxy settings every CLI run in the tests sees unless a test gives its own
+ * (NETREADY_TEST_DISCOVERY, test-only): a Linux machine with nothing configured and no search
+ * domain — no test reads this machine's settings or sends a WPAD query to its resolver.
+ */
+export const NOTHING_CONFIGURED = join(import.meta.dirname, '..', 'fixtures', 'discovery', 'cli', 'nothing.json');
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -16,8 +23,8 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
     const t0 = Date.now();
     const [cmd, ...pre] = opts.prefix ?? [];
     const child = cmd
-      ? spawn(cmd, [...pre, process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawn(cmd, [...pre, process.execPath, BIN, ...args], { env: { ...process.env, NO_COLOR: '1', NETREADY_TEST_DISCOVERY: NOTHING_CONFIGURED, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', NETREADY_TEST_DISCOVERY: NOTHING_CONFIGURED, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -140,7 +140,7 @@ export async function discoverForRun(config: RunConfig, env: DiscoveryEnv, o: { 
   const budget = AbortSignal.timeout(o.budgetMs);
   const signal = o.signal ? AbortSignal.any([o.signal, budget]) : budget;
   const notes: string[] = [];
-  const left = () => Math.max(0, o.budgetMs - (performance.now() - t0));
+  const left = () => Math.max(0, Math.floor(o.budgetMs - (performance.now() - t0)));
   let d: ProxyDiscovery;
   try {
     d = await discoverProxy({
@@ -172,7 +172,7 @@ export async function discoverForRun(config: RunConfig, env: DiscoveryEnv, o: { 
         pac: [],
         route: { kind: 'env', origin: 'env', from: 'environment' },
         disagreement: null,
-        notes: [why],
+        notes: [],
         durationMs: Math.round(performance.now() - t0),
         ...(env.fixture ? { fixture: env.fixture } : {}),
       },
