@@ -99,6 +99,39 @@ test('sandbox: a loop after an awaited dnsResolve() is interrupted too (the boun
   e.dispose();
 });
 
+test('sandbox thread: a PAC allocating megabytes per step is stopped at the wall-clock bound, the main event loop keeps running meanwhile', async () => {
+  const e = (await compilePac('function FindProxyForURL(u, h) { if (h !== "bomb.example") return "DIRECT"; var a = []; for (;;) a.push(new Array(1e6).fill(1)); }', 'bomb.pac', {
+    evalTimeoutMs: 1500,
+  })) as PacEngine;
+  assert.equal(await e.findProxy('https://ok.example/'), 'DIRECT');
+  let ticks = 0;
+  const iv = setInterval(() => ticks++, 20);
+  try {
+    await assert.rejects(e.findProxy('https://bomb.example/'), (err: unknown) => err instanceof PacError && ['cpu-time', 'memory', 'no-answer'].includes(err.failure.stage) && /bomb\.pac/.test(err.message));
+  } finally {
+    clearInterval(iv);
+  }
+  // QuickJS ran on its own thread: the main thread's timers fired while it ran (in-thread, none would).
+  assert.ok(ticks >= 3, `the main event loop ticked ${ticks} times during the evaluation`);
+  assert.ok(e.broken, 'stopped once, the PAC is not run again');
+  await assert.rejects(e.findProxy('https://ok.example/'), PacError);
+  e.dispose();
+});
+
+test('sandbox thread: late while waiting for its own DNS answer is "no answer", not broken — the next URL still works', async () => {
+  const e = (await compilePac('function FindProxyForURL(u, h) { return isResolvable(h) ? "PROXY 198.18.0.1:3128" : "DIRECT"; }', 'slowdns.pac', {
+    evalTimeoutMs: 400,
+    resolve4: async (h) => {
+      if (h === 'slow.example') await new Promise((r) => setTimeout(r, 1200));
+      return h === 'other.example' ? '198.18.0.2' : null;
+    },
+  })) as PacEngine;
+  await assert.rejects(e.findProxy('https://slow.example/'), (err: unknown) => err instanceof PacError && err.failure.stage === 'no-answer' && !/stopped/.test(err.message));
+  assert.equal(e.broken, null);
+  assert.equal(await e.findProxy('https://other.example/'), 'PROXY 198.18.0.1:3128');
+  e.dispose();
+});
+
 test('sandbox: exceptions, non-strings and syntax errors are typed failures; alert() writes nothing', async () => {
   const thrower = (await compilePac('function FindProxyForURL(u, h) { throw new TypeError("bad " + h); }', 't.pac')) as PacEngine;
   await assert.rejects(thrower.findProxy('https://x.example/'), (err: unknown) => err instanceof PacError && err.failure.stage === 'throws' && /throws for https:\/\/x\.example\/: bad x\.example/.test(err.message));

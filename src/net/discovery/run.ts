@@ -117,7 +117,7 @@ export function disagreement(d: Pick<ProxyDiscovery, 'sources' | 'platform' | 's
   if (envProxy && same(envProxy, sysProxy)) return null;
   if (envText) return `${envText}, but ${sysText}: command-line tools and SDKs that read the environment go one way, the browser the other; netready went the browser's way`;
   if (os && os.state !== 'configured') return null;
-  return `${sysText}, but no proxy variable is set: command-line tools and SDKs that read only the environment go direct while the browser goes through the system's proxy; netready went the browser's way`;
+  return `${sysText}, but no proxy variable is set: command-line tools and SDKs that read only the environment go direct while the browser goes the way ${os ? 'the system settings say' : 'WPAD says'}; netready went the browser's way`;
 }
 
 function wpadRecord(w: WpadLookup | null): DiscoveryRecord['wpad'] {
