@@ -60,7 +60,10 @@ function windows(server: string, override: string): Record<string, unknown> {
     commands: {
       [`reg query "${POLICY_KEY}" /v ProxySettingsPerUser`]: { exit: 1, file: 'wininet/not-found.txt' },
       [`reg query "HKCU\\${INTERNET_SETTINGS}"`]: { stdout: wininetManual(server, override) },
-      [`reg query "HKCU\\${INTERNET_SETTINGS}\\Connections" /v DefaultConnectionSettings`]: { file: 'wininet/connections-direct.txt' },
+      // the blob the settings UI writes: flags 0x3 (direct + manual proxy), auto-detect off
+      [`reg query "HKCU\\${INTERNET_SETTINGS}\\Connections" /v DefaultConnectionSettings`]: {
+        stdout: readFileSync(path.join(FIXTURES, 'wininet', 'connections-direct.txt'), 'utf8').replace('460000001C00000001000000', '460000001C00000003000000'),
+      },
       'netsh winhttp show proxy': { file: 'winhttp/direct.txt' },
     },
   };
