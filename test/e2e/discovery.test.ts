@@ -89,6 +89,14 @@ async function pacServer(t: import('node:test').TestContext, files: Record<strin
   return { port: (srv.address() as { port: number }).port, hits };
 }
 
+/** serve standing in for every host, and a plain squid that resolves every profile name to it. */
+async function vendorBehindSquid(t: import('node:test').TestContext) {
+  const vendor = await startVendor(t);
+  const sq = await startSquid({ hosts: vendor.hosts });
+  t.after(() => sq.stop());
+  return { vendor, sq };
+}
+
 const check = (r: Report, id: string, target: string) => r.checks.find((c) => c.id === id && c.target === target);
 const proxyConfig = (r: Report) => r.checks.find((c) => c.id === 'proxy.config')!;
 const routes = (r: Report) => ((r.context as { routes?: { host: string; route: string; source: string; carriedBy?: string }[] }).routes ?? []);
@@ -141,9 +149,7 @@ describe('proxy discovery through the real CLI', { concurrency: 2 }, () => {
 
   test('Windows Internet Settings name a proxy: every check goes through it (not the environment\'s), the route says WinINET, the disagreement is a note', async (t) => {
     if (needsSquid.skip) return t.skip(needsSquid.skip);
-    const vendor = await startVendor(t);
-    const sq = await startSquid({ hosts: vendor.hosts });
-    t.after(() => sq.stop());
+    const { vendor, sq } = await vendorBehindSquid(t);
     const deadProxy = await freePort();
     const file = fixture(vendor.dir, windows(`127.0.0.1:${sq.port}`, '<local>;*.corp.example'));
     const { report: r } = await runCheck(['--public-roots', vendor.caFile], { env: { NETREADY_TEST_DISCOVERY: file, HTTPS_PROXY: `http://127.0.0.1:${deadProxy}` } });
@@ -164,9 +170,7 @@ describe('proxy discovery through the real CLI', { concurrency: 2 }, () => {
 
   test('the system bypass list decides pcc-proxy-not-bypassed (seed 003): without localhost.esignlive.com it fires, with it it does not', async (t) => {
     if (needsSquid.skip) return t.skip(needsSquid.skip);
-    const vendor = await startVendor(t);
-    const sq = await startSquid({ hosts: vendor.hosts });
-    t.after(() => sq.stop());
+    const { vendor, sq } = await vendorBehindSquid(t);
     const run = async (override: string) => {
       const file = fixture(vendor.dir, windows(`127.0.0.1:${sq.port}`, override));
       // the agent's name resolves as the real DNS answers it (seed 003: 127.0.0.1), without a query
@@ -182,9 +186,7 @@ describe('proxy discovery through the real CLI', { concurrency: 2 }, () => {
 
   test('WPAD announces "PROXY dead; PROXY squid; DIRECT": the dead proxy is skipped, squid carries every host, the route says WPAD', async (t) => {
     if (needsSquid.skip) return t.skip(needsSquid.skip);
-    const vendor = await startVendor(t);
-    const sq = await startSquid({ hosts: vendor.hosts });
-    t.after(() => sq.stop());
+    const { vendor, sq } = await vendorBehindSquid(t);
     const dead = await freePort();
     const pac = await pacServer(t, { '/wpad.dat': `function FindProxyForURL(url, host) { return "PROXY 127.0.0.1:${dead}; PROXY 127.0.0.1:${sq.port}; DIRECT"; }` });
     const file = fixture(vendor.dir, {
@@ -220,9 +222,7 @@ describe('proxy discovery through the real CLI', { concurrency: 2 }, () => {
 
   test('a WPAD PAC that sends the video hosts DIRECT where direct is blocked and the rest via squid: pac-required (and tcp-blocked)', async (t) => {
     if (needsSquid.skip) return t.skip(needsSquid.skip);
-    const vendor = await startVendor(t);
-    const sq = await startSquid({ hosts: vendor.hosts });
-    t.after(() => sq.stop());
+    const { vendor, sq } = await vendorBehindSquid(t);
     const closed = await freePort();
     const pac = await pacServer(t, {
       '/wpad.dat': `function FindProxyForURL(url, host) {

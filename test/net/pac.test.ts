@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compilePac, fetchPacText, loadPac, loadPacText, PacError, PAC_MAX_BYTES, type PacEngine } from '../../src/net/pac.js';
 import { lookupWpad } from '../../src/net/discovery/wpad.js';
+import { mapLookup } from '../../src/net/discovery/fixture.js';
 
 const PAC = 'function FindProxyForURL(url, host) { return dnsDomainIs(host, ".opentok.com") ? "PROXY 127.0.0.1:3128; DIRECT" : "DIRECT"; }';
 
@@ -164,17 +164,6 @@ test('loadPac: fetch + compile + one trial; the engine answers per URL', async (
   r.engine.dispose();
 });
 
-/** Resolves the names in `map` to loopback, everything else NXDOMAIN (no real DNS in tests). */
-function fakeLookup(map: Record<string, string>): LookupFunction {
-  return ((hostname: string, options: unknown, cb: (...a: unknown[]) => void) => {
-    const callback = typeof options === 'function' ? (options as typeof cb) : cb;
-    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
-    const addr = map[hostname];
-    if (!addr) return process.nextTick(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })));
-    process.nextTick(() => (all ? callback(null, [{ address: addr, family: 4 }]) : callback(null, addr, 4)));
-  }) as LookupFunction;
-}
-
 test('WPAD: candidates walk up to the registrable domain; the first that serves wpad.dat wins', async (t) => {
   const hosts: string[] = [];
   const port = await server(t, (req, res) => {
@@ -184,7 +173,7 @@ test('WPAD: candidates walk up to the registrable domain; the first that serves 
     res.end();
   });
   // Port 80 is not ours to bind: the names resolve to loopback and the fetches go to our port.
-  const lookup = fakeLookup({ 'wpad.eu.corp.example.co.uk': '127.0.0.1', 'wpad.corp.example.co.uk': '127.0.0.1' });
+  const lookup = mapLookup({ 'wpad.eu.corp.example.co.uk': '127.0.0.1', 'wpad.corp.example.co.uk': '127.0.0.1' });
   const found = await lookupWpad({ domains: ['eu.corp.example.co.uk'], where: ['/etc/resolv.conf'], notes: [] }, { lookup, port, perCandidateMs: 1000 });
   assert.deepEqual(found.candidates, ['http://wpad.eu.corp.example.co.uk/wpad.dat', 'http://wpad.corp.example.co.uk/wpad.dat', 'http://wpad.example.co.uk/wpad.dat', 'http://wpad/wpad.dat']);
   assert.equal(found.found?.url, 'http://wpad.corp.example.co.uk/wpad.dat');

@@ -44,7 +44,8 @@ const Fixture = v.strictObject({
   wpadPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
 });
 
-function mapLookup(hosts: Record<string, string>): LookupFunction {
+/** Name resolution from a map (names are matched lower-case); every other name fails as ENOTFOUND, without a query. */
+export function mapLookup(hosts: Record<string, string>): LookupFunction {
   return ((hostname: string, options: unknown, cb: (...a: unknown[]) => void) => {
     const callback = typeof options === 'function' ? (options as typeof cb) : cb;
     const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;

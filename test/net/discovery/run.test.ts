@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { defaultConfig } from '../../../src/cli/config.js';
 import { discoverForRun, disagreement, plannedRoute, type DiscoveryEnv } from '../../../src/net/discovery/run.js';
 import { discoverProxy } from '../../../src/net/discovery/orchestrate.js';
 import type { CommandRunner } from '../../../src/net/discovery/runner.js';
 import { fixtureFiles, fixtureRunner, ok } from './fixture-runner.js';
+import { mapLookup } from '../../../src/net/discovery/fixture.js';
 
 const GSETTINGS = 'gsettings list-recursively org.gnome.system.proxy';
 
@@ -22,17 +22,6 @@ function gnome(mode: string, autoconfig = '', httpsHost = '', httpsPort = 0): st
     `org.gnome.system.proxy.https host '${httpsHost}'`,
     `org.gnome.system.proxy.https port ${httpsPort}`,
   ].join('\n');
-}
-
-/** Resolves the names in `map` to loopback, everything else NXDOMAIN (no real DNS in tests). */
-function mapLookup(map: Record<string, string>): LookupFunction {
-  return ((hostname: string, options: unknown, cb: (...a: unknown[]) => void) => {
-    const callback = typeof options === 'function' ? (options as typeof cb) : cb;
-    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
-    const addr = map[hostname];
-    if (!addr) return process.nextTick(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })));
-    process.nextTick(() => (all ? callback(null, [{ address: addr, family: 4 }]) : callback(null, addr, 4)));
-  }) as LookupFunction;
 }
 
 async function serve(t: { after(fn: () => unknown): void }, files: Record<string, string>): Promise<number> {
