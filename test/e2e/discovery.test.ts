@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { SQUID_BIN, startSquid } from '../support/squid.js';
 import { freePort } from '../support/proc.js';
-import { NOTHING_CONFIGURED } from '../support/cli.js';
+import { NOTHING_CONFIGURED, runCli } from '../support/cli.js';
 import { INTERNET_SETTINGS, POLICY_KEY } from '../../src/net/discovery/windows.js';
 import { SIGN_DOMAIN, cause, causeIds, explain, profileHosts, resolveArgs, runCheck, startVendor, type Report } from './harness.js';
 
@@ -117,7 +117,8 @@ describe('proxy discovery through the real CLI', { concurrency: 2 }, () => {
       commands: { [GSETTINGS]: { stdout: gnome('none') } },
       files: { '/etc/resolv.conf': 'nameserver 127.0.0.53\nsearch corp.example.com\n' },
     });
-    const { report: r } = await runCheck(['--public-roots', vendor.caFile, ...resolveArgs(vendor.addr)], { env: { NETREADY_TEST_DISCOVERY: file } });
+    const raw = path.join(vendor.dir, 'raw.json');
+    const { report: r } = await runCheck(['--public-roots', vendor.caFile, ...resolveArgs(vendor.addr), '--save-raw', raw], { env: { NETREADY_TEST_DISCOVERY: file } });
     const summary = 'no proxy found (sources tried: GNOME proxy settings (gsettings), environment (HTTPS_PROXY, NO_PROXY, …), WPAD auto-discovery)';
     assert.ok(notes(r).includes(`proxy: ${summary}`), JSON.stringify(notes(r)));
     assert.deepEqual(r.context && (r.context as { proxy?: unknown }).proxy, { summary, system: true });
@@ -132,6 +133,12 @@ describe('proxy discovery through the real CLI', { concurrency: 2 }, () => {
     assertClean(r);
     assert.ok(routes(r).length > 5 && routes(r).every((x) => x.route === 'direct' && x.source === 'no proxy found'), JSON.stringify(routes(r)));
     assert.equal(check(r, 'tcp.connect', `${SIGN_DOMAIN}:443`)?.details?.proxy, null);
+    // The raw run carries what discovery found: a replay without a network says the same.
+    assert.equal((JSON.parse(readFileSync(raw, 'utf8')) as { discovery: { summary: string } }).discovery.summary, summary);
+    const replay = await runCli(['check', '--from-raw', raw, '--json', '-']);
+    const again = JSON.parse(replay.stdout) as Report;
+    assert.ok(notes(again).includes(`proxy: ${summary}`), JSON.stringify(notes(again)));
+    assert.deepEqual(again.context, r.context);
   });
 
   test('--no-system-proxy: not read and recorded so; the shared test fixture (nothing configured) gives the same verdict', async (t) => {
