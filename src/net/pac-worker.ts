@@ -7,10 +7,10 @@
 // test injected). Self-contained on purpose: no imports of netready's own modules.
 //
 // Protocol — workerData: { text, ref, cpuLimitMs, memoryLimitBytes }.
-// main -> worker: { type: 'eval', id, url } | { type: 'answer', rid, value }
+// main -> worker: { type: 'eval', id, url } | { type: 'answer', rid, value } | { type: 'ping', rid }
 // worker -> main: { type: 'ready' } | { type: 'failed', failure }            (after compiling)
 //                 { type: 'result', id, answer } | { type: 'error', id, failure, broken }
-//                 { type: 'ask', rid, what: 'dns' | 'myip', host? }
+//                 { type: 'ask', rid, what: 'dns' | 'myip', host? } | { type: 'pong', rid }
 
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -123,6 +123,8 @@ port.on('message', (m: { type: string; id?: number; url?: string; rid?: number; 
     done?.(m.value);
     return;
   }
+  // The main thread asks whether this thread still takes messages (a PAC stuck in a loop cannot answer).
+  if (m.type === 'ping') return port.postMessage({ type: 'pong', rid: m.rid });
   if (m.type !== 'eval') return;
   const id = m.id!;
   const url = m.url!;

@@ -9,8 +9,10 @@
 //   PAC_CPU_LIMIT_MS of that thread's CPU time (a run starts when netready calls into the VM and again
 //   each time an awaited dnsResolve()/myIpAddress() answer resumes it). QuickJS consults the handler
 //   every ~10 000 bytecode instructions, so a loop whose every step is a huge built-in call is
-//   consulted rarely: for that the main thread ends the thread when an evaluation has not answered
-//   within PAC_EVAL_TIMEOUT_MS while the PAC computes (not while it waits for a DNS answer).
+//   consulted rarely: for that, when an evaluation has not answered within PAC_EVAL_TIMEOUT_MS, the
+//   main thread pings the thread — one that still takes messages (waiting for its DNS answer) makes
+//   the evaluation late ('no-answer'), one that does not answer within as long again is stuck in the
+//   PAC and is ended.
 // - Memory: the VM's own limit is not enforced by quickjs-wasi 2.2.0, and its heap is WebAssembly
 //   memory outside the worker's V8 heap limits: the main thread watches the process's resident memory
 //   while a PAC runs and ends the thread at PAC_MEMORY_WATCH_BYTES of growth.
@@ -229,7 +231,8 @@ type WorkerMessage =
   | { type: 'failed'; failure: PacFailure }
   | { type: 'result'; id: number; answer: string }
   | { type: 'error'; id: number; failure: PacFailure; broken: boolean }
-  | { type: 'ask'; rid: number; what: 'dns' | 'myip'; host?: string };
+  | { type: 'ask'; rid: number; what: 'dns' | 'myip'; host?: string }
+  | { type: 'pong'; rid: number };
 
 function workerUrl(): URL {
   // Under tsx (tests, the lab) this module is pac.ts and its worker pac-worker.ts; built, both are .js.
@@ -238,9 +241,9 @@ function workerUrl(): URL {
 
 /**
  * Compile PAC text in a bounded QuickJS sandbox on a thread of its own (pac-worker.ts): a busy loop
- * is interrupted at the CPU bound inside the thread; an evaluation that has not answered within the
- * wall-clock bound while the PAC computes (not while it waits for a DNS answer), or a process that
- * grows by PAC_MEMORY_WATCH_BYTES while it runs, ends the thread (terminate) and the PAC is broken.
+ * is interrupted at the CPU bound inside the thread; a late evaluation whose thread no longer takes
+ * messages (stuck computing, not waiting for a DNS answer), or a process that grows by
+ * PAC_MEMORY_WATCH_BYTES while it runs, ends the thread (terminate) and the PAC is broken.
  */
 export async function compilePac(text: string, ref: string, o: PacCompileOptions = {}): Promise<PacEngine | PacFailure> {
   const cpuLimit = o.cpuLimitMs ?? PAC_CPU_LIMIT_MS;
@@ -251,8 +254,13 @@ export async function compilePac(text: string, ref: string, o: PacCompileOptions
   const worker = new Worker(workerUrl(), { workerData: { text, ref, cpuLimitMs: cpuLimit, memoryLimitBytes: PAC_MEMORY_LIMIT_BYTES } });
   let exited = false;
   let nextId = 0;
-  /** Questions the PAC asked the main thread (DNS, myIpAddress) that have not been answered. */
-  let asking = 0;
+  const pongs = new Map<number, () => void>();
+  /** Ask the thread whether it still takes messages; `alive` when it answers. */
+  const ping = (alive: () => void) => {
+    const rid = ++nextId;
+    pongs.set(rid, alive);
+    worker.postMessage({ type: 'ping', rid });
+  };
   const pending = new Map<number, { resolve: (s: string) => void; reject: (e: PacError) => void }>();
   let onStart: ((m: WorkerMessage | { type: 'gone'; failure: PacFailure }) => void) | null = null;
 
@@ -264,10 +272,12 @@ export async function compilePac(text: string, ref: string, o: PacCompileOptions
       const id = ++nextId;
       return new Promise<string>((resolve, reject) => {
         const stopWatch = watchMemory(() => stop(fail(ref, 'memory', `the PAC file ${ref} grew this process by more than ${PAC_MEMORY_WATCH_BYTES >> 20} MiB for ${url}`)));
-        const timer = setTimeout(() => {
-          // Waiting for an answer it asked for: the evaluation is late, the PAC is not broken.
-          if (asking > 0) settle(() => reject(new PacError(fail(ref, 'no-answer', `the PAC file ${ref} did not answer for ${url} within ${evalTimeout} ms`))));
-          else stop(fail(ref, 'no-answer', `the PAC file ${ref} did not answer for ${url} within ${evalTimeout} ms (stopped)`));
+        let timer = setTimeout(() => {
+          // Late. Still taking messages (waiting for a DNS answer, or behind other evaluations):
+          // the evaluation is late, the PAC is not broken. Stuck computing: the thread is stopped.
+          const late = fail(ref, 'no-answer', `the PAC file ${ref} did not answer for ${url} within ${evalTimeout} ms`);
+          timer = setTimeout(() => stop({ ...late, message: `${late.message} (stopped)` }), Math.max(1000, evalTimeout));
+          ping(() => settle(() => reject(new PacError(late))));
         }, evalTimeout);
         const settle = (f: () => void) => {
           clearTimeout(timer);
@@ -296,11 +306,14 @@ export async function compilePac(text: string, ref: string, o: PacCompileOptions
 
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'ready' || m.type === 'failed') return onStart?.(m);
+    if (m.type === 'pong') {
+      const alive = pongs.get(m.rid);
+      pongs.delete(m.rid);
+      return alive?.();
+    }
     if (m.type === 'ask') {
-      asking++;
       const answer = m.what === 'dns' ? resolve4(String(m.host)).catch(() => null) : myIp().catch(() => '127.0.0.1');
       void answer.then((value) => {
-        asking--;
         if (!exited) worker.postMessage({ type: 'answer', rid: m.rid, value });
       });
       return;

@@ -118,6 +118,13 @@ test('sandbox thread: a PAC allocating megabytes per step is stopped at the wall
   e.dispose();
 });
 
+test('sandbox thread: a PAC stuck in huge built-in calls (QuickJS rarely consults its interrupt) no longer takes messages: its thread is stopped', async () => {
+  const e = (await compilePac('function FindProxyForURL(u, h) { for (;;) { var s = "x".repeat(5e7); } }', 'stuck.pac', { evalTimeoutMs: 1000 })) as PacEngine;
+  await assert.rejects(e.findProxy('https://x.example/'), (err: unknown) => err instanceof PacError && err.failure.stage === 'no-answer' && / within 1000 ms \(stopped\)$/.test(err.message));
+  assert.equal(e.broken?.stage, 'no-answer');
+  e.dispose();
+});
+
 test('sandbox thread: late while waiting for its own DNS answer is "no answer", not broken — the next URL still works', async () => {
   const e = (await compilePac('function FindProxyForURL(u, h) { return isResolvable(h) ? "PROXY 198.18.0.1:3128" : "DIRECT"; }', 'slowdns.pac', {
     evalTimeoutMs: 400,
