@@ -27,6 +27,7 @@ import { up, down, REPO, type LabState } from '../lab/lab.js';
 import { run, runAsync } from '../lab/sh.js';
 import { iperfJson, tcpBpsOf, udpLossOf, type IperfJson } from '../lab/iperf.js';
 import type { Scenario } from '../lab/scenario.js';
+import { clientEnv } from '../lab/runner.js';
 
 const PAYLOAD_FACTOR = 1448 / 1514;
 
@@ -64,7 +65,7 @@ async function netreadyCheck(st: LabState, extra: string[] = [], probe = true): 
   const reportFile = join(st.tmpDir, `bench-report-${Date.now()}.json`);
   const args = ['--profile', 'onespan-virtual-room', '--ca', st.files.labCa, '--json', reportFile, '--deadline', '25', ...(probe ? ['--probe', 'https://probe.lab.test'] : []), ...extra];
   const t0 = performance.now();
-  const r = await runAsync([process.execPath, '--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), 'check', ...args], { ns: st.ns.client, timeoutMs: 60_000 });
+  const r = await runAsync([process.execPath, '--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), 'check', ...args], { ns: st.ns.client, timeoutMs: 60_000, env: clientEnv(st) });
   const wallMs = performance.now() - t0;
   const report = existsSync(reportFile) ? (JSON.parse(readFileSync(reportFile, 'utf8')) as Report) : null;
   return { report, code: r.code, wallMs, err: r.stderr };

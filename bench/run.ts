@@ -51,7 +51,9 @@ async function spine() {
     const names = loadProfiles(['onespan-virtual-room'], { signDomain: 'localhost' }).hosts.map((h) => h.host);
     const args = ['--profile', 'onespan-virtual-room', '--sign-domain', 'localhost', '--public-roots', caFile,
       ...names.flatMap((n) => ['--resolve', `${n}:127.0.0.1`]), '--connect-to', `::127.0.0.1:${serve.addresses[0].port}`,
-      '--idle-window', '1', '--deadline', '20', '--json', '-'];
+      '--idle-window', '1', '--deadline', '20', '--json', '-',
+      // like the demo: loopback only — no system proxy settings, no WPAD query to this machine's resolver
+      '--no-system-proxy'];
     const samples: Sample[] = [];
     for (let i = 0; i < RUNS; i++) samples.push(await runCheck(args));
     const bad = samples.filter((s) => s.exit !== 0);

@@ -13,7 +13,7 @@ import { UsageError } from '../src/cli/errors.js';
 import { loadScenario } from './scenario.js';
 import { up, downAll, downOwn, listStates, REPO, ADDR } from './lab.js';
 import { LabError } from './sh.js';
-import { runTests } from './runner.js';
+import { clientEnv, runTests } from './runner.js';
 import { selftest } from './selftest.js';
 
 export function buildHelper(): void {
@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
       const st = states.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
       const r = spawnSync('ip', ['netns', 'exec', st.ns.client, ...args], {
         stdio: 'inherit',
-        env: { ...process.env, LAB_CA: st.files.labCa, LAB_CA_BUNDLE: st.files.caBundle ?? st.files.labCa, LAB_PROXY: ADDR.proxy, LAB_DIR: st.tmpDir },
+        env: { ...clientEnv(st), LAB_CA: st.files.labCa, LAB_CA_BUNDLE: st.files.caBundle ?? st.files.labCa, LAB_PROXY: ADDR.proxy, LAB_DIR: st.tmpDir },
       });
       return r.status ?? 1;
     }

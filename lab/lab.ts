@@ -37,6 +37,8 @@ export const ADDR = {
   routerProxy: '198.18.2.1',
   proxy: '198.18.2.2',
   nginx: '198.18.2.3',
+  /** the WPAD web server (wpad: knob), in the proxy namespace */
+  wpad: '198.18.2.4',
   routerVendor: '198.19.0.1',
   vendor: '198.19.0.2',
   dnsBlackhole: '198.19.0.53',
@@ -72,7 +74,7 @@ export interface LabState {
   procs: LabProc[];
   /** host name -> vendor (or nginx) address */
   hosts: Record<string, string>;
-  files: { labCa: string; cert: string; key: string; caBundle?: string; pac?: string; squidCa?: string; mitmCa?: string; passwd?: string };
+  files: { labCa: string; cert: string; key: string; caBundle?: string; pac?: string; wpad?: string; squidCa?: string; mitmCa?: string; passwd?: string };
   signDomain: string;
   proxyAddr: string;
 }
@@ -279,6 +281,7 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   ip(R, 'addr', 'add', `${ADDR.routerVendor}/16`, 'dev', 'rv');
   ip(P, 'addr', 'add', `${ADDR.proxy}/24`, 'dev', 'p0');
   ip(P, 'addr', 'add', `${ADDR.nginx}/24`, 'dev', 'p0');
+  ip(P, 'addr', 'add', `${ADDR.wpad}/24`, 'dev', 'p0');
   ip(V, 'addr', 'add', `${ADDR.vendor}/16`, 'dev', 'v0');
   ip(V, 'addr', 'add', `${ADDR.dnsBlackhole}/16`, 'dev', 'v0');
 
@@ -360,6 +363,8 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     'local=/#/', // answer only the lab's names, never forward (lab-notes)
     `log-facility=${join(st.tmpDir, 'dnsmasq-queries.log')}`,
     `host-record=ns.lab.test,${ADDR.routerClient}`,
+    // WPAD: the first candidate a browser tries for the client's search domain (wpad: knob)
+    ...(sc.wpad ? [`host-record=wpad.${sc.wpad.domain.toLowerCase()},${ADDR.wpad}`] : []),
     ...lh.zones.map((z) => `server=/${z}/127.0.0.1#${AUTH_DNS_PORT}`),
     ...records.filter(([n]) => !zoneOf(n)).map(([n, a]) => `host-record=${n},${a}`),
     // a name that times out: forwarded to an address whose DNS packets the vendor drops (the more
@@ -376,7 +381,9 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
     mkdirSync(dir, { recursive: true });
     st.etcNetns.push(dir);
     saveState(st);
-    writeFileSync(join(dir, 'resolv.conf'), `nameserver ${ns === C ? ADDR.routerClient : ADDR.routerProxy}\noptions timeout:2 attempts:1\n`);
+    // the client's search domain (wpad: knob) is where a browser looks for wpad.DOMAIN
+    const search = ns === C && sc.wpad ? `search ${sc.wpad.domain.toLowerCase()}\n` : '';
+    writeFileSync(join(dir, 'resolv.conf'), `nameserver ${ns === C ? ADDR.routerClient : ADDR.routerProxy}\n${search}options timeout:2 attempts:1\n`);
   }
 
   // ---- vendor: netready serve on every vendor address; DNS black hole --------------------------
@@ -580,8 +587,14 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   }
   if (sc.pac) {
     st.files.pac = join(st.tmpDir, 'proxy.pac');
-    const ret = sc.pac.replaceAll('{proxy}', ADDR.proxy);
-    writeFileSync(st.files.pac, `function FindProxyForURL(url, host) {\n  return ${JSON.stringify(ret)};\n}\n`);
+    writeFileSync(st.files.pac, pacScript(sc.pac));
+  }
+  if (sc.wpad) {
+    // WPAD: a web server on its own lab address answers http://wpad.DOMAIN/wpad.dat
+    st.files.wpad = join(st.tmpDir, 'wpad.dat');
+    writeFileSync(st.files.wpad, pacScript(sc.wpad.pac));
+    const w = addProc(st, 'wpad-server', P, [process.execPath, '--import', 'tsx', join(REPO, 'lab', 'helpers', 'wpad-server.ts'), '--listen', `${ADDR.wpad}:80`, '--file', st.files.wpad]);
+    wait(waitListen(P, 80, 'tcp', w.pid, 'wpad-server', w.log, 30_000, ADDR.wpad));
   }
   if (sc.vpn) {
     const targets = resolveTargets(st, sc.vpn.hosts, 'vpn.hosts');
@@ -631,6 +644,13 @@ async function build(sc: Scenario, st: LabState): Promise<void> {
   st.files.caBundle = join(st.tmpDir, 'ca-bundle.pem');
   const parts = [st.files.labCa, st.files.squidCa, st.files.mitmCa].filter((f): f is string => !!f && existsSync(f));
   writeFileSync(st.files.caBundle, parts.map((f) => readFileSync(f, 'utf8')).join('\n'));
+}
+
+/** A PAC file from a scenario's knob: a whole script as written, or one answer returned for every URL; {proxy} filled in. */
+export function pacScript(text: string): string {
+  const filled = text.replaceAll('{proxy}', ADDR.proxy);
+  if (/FindProxyForURL/.test(filled)) return filled.endsWith('\n') ? filled : `${filled}\n`;
+  return `function FindProxyForURL(url, host) {\n  return ${JSON.stringify(filled)};\n}\n`;
 }
 
 async function waitLog(file: string, text: string, pid: number, name: string, timeoutMs = 5000): Promise<void> {

@@ -17,6 +17,8 @@ interface Report {
   tier: string | null;
   causes: { id: string; severity?: string; summary?: string; remedy?: string }[];
   checks?: { id: string; target: string; status: string; error?: { code: string } | null }[];
+  notes?: string[];
+  context?: { routes?: { host: string; route: string; source: string; carriedBy?: string }[] };
 }
 
 export interface Outcome {
@@ -86,6 +88,13 @@ export function compare(expect: NonNullable<Scenario['expect']>, report: Report,
     if (!rs.length) bad.push(`no result for ${key}`);
     for (const r of rs) if (r.status !== status) bad.push(`${r.id} ${r.target} ${r.status}${r.error ? ` ${r.error.code}` : ''} (want ${status})`);
   }
+  for (const [host, re] of Object.entries(expect.routes ?? {})) {
+    const r = (report.context?.routes ?? []).find((x) => x.host === host.toLowerCase());
+    const text = r ? `${r.route} (${r.source})${r.carriedBy ? ` carried by ${r.carriedBy}` : ''}` : null;
+    if (text === null) bad.push(`no route for ${host} in the report's context`);
+    else if (!new RegExp(re, 'i').test(text)) bad.push(`route to ${host} "${text}" does not match /${re}/`);
+  }
+  for (const re of expect.notes ?? []) if (!(report.notes ?? []).some((n) => new RegExp(re, 'i').test(n))) bad.push(`no note matches /${re}/`);
   const byOutcome = expect.outcome === undefined ? undefined : { ready: 0, 'not-ready': 1, incomplete: 4 }[expect.outcome];
   const wantExit = expect.exitCode ?? byOutcome ?? (expect.ready === undefined ? undefined : expect.ready ? 0 : 1);
   if (wantExit !== undefined && exitCode !== wantExit) bad.push(`exit ${exitCode} (want ${wantExit})`);
@@ -119,6 +128,17 @@ function keepOutput(name: string, reportFile: string, r: { code: number | null; 
   writeFileSync(join(dir, `${name}.out`), `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
 }
 
+/**
+ * The environment of the check in the client namespace: the lab's client is a machine of its own —
+ * no proxy variables, no desktop session and a home of its own, so the system proxy settings the
+ * check reads are the lab's (its resolv.conf, WPAD), never this host's user's.
+ */
+export function clientEnv(st: LabState, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const drop = /^(https?_proxy|all_proxy|no_proxy|XDG_CURRENT_DESKTOP|XDG_CONFIG_HOME|XDG_RUNTIME_DIR|DESKTOP_SESSION|KDE_FULL_SESSION|KDEHOME|DBUS_SESSION_BUS_ADDRESS|NETREADY_TEST_DISCOVERY)$/i;
+  const env = Object.fromEntries(Object.entries(base).filter(([k]) => !drop.test(k)));
+  return { ...env, HOME: join(st.tmpDir, 'client-home') };
+}
+
 export async function runScenario(sc: Scenario): Promise<Outcome> {
   const t0 = Date.now();
   const secs = () => Math.round((Date.now() - t0) / 100) / 10;
@@ -134,6 +154,7 @@ export async function runScenario(sc: Scenario): Promise<Outcome> {
     const r = await runAsync([process.execPath, '--import', 'tsx', entry, 'check', ...args], {
       ns: st.ns.client,
       timeoutMs: (deadline + 30) * 1000,
+      env: clientEnv(st),
     });
     keepOutput(sc.name, reportFile, r);
     if (!existsSync(reportFile))

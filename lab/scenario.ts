@@ -120,8 +120,22 @@ export const ScenarioSchema = v.strictObject({
   ),
   nginx: v.optional(Nginx),
   vendor: v.optional(Vendor),
-  /** a PAC file ({pacFile}) returning this proxy for every URL, e.g. "PROXY {proxy}:3128" */
+  /**
+   * a PAC file ({pacFile}): a PAC answer returned for every URL, e.g. "PROXY {proxy}:3128", or a
+   * whole script (text with a FindProxyForURL function); {proxy} is the proxy host's address
+   */
   pac: v.optional(v.string()),
+  /**
+   * WPAD: the client's resolv.conf gets `search DOMAIN`, the lab's resolver answers wpad.DOMAIN with
+   * a small web server in the lab (198.18.2.4:80) serving `pac` (same forms as the pac knob) as
+   * /wpad.dat — what a browser set to "automatically detect settings" finds. DOMAIN must end in .lab.test.
+   */
+  wpad: v.optional(
+    v.strictObject({
+      domain: v.pipe(v.string('a search domain'), v.regex(/^([a-z0-9-]+\.)+lab\.test$/, 'a domain under lab.test, e.g. corp.lab.test')),
+      pac: v.pipe(v.string('a PAC answer or script'), v.minLength(1)),
+    }),
+  ),
   /** a VPN-like ipip tunnel in the client; these hosts are routed through it */
   vpn: v.optional(v.strictObject({ hosts: v.array(v.string()) })),
   /**
@@ -152,6 +166,10 @@ export const ScenarioSchema = v.strictObject({
       exitCode: v.optional(v.number()),
       /** the report's durationMs must be at most this many seconds (e.g. --deadline + 1) */
       maxSeconds: v.optional(v.pipe(v.number('a number of seconds'), v.minValue(1, 'at least 1 s'))),
+      /** host -> regular expression the report's route to it must match: "ROUTE (SOURCE)[ carried by ENTRY]" (context.routes) */
+      routes: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), v.pipe(v.string(), v.minLength(1)))),
+      /** regular expressions, each matching at least one of the report's notes */
+      notes: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
       /** "check.id" or "check.id target" -> the status every such result must have (at least one) */
       checks: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), v.picklist(['ok', 'failed', 'timeout', 'skipped', 'error'], 'ok|failed|timeout|skipped|error'))),
     }),
@@ -167,6 +185,13 @@ export function parseScenario(text: string, file: string): Scenario {
   if (s.proxies) {
     const ports = s.proxies.map((p) => p.port);
     if (new Set(ports).size !== ports.length) throw new UsageError(`scenario ${file}: field proxies: two proxies on one port`);
+  }
+  for (const [field, re] of [...Object.entries(s.expect?.routes ?? {}).map(([h, r]) => [`routes.${h}`, r]), ...(s.expect?.notes ?? []).map((r, i) => [`notes.${i}`, r])]) {
+    try {
+      new RegExp(re, 'i');
+    } catch {
+      throw new UsageError(`scenario ${file}: field expect.${field}: not a regular expression: ${re}`);
+    }
   }
   for (const [id, re] of Object.entries(s.expect?.causeText ?? {})) {
     try {

@@ -230,6 +230,7 @@ proxies:
   - { kind: mitmproxy, port: 8080 }
 transparent: { hosts: [js.upscope.io] }
 vpn: { hosts: [api.upscope.io] }
+wpad: { domain: corp.lab.test, pac: "PROXY {proxy}:3128" }
 pending: selftest only
 `,
     'policy',
@@ -253,6 +254,13 @@ pending: selftest only
     const toS = (Date.now() - t0) / 1000;
     const timedOut = to.code === 9 || /timed out/.test(to.stdout);
     row('DNS timeout', 'data--sa-east.upscope.io: no answer', timedOut ? `no answer (dig gave up after ${toS.toFixed(1)} s)` : `answered: ${/status: (\w+)/.exec(to.stdout)?.[1]}`, timedOut);
+    // WPAD: the search domain in the client's resolv.conf, wpad.DOMAIN answered by the lab's
+    // resolver, the PAC served as /wpad.dat (what a browser set to "automatically detect" fetches)
+    const wa = await inClient(st, ['dig', '+short', '+time=2', '+tries=1', 'wpad.corp.lab.test']);
+    row('WPAD name', `wpad.corp.lab.test -> ${ADDR.wpad}`, wa.stdout.trim() || '(none)', wa.stdout.trim() === ADDR.wpad);
+    const wd = await curl(st, ['-s', '-w', '\n%{http_code} %{content_type}', 'http://wpad/wpad.dat']);
+    const wantPac = `PROXY ${ADDR.proxy}:3128`;
+    row('WPAD wpad.dat (http://wpad/, the search domain appended)', `200 application/x-ns-proxy-autoconfig, "${wantPac}"`, wd.out.split('\n').pop() ?? '', wd.out.includes(wantPac) && /200 application\/x-ns-proxy-autoconfig/.test(wd.out));
     // firewall
     const ok = await curl(st, ['-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, `${sign}/graphql`]);
     row('TCP 443 allowed', `${st.signDomain}:443 open (the origin's 400 to GET /graphql)`, `HTTP ${ok.out}`, ok.out === '400');

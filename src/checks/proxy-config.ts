@@ -1,5 +1,7 @@
-// proxy.config: what proxy applies to each profile host (explicit, env as curl reads it, or PAC),
-// where a PAC file is given, which video hosts can only get out through the PAC proxy
+// proxy.config: which way each profile host goes (direct, a proxy, a PAC's list) and where that
+// setting came from (--proxy/--pac, the system settings, WPAD, the environment, or none), what proxy
+// discovery found (every source tried, what each said, which won); where a PAC decides, which
+// video hosts can only get out through a proxy the PAC names
 // (seed 000_637c892c7d775e13.txt / 001: "Vonage SDKs do not support PAC files"), and whether each
 // proxy in use demands authentication of a client that brings none — also when netready was given
 // credentials (contract: proxy-auth-required; seed 001_853fb095b65f741b.txt: "WebRTC does not work
@@ -8,7 +10,7 @@
 import type { CheckContext, CheckDef, CheckTask } from './types.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../cli/errors.js';
-import { proxySummary, type ProxyChoice } from '../net/proxy.js';
+import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from '../net/proxy.js';
 import { decisionUrl, webPort } from '../net/web.js';
 import type { HostEntry } from '../profiles/types.js';
 
@@ -30,7 +32,7 @@ export function authSchemes(header: string | undefined): string[] {
 async function authProbe(choice: HttpChoice, host: string, port: number, ctx: CheckContext): Promise<Record<string, unknown>> {
   const row: Record<string, unknown> = { proxy: choice.display, source: choice.source, host, credentialsGiven: !!choice.authorization };
   try {
-    const x = await dial({ host, port, proxy: { ...choice, authorization: undefined } }, ctx);
+    const x = await dial({ host, port, proxy: { ...choice, authorization: undefined, fallbacks: undefined } }, ctx);
     x.socket.destroy();
     return { ...row, status: 200, demandsAuth: false };
   } catch (e) {
@@ -45,12 +47,26 @@ async function authProbe(choice: HttpChoice, host: string, port: number, ctx: Ch
 }
 
 function choiceSummary(c: ProxyChoice): Record<string, unknown> {
-  return c.kind === 'http' ? { kind: 'http', display: c.display, source: c.source, auth: !!c.authorization } : { kind: 'direct', source: c.source };
+  const out: Record<string, unknown> = c.kind === 'http' ? { kind: 'http', display: c.display, source: c.source, auth: !!c.authorization } : { kind: 'direct', source: c.source };
+  if (c.origin) out.origin = c.origin;
+  if (c.from) out.from = c.from;
+  if (c.fallbacks?.length) {
+    out.fallbacks = c.fallbacks.map(entryLabel);
+    out.route = routeEntries(c).map(entryLabel).join('; ');
+  }
+  if (c.pacAnswer !== undefined) out.pacAnswer = c.pacAnswer;
+  if (c.note) out.note = c.note;
+  return out;
+}
+
+/** The first proxy of a route (its first entry, else a fallback). */
+function firstProxy(c: ProxyChoice): HttpChoice | null {
+  return (routeEntries(c).find((e) => e.kind === 'http') as HttpChoice | undefined) ?? null;
 }
 
 export const proxyConfig: CheckDef = {
   id: 'proxy.config',
-  title: 'Which proxy each host goes through (explicit, environment, PAC)',
+  title: 'Which way each host goes, and where that setting came from (explicit, system settings, PAC, WPAD, environment)',
   plan(profiles): CheckTask[] {
     return [
       {
@@ -66,27 +82,42 @@ export const proxyConfig: CheckDef = {
     const hosts = (task.params.hosts as Pick<HostEntry, 'host' | 'role' | 'tls' | 'tcp' | 'webPort'>[]) ?? [];
     const d = ctx.proxy.describe();
     const perHost: Record<string, unknown> = {};
-    const pacVideo: { host: string; port: number; choice: ProxyChoice }[] = [];
+    const video: { host: string; port: number; choice: ProxyChoice }[] = [];
+    // Every proxy a PAC named, for any host (the way out a PAC knows of).
+    const pacProxies: HttpChoice[] = [];
     const inUse = new Map<string, { choice: HttpChoice; host: string; port: number; probe: boolean }>();
     for (const h of hosts.slice(0, 256)) {
       const port = webPort(h);
-      const c = await ctx.proxy.forUrl(decisionUrl(h.host, port, h.tls), ctx.signal);
+      let c: ProxyChoice;
+      try {
+        c = await ctx.proxy.forUrl(decisionUrl(h.host, port, h.tls), ctx.signal);
+      } catch (e) {
+        // An explicit PAC that fails for this host: the browser fails the same way (the host's checks say so).
+        if (!(e instanceof NetError) || e.code !== 'PAC_FAILED') throw e;
+        perHost[h.host] = { kind: 'error', source: 'pac', from: d.pac ? `--pac ${d.pac}` : 'PAC', error: e.message };
+        continue;
+      }
       perHost[h.host] = choiceSummary(c);
-      if (c.kind === 'http' && c.source === 'pac' && h.role === 'video') pacVideo.push({ host: h.host, port: h.tcp.includes(443) ? 443 : (h.tcp[0] ?? port), choice: c });
+      for (const e of routeEntries(c)) if (e.kind === 'http' && e.source === 'pac' && !pacProxies.some((p) => p.display === e.display)) pacProxies.push(e);
+      if (c.source === 'pac' && h.role === 'video') video.push({ host: h.host, port: h.tcp.includes(443) ? 443 : (h.tcp[0] ?? port), choice: c });
       // One representative HTTPS host per proxy in use, a vendor's before the probe's.
       const prev = inUse.get(c.kind === 'http' ? c.display : '');
       if (c.kind === 'http' && h.tls && (!prev || (prev.probe && h.role !== 'probe'))) inUse.set(c.display, { choice: c, host: h.host, port, probe: h.role === 'probe' });
     }
     const proxyAuth = await Promise.all([...inUse.values()].slice(0, 8).map((u) => authProbe(u.choice, u.host, u.port, ctx)));
+    const pac = ctx.proxy.pacInUse?.() ?? d.pac;
     const details: Record<string, unknown> = {
       explicit: d.explicit,
-      pac: d.pac,
+      pac,
       env: { HTTPS_PROXY: d.env.HTTPS_PROXY, HTTP_PROXY: d.env.HTTP_PROXY, NO_PROXY: d.env.NO_PROXY, ...(d.env.ALL_PROXY ? { ALL_PROXY: d.env.ALL_PROXY } : {}) },
       perHost,
       proxyAuth,
     };
-    if (d.pac) {
-      // Direct TCP vs a CONNECT tunnel through the PAC proxy, for each video host (bounded, parallel).
+    if (ctx.discovery) details.discovery = ctx.discovery;
+    if (pac) {
+      // seed 000/001: the video SDKs read no PAC. For each video host a PAC decides: direct TCP vs a
+      // CONNECT tunnel through the proxy the PAC names for it — or, where the PAC sends it DIRECT,
+      // through the proxy the PAC names for the other hosts (the only way out it knows of).
       const probe = async (host: string, port: number, choice?: ProxyChoice) => {
         try {
           const x = await dial({ host, port, proxy: choice }, ctx);
@@ -97,14 +128,18 @@ export const proxyConfig: CheckDef = {
         }
       };
       const rows = await Promise.all(
-        pacVideo.slice(0, 32).map(async (v) => {
-          const [direct, viaPac] = await Promise.all([probe(v.host, v.port), probe(v.host, v.port, v.choice)]);
-          return { host: v.host, direct, viaPac, proxy: proxySummary(v.choice) };
-        }),
+        video
+          .map((v) => ({ ...v, via: firstProxy(v.choice) ?? pacProxies[0] ?? null }))
+          .filter((v): v is typeof v & { via: HttpChoice } => v.via !== null)
+          .slice(0, 32)
+          .map(async (v) => {
+            const [direct, viaPac] = await Promise.all([probe(v.host, v.port), probe(v.host, v.port, { ...v.via, fallbacks: undefined })]);
+            return { host: v.host, direct, viaPac, proxy: proxySummary(v.via), pacSaysDirect: v.choice.kind === 'direct' };
+          }),
       );
       details.pacRequired = rows.filter((r) => !r.direct && r.viaPac).map((r) => r.host);
       details.pacProbes = rows;
     }
-    return { status: 'ok', details };
+    return { status: 'ok', ...(ctx.discovery ? { reason: ctx.discovery.summary } : {}), details };
   },
 };

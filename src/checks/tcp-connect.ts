@@ -64,7 +64,7 @@ export const tcpConnect: CheckDef = {
       return {
         status: 'ok',
         metrics,
-        details: { ...base, address: d.address, via: d.via, ...(directOk !== undefined ? { directOk } : {}) },
+        details: { ...base, ...(d.route ? { proxy: d.proxy, route: d.route } : {}), address: d.address, via: d.via, ...(directOk !== undefined ? { directOk } : {}) },
       };
     } catch (e) {
       await directProbe;

@@ -40,7 +40,7 @@ export const tlsHandshake: CheckDef = {
       const d = await dial({ host: h.host, port, tls: true, proxy: choice }, ctx);
       d.socket.destroy();
       const p = d.peer!;
-      const details: Record<string, unknown> = { ...base, protocol: p.protocol, alpn: p.alpn, subject: p.subject, issuer: p.issuer, root: p.root, validTo: p.validTo, sanMatch: true, trusted: true, rootSource: p.rootSource };
+      const details: Record<string, unknown> = { ...base, ...(d.route ? { proxy: d.proxy, route: d.route } : {}), protocol: p.protocol, alpn: p.alpn, subject: p.subject, issuer: p.issuer, root: p.root, validTo: p.validTo, sanMatch: true, trusted: true, rootSource: p.rootSource };
       // Trusted, but not by the public web PKI: an inspecting device whose root is installed here.
       // The handshake works (a browser with that root connects), so the check is ok; the verdict
       // raises tls-inspection from `intercepted`.

@@ -118,6 +118,10 @@ export async function openTurnTransport(
   const proxy = await ctx.proxy.forUrl(`https://${formatHostPort(t.host, t.port)}/`, ctx.signal);
   details.proxy = proxySummary(proxy);
   const d = await dial({ host: t.host, port: t.port, tls: t.kind === 'tls', alpn: [], allowUntrusted: true, proxy }, ctx);
+  if (d.route) {
+    details.proxy = d.proxy;
+    details.route = d.route;
+  }
   details.address = d.address;
   details.inspected = d.inspected;
   metrics.connectMs = d.timings.connectMs;

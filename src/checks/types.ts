@@ -4,6 +4,7 @@
 import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet, HostEntry } from '../profiles/types.js';
 import type { ProxyResolver } from '../net/proxy.js';
+import type { DiscoveryRecord } from '../net/discovery/run.js';
 
 import type { CheckStatus } from '../shared/vocabulary.js';
 export type { CheckStatus };
@@ -76,6 +77,8 @@ export interface CheckContext {
   config: RunConfig;
   timeouts: PhaseTimeouts;
   proxy: ProxyResolver;
+  /** What proxy discovery found before planning (absent in tests that do not discover). */
+  discovery?: DiscoveryRecord;
   /** Results of tasks already finished (dependencies are always there). */
   result(key: string): CheckResult | undefined;
   /** Monotonic clock in ms (injectable for tests of timing logic). */

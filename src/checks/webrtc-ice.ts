@@ -12,7 +12,6 @@
 // that tests TURN through the proxy, and it is what the verdict reads for the tier.
 // Records what docs/evidence.md lists for webrtc.ice; the verdict does not read it (yet).
 
-import dgram from 'node:dgram';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceServer } from 'werift';
@@ -21,6 +20,7 @@ import type { RunConfig } from '../cli/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { abortError, dial, trustedCAs, type Dialed } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
+import { localAddressToward } from '../net/routes/local-address.js';
 import { encodeClientFrame, FrameDecoder } from '../net/ws-frame.js';
 import { wsClose, wsOpen } from '../net/ws-client.js';
 import { hostHeader } from '../net/web.js';
@@ -75,29 +75,6 @@ class Waiter {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
-}
-
-/** The local address the OS routes toward `address` (no packet is sent). */
-function localAddressToward(address: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
-    const finish = (v: string | null) => {
-      try {
-        sock.close();
-      } catch {
-        /* closed */
-      }
-      resolve(v);
-    };
-    sock.once('error', () => finish(null));
-    sock.connect(9, address, () => {
-      try {
-        finish(sock.address().address);
-      } catch {
-        finish(null);
-      }
-    });
-  });
 }
 
 async function fetchTurn(ctx: CheckContext, kind: 'udp' | 'tcp' | 'tls'): Promise<{ creds: TurnCreds; url: string } | { skip: string }> {

@@ -8,7 +8,9 @@ import { CHECKS } from '../checks/registry.js';
 import type { CheckTask } from '../checks/types.js';
 import { runTasks } from '../engine/engine.js';
 import { loadProfiles } from '../profiles/load.js';
-import { createProxyResolver } from '../net/proxy.js';
+import { createProxyResolver, type ProxyResolver } from '../net/proxy.js';
+import { discoverForRun, discoveryBudgetMs, plannedRoute, systemDiscoveryEnv, type DiscoveryEnv, type DiscoveryRecord } from '../net/discovery/run.js';
+import { DISCOVERY_FIXTURE_ENV, loadDiscoveryFixture } from '../net/discovery/fixture.js';
 import { decisionUrl, webPort } from '../net/web.js';
 import { buildReport } from '../verdict/index.js';
 import type { RawRun, Report, RunContext } from '../report/types.js';
@@ -40,16 +42,39 @@ export function planTasks(config: RunConfig, profiles: ReturnType<typeof loadPro
 /** Runs a check and returns the evidence and the report (no output written). */
 export async function runCheck(
   config: RunConfig,
-  opts: { progress?: ReturnType<typeof createProgress>; signal?: AbortSignal } = {},
+  opts: { progress?: ReturnType<typeof createProgress>; signal?: AbortSignal; discovery?: DiscoveryEnv } = {},
 ): Promise<CheckRun> {
   const startedAt = new Date();
   const t0 = performance.now();
   const profiles = withProbeHost(loadProfiles(config.profiles, config.params), config);
-  const proxy = createProxyResolver(config);
+  const explicitResolver = createProxyResolver(config);
   // An explicit --pac that cannot be used is bad input: fetched, compiled and tried once for the
   // plan's first host before anything runs (exit 2, one line naming the file).
   const first = profiles.hosts[0];
-  if (config.pac && first) await proxy.prepare?.(decisionUrl(first.host, webPort(first), first.tls), opts.signal);
+  const trialUrl = first ? decisionUrl(first.host, webPort(first), first.tls) : null;
+  if (config.pac && trialUrl) await explicitResolver.prepare?.(trialUrl, opts.signal);
+  // The way the browser goes: the system's proxy settings, their auto-config URL, WPAD — bounded,
+  // never stopping the run (a discovered PAC that fails is evidence); --proxy/--pac still win.
+  const found = await discoverForRun(config, opts.discovery ?? systemDiscoveryEnv(), { signal: opts.signal, budgetMs: discoveryBudgetMs(config.deadlineMs), trialUrl });
+  const proxy = found.record.route.kind === 'explicit' ? explicitResolver : createProxyResolver(config, found.route);
+  if (proxy !== explicitResolver) explicitResolver.dispose?.();
+  config = { ...config, discovered: plannedRoute(found) };
+  try {
+    return await runWithResolver(config, profiles, proxy, found.record, startedAt, t0, opts);
+  } finally {
+    proxy.dispose?.();
+  }
+}
+
+async function runWithResolver(
+  config: RunConfig,
+  profiles: ReturnType<typeof withProbeHost>,
+  proxy: ProxyResolver,
+  discovery: DiscoveryRecord,
+  startedAt: Date,
+  t0: number,
+  opts: { progress?: ReturnType<typeof createProgress>; signal?: AbortSignal },
+): Promise<CheckRun> {
   let probeDiscovery: RawRun['probe'];
   if (config.probe) {
     // The media checks plan from what the probe offers (STUN address, TURN URLs, echo ports): one
@@ -73,7 +98,7 @@ export async function runCheck(
     concurrency: config.concurrency,
     deadlineMs: Math.max(0, config.deadlineMs - (performance.now() - t0) - 250),
     signal: opts.signal,
-    context: { config, timeouts: config.timeouts, proxy, now: () => performance.now() },
+    context: { config, timeouts: config.timeouts, proxy, discovery, now: () => performance.now() },
     onStart: (t) => {
       started.set(t.key, Math.round(performance.now() - t0));
       opts.progress?.start(t);
@@ -90,6 +115,7 @@ export async function runCheck(
     media: profiles.media,
     ...(profiles.pcc ? { pcc: profiles.pcc } : {}),
     proxy: proxy.describe(),
+    discovery,
     ...(probeDiscovery ? { probe: probeDiscovery } : {}),
     ...(profiles.profiles.some((p) => p.historical) ? { historical: profiles.profiles.filter((p) => p.historical).map((p) => `${p.id}: ${p.historical}`) } : {}),
     options: runOptions(config),
@@ -118,6 +144,7 @@ export function runOptions(config: RunConfig): NonNullable<RawRun['options']> {
     signDomainGiven: config.params.signDomain !== undefined,
     caFiles: config.caFiles,
     publicRoots: config.publicRootsFile,
+    systemProxy: config.systemProxy,
   };
 }
 
@@ -205,7 +232,10 @@ async function gatherReport(o: CheckCommandOptions): Promise<Report> {
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
     try {
-      const run = await runCheck(config, { progress, signal: ac.signal });
+      // TEST-ONLY: recorded system settings instead of this machine's (docs/discovery.md).
+      const fixture = process.env[DISCOVERY_FIXTURE_ENV];
+      const discovery = fixture ? loadDiscoveryFixture(fixture) : undefined;
+      const run = await runCheck(config, { progress, signal: ac.signal, discovery });
       report = run.report;
       if (o.saveRaw) writeFileSync(o.saveRaw, JSON.stringify(run.raw, null, 2) + '\n');
     } finally {

@@ -1,6 +1,7 @@
 // The run's configuration, built from command-line options (pure data, saved with --save-raw).
 
 import type { PhaseTimeouts } from '../checks/types.js';
+import type { ManualProxy } from '../net/discovery/types.js';
 
 export interface RunConfig {
   profiles: string[];
@@ -30,6 +31,17 @@ export interface RunConfig {
   pac: string | null;
   /** Proxy environment as curl reads it (captured once, so a run can be replayed). */
   env: { httpsProxy?: string; httpProxy?: string; noProxy?: string; allProxy?: string };
+  /**
+   * Read the system's proxy settings (WinINET, scutil, GNOME, KDE), their auto-config URL and WPAD
+   * before planning, and go the way the browser goes. The CLI turns it on (off: --no-system-proxy);
+   * library callers and tests opt in.
+   */
+  systemProxy: boolean;
+  /**
+   * What discovery decided, as plain data for planning (which tasks may go through a proxy), set
+   * before planning: `env` = the environment decides; `manual` = a fixed proxy and its bypass list.
+   */
+  discovered?: { kind: 'env' | 'direct' | 'manual' | 'pac'; manual?: ManualProxy };
   /** A netready serve instance (URL) for UDP range, TURN credentials and quality. */
   probe: string | null;
   /** The probe's media description (/.netready/media), fetched once before planning so the media
@@ -83,6 +95,7 @@ export function defaultConfig(overrides: Partial<RunConfig> = {}): RunConfig {
     proxy: null,
     pac: null,
     env: {},
+    systemProxy: false,
     probe: null,
     deadlineMs: 30_000,
     idleWindowMs: 10_000,

@@ -161,6 +161,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
       deadline: o.deadline ?? '20',
       idleWindow: o.idleWindow ?? '1',
       qualitySeconds: o.qualitySeconds ?? '2',
+      // loopback only: no system proxy settings, no WPAD lookup
+      systemProxy: false,
     }, {});
     if (o.json !== '-') process.stderr.write(`netready demo: serve on ${serve.url} with STUN, the UDP echo, the WebRTC peer${turnArgs ? ' and a managed coturn' : ''} (throw-away CA ${serve.caFile}); every vendor name points there\n`);
     const progress = createProgress(process.stderr, { tty: Boolean(process.stderr.isTTY) && !process.env.CI, color: useColor(process.stderr) });

@@ -17,6 +17,8 @@ export interface CheckOptions {
   connectTo?: string[];
   proxy?: string;
   pac?: string;
+  /** false with --no-system-proxy: do not read the system's proxy settings or look WPAD up. */
+  systemProxy?: boolean;
   deadline?: string;
   idleWindow?: string;
   qualitySeconds?: string;
@@ -144,6 +146,7 @@ export function buildConfig(o: CheckOptions, env: NodeJS.ProcessEnv = process.en
     cfg.pac = o.pac;
   }
   cfg.env = proxyEnv(env);
+  cfg.systemProxy = o.systemProxy !== false;
   for (const [name, val] of Object.entries(cfg.env)) {
     if (val && name !== 'noProxy') {
       const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(val) ? val : `http://${val}`;

@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import type { RunConfig } from '../cli/config.js';
 import { NetError } from '../cli/errors.js';
 import type { PhaseTimeouts } from '../checks/types.js';
-import { proxySummary, type ProxyChoice } from './proxy.js';
+import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from './proxy.js';
 import { readHead, type ResponseHead } from './http1.js';
 import { mapEndpoint } from './endpoint.js';
 import { trustStore, type RootSource, type TrustStore } from './trust.js';
@@ -226,14 +226,14 @@ export function connectTcp(address: string, port: number, ms: number, signal: Ab
     signal,
     () =>
       forProxy
-        ? new NetError('PROXY_TIMEOUT', `the proxy ${where} did not accept a connection within ${ms} ms`, 'timeout', { phase: 'proxy' })
+        ? new NetError('PROXY_TIMEOUT', `the proxy ${where} did not accept a connection within ${ms} ms`, 'timeout', { phase: 'proxy', proxyStage: 'connect' })
         : new NetError('TCP_TIMEOUT', `no TCP answer from ${where} within ${ms} ms (dropped?)`, 'timeout', { phase: 'tcp', address }),
     (resolve, reject) => {
       sock.once('error', (e: NodeJS.ErrnoException) => {
         sock.destroy();
         const code = tcpCode(e.code);
         if (forProxy)
-          reject(new NetError('PROXY_UNREACHABLE', `cannot reach the proxy ${where}: ${e.code ?? e.message}`, 'failed', { phase: 'proxy', sysCode: e.code }));
+          reject(new NetError('PROXY_UNREACHABLE', `cannot reach the proxy ${where}: ${e.code ?? e.message}`, 'failed', { phase: 'proxy', proxyStage: 'connect', sysCode: e.code }));
         else
           reject(
             new NetError(code, `TCP to ${where}: ${code === 'TCP_REFUSED' ? 'connection refused' : code === 'TCP_RESET' ? 'connection reset' : (e.code ?? e.message)}`, code === 'TCP_TIMEOUT' ? 'timeout' : 'failed', {
@@ -486,6 +486,17 @@ export interface Dialed {
    * fine for the probe, inspection for a vendor host (the caller knows which it dialed).
    */
   privateRoot: boolean;
+  /** The route entry that carried the connection (a proxy or direct), when the route had fallbacks. */
+  choice?: ProxyChoice;
+  /** A route with fallbacks: which entry carried it and the ones that could not be reached before it. */
+  route?: RouteTrace;
+}
+
+export interface RouteTrace {
+  /** The entry that carried the connection, as a PAC writes it (`PROXY host:port`, `DIRECT`). */
+  carriedBy: string;
+  /** The entries tried before it, and why each could not be reached. */
+  tried: { entry: string; code: string }[];
 }
 
 async function connectAny(addresses: string[], port: number, ctx: DialContext, forProxy: boolean): Promise<{ sock: net.Socket; address: string }> {
@@ -504,7 +515,58 @@ async function connectAny(addresses: string[], port: number, ctx: DialContext, f
   throw lastErr;
 }
 
+/** At most this many entries of a route are tried (each has its own phase timeouts). */
+export const ROUTE_MAX_TRIES = 4;
+
+/**
+ * Whether the next entry of a route is tried after this failure: the entry itself could not be
+ * reached — its name did not resolve, TCP to it failed or timed out, TLS to an HTTPS proxy failed,
+ * or the proxy closed the connection before answering CONNECT (Chromium's CanFalloverToNextProxy:
+ * name not resolved, connection refused/reset/closed/timed out, proxy connection failed). A proxy
+ * that answers — 407, a refused CONNECT, a re-signed certificate — carried the request: no fallback.
+ */
+export function canFallOver(e: unknown): boolean {
+  if (!(e instanceof NetError) || e.code === 'DEADLINE_EXCEEDED') return false;
+  const phase = e.details.phase;
+  if (phase === 'dns' || phase === 'tcp') return true;
+  if (phase !== 'proxy') return false;
+  if (e.code === 'PROXY_UNREACHABLE') return true;
+  if (e.code === 'PROXY_TIMEOUT') return e.details.proxyStage === 'connect';
+  return e.code === 'PROXY_CONNECT_REFUSED' && e.details.proxyStatus === null;
+}
+
+/**
+ * Dial HOST:PORT the way the route says: directly, or through its proxy; a route with fallbacks
+ * ("PROXY a; PROXY b; DIRECT") tries each entry in order while one cannot be reached (canFallOver),
+ * proxies that failed earlier in the run last, and records which entry carried it (`route`).
+ */
 export async function dial(opt: DialOptions, ctx: DialContext): Promise<Dialed> {
+  const route = opt.proxy;
+  if (!route?.fallbacks?.length) {
+    const d = await dialOne(opt, ctx);
+    return route ? { ...d, choice: route } : d;
+  }
+  const all = routeEntries(route).slice(0, ROUTE_MAX_TRIES);
+  const retry = route.retry;
+  const bad = (c: ProxyChoice) => c.kind === 'http' && !!retry?.isBad(c.display);
+  const entries = [...all.filter((c) => !bad(c)), ...all.filter(bad)];
+  const tried: RouteTrace['tried'] = [];
+  for (let i = 0; ; i++) {
+    const entry = entries[i];
+    try {
+      const d = await dialOne({ ...opt, proxy: entry }, ctx);
+      return { ...d, choice: entry, route: { carriedBy: entryLabel(entry), tried } };
+    } catch (e) {
+      if (!(e instanceof NetError)) throw e;
+      tried.push({ entry: entryLabel(entry), code: e.code });
+      if (entry.kind === 'http' && canFallOver(e)) retry?.markBad(entry.display, e.code);
+      if (i === entries.length - 1 || !canFallOver(e) || ctx.signal.aborted)
+        throw new NetError(e.code, e.message, e.kind, { ...e.details, route: { carriedBy: null, tried }, proxy: proxySummary(entry) });
+    }
+  }
+}
+
+async function dialOne(opt: DialOptions, ctx: DialContext): Promise<Dialed> {
   shareSignal(ctx.signal);
   const proxy = opt.proxy && opt.proxy.kind === 'http' ? opt.proxy : null;
   if (proxy) {
@@ -513,7 +575,7 @@ export async function dial(opt: DialOptions, ctx: DialContext): Promise<Dialed> 
       res = await resolveHost(proxy.host, ctx);
     } catch (e) {
       if (e instanceof NetError && e.code !== 'DEADLINE_EXCEEDED')
-        throw new NetError('PROXY_UNREACHABLE', `the proxy host ${proxy.host} does not resolve (${e.code})`, 'failed', { phase: 'proxy' });
+        throw new NetError('PROXY_UNREACHABLE', `the proxy host ${proxy.host} does not resolve (${e.code})`, 'failed', { phase: 'proxy', proxyStage: 'connect' });
       throw e;
     }
     const t0 = ctx.now();
@@ -526,7 +588,7 @@ export async function dial(opt: DialOptions, ctx: DialContext): Promise<Dialed> 
     if (proxy.tls) {
       const t = await startTls(sock, { servername: proxy.host }, ctx).catch((e) => {
         throw e instanceof NetError && e.code !== 'DEADLINE_EXCEEDED'
-          ? new NetError('PROXY_UNREACHABLE', `TLS to the proxy ${proxy.display} failed: ${e.message}`, 'failed', { phase: 'proxy', cause: e.code })
+          ? new NetError('PROXY_UNREACHABLE', `TLS to the proxy ${proxy.display} failed: ${e.message}`, 'failed', { phase: 'proxy', proxyStage: 'connect', cause: e.code })
           : e;
       });
       sock = t.socket;

@@ -4,14 +4,19 @@
 // --pac turns it into bad input (exit 2, src/net/proxy.ts), a discovered PAC (WPAD, an auto-config
 // URL) into evidence — the browser would fail the same way.
 //
-// CPU time: QuickJS runs synchronously on the event loop, so a timer cannot stop `while(true){}`
-// (the timer never gets to run). The VM's interrupt handler does: QuickJS calls it while it
-// executes, and it ends the current run of JavaScript once it has taken PAC_CPU_LIMIT_MS. A run
-// starts when netready calls into the VM and again each time an awaited dnsResolve()/myIpAddress()
-// answer resumes it. A PAC interrupted once is not run again (it would hang the browser too).
-// QuickJS consults the handler every ~10 000 bytecode instructions, so a loop of cheap statements is
-// stopped at the bound; a loop whose every step is a huge built-in call (allocating megabytes) is
-// consulted rarely and can outlive it — bounding that needs the PAC in a worker thread.
+// The sandbox runs on a thread of its own (pac-worker.ts), so the main thread can always stop it:
+// - CPU: QuickJS's interrupt handler ends a run of the PAC's JavaScript once it has taken
+//   PAC_CPU_LIMIT_MS of that thread's CPU time (a run starts when netready calls into the VM and again
+//   each time an awaited dnsResolve()/myIpAddress() answer resumes it). QuickJS consults the handler
+//   every ~10 000 bytecode instructions, so a loop whose every step is a huge built-in call is
+//   consulted rarely: for that, when an evaluation has not answered within PAC_EVAL_TIMEOUT_MS, the
+//   main thread pings the thread — one that still takes messages (waiting for its DNS answer) makes
+//   the evaluation late ('no-answer'), one that does not answer within as long again is stuck in the
+//   PAC and is ended.
+// - Memory: the VM's own limit is not enforced by quickjs-wasi 2.2.0, and its heap is WebAssembly
+//   memory outside the worker's V8 heap limits: the main thread watches the process's resident memory
+//   while a PAC runs and ends the thread at PAC_MEMORY_WATCH_BYTES of growth.
+// A PAC interrupted or stopped once is not run again (it would hang the browser too).
 
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -209,133 +214,155 @@ async function systemMyIp(): Promise<string> {
   return '127.0.0.1';
 }
 
-/** Compile PAC text in a bounded QuickJS sandbox. */
+/** Time the sandbox's thread may take to start and compile the PAC (loading QuickJS included). */
+export const PAC_WORKER_START_MS = 15_000;
+/**
+ * Growth of this process's resident memory, while a PAC runs, at which its thread is stopped. The
+ * VM's own limit is not enforced (above); QuickJS's heap is WebAssembly memory, which the V8 heap
+ * limits of a worker do not cover either, so the main thread watches the process and terminates the
+ * PAC's thread (measured here: a PAC pushing megabyte arrays grows the process ~60 MB/s on this
+ * loaded machine; terminate() returns the memory).
+ */
+export const PAC_MEMORY_WATCH_BYTES = 512 << 20;
+const PAC_MEMORY_SAMPLE_MS = 50;
+
+type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'failed'; failure: PacFailure }
+  | { type: 'result'; id: number; answer: string }
+  | { type: 'error'; id: number; failure: PacFailure; broken: boolean }
+  | { type: 'ask'; rid: number; what: 'dns' | 'myip'; host?: string }
+  | { type: 'pong'; rid: number };
+
+function workerUrl(): URL {
+  // Under tsx (tests, the lab) this module is pac.ts and its worker pac-worker.ts; built, both are .js.
+  return new URL(import.meta.url.endsWith('.ts') ? './pac-worker.ts' : './pac-worker.js', import.meta.url);
+}
+
+/**
+ * Compile PAC text in a bounded QuickJS sandbox on a thread of its own (pac-worker.ts): a busy loop
+ * is interrupted at the CPU bound inside the thread; a late evaluation whose thread no longer takes
+ * messages (stuck computing, not waiting for a DNS answer), or a process that grows by
+ * PAC_MEMORY_WATCH_BYTES while it runs, ends the thread (terminate) and the PAC is broken.
+ */
 export async function compilePac(text: string, ref: string, o: PacCompileOptions = {}): Promise<PacEngine | PacFailure> {
-  const [{ QuickJS }, pacResolver] = await Promise.all([import('quickjs-wasi'), import('pac-resolver')]);
   const cpuLimit = o.cpuLimitMs ?? PAC_CPU_LIMIT_MS;
   const evalTimeout = o.evalTimeoutMs ?? PAC_EVAL_TIMEOUT_MS;
-  // The process's CPU time (µs) when the current synchronous run of PAC code began; 0 = not
-  // running. CPU time, not wall time: on a loaded machine a short PAC can take long on the clock.
-  let runStart = 0;
-  let interrupted = false;
-  const cpuNow = () => {
-    const u = process.cpuUsage();
-    return u.user + u.system;
-  };
-  const qjs = await QuickJS.create({
-    memoryLimit: PAC_MEMORY_LIMIT_BYTES,
-    interruptHandler: () => {
-      if (runStart && cpuNow() - runStart > cpuLimit * 1000) {
-        interrupted = true;
-        return true;
-      }
-      return false;
-    },
-  });
   const resolve4 = o.resolve4 ?? systemResolve4;
   const myIp = o.myIpAddress ?? systemMyIp;
-  let disposed = false;
-  // Evaluations waiting for an answer; a failed job (an interrupt after an await) fails them all.
-  const pending = new Set<(e: PacError) => void>();
-  // Each awaited answer resumes the PAC: a new run begins when it is handed back. After dispose() an
-  // answer is never handed back (the VM is gone; resuming it would throw outside any caller).
-  const resumes = <T>(p: Promise<T>) =>
-    new Promise<T>((resolve) => {
-      void p.then((v) => {
-        if (disposed) return;
-        runStart = cpuNow();
-        resolve(v);
-      });
-    });
-  // When the PAC resumes after an await, QuickJS runs it as a "job" from a promise callback inside
-  // pac-resolver; an interrupt there surfaces as an exception of executePendingJobs() that no caller
-  // would see (an unhandled rejection). Catch it here and fail the waiting evaluations instead.
-  const runJobs = qjs.executePendingJobs.bind(qjs);
-  qjs.executePendingJobs = () => {
-    try {
-      return runJobs();
-    } catch (e) {
-      const failure = interrupted
-        ? fail(ref, 'cpu-time', `the PAC file ${ref} ran longer than ${cpuLimit} ms of CPU time (interrupted)`)
-        : /out of memory/i.test(firstLine(e))
-          ? fail(ref, 'memory', `the PAC file ${ref} used more than ${PAC_MEMORY_LIMIT_BYTES >> 20} MiB`)
-          : fail(ref, 'throws', `the PAC file ${ref} failed: ${firstLine(e)}`);
-      if (failure.stage !== 'throws') engine.broken ??= failure;
-      for (const reject of pending) reject(new PacError(failure));
-      pending.clear();
-      runStart = 0;
-      return 0;
-    }
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(workerUrl(), { workerData: { text, ref, cpuLimitMs: cpuLimit, memoryLimitBytes: PAC_MEMORY_LIMIT_BYTES } });
+  let exited = false;
+  let nextId = 0;
+  const pongs = new Map<number, () => void>();
+  /** Ask the thread whether it still takes messages; `alive` when it answers. */
+  const ping = (alive: () => void) => {
+    const rid = ++nextId;
+    pongs.set(rid, alive);
+    worker.postMessage({ type: 'ping', rid });
   };
-  const sandbox = {
-    ...pacResolver.sandbox,
-    alert: () => undefined, // a PAC's alert() must not write to stdout (--json -)
-    dnsResolve: async (host: string) => resumes(resolve4(String(host))),
-    isResolvable: async (host: string) => resumes(resolve4(String(host)).then((a) => a !== null)),
-    myIpAddress: async () => resumes(myIp()),
-  };
-  let find: (url: string) => Promise<string>;
+  const pending = new Map<number, { resolve: (s: string) => void; reject: (e: PacError) => void }>();
+  let onStart: ((m: WorkerMessage | { type: 'gone'; failure: PacFailure }) => void) | null = null;
+
   const engine: PacEngine = {
     ref,
     broken: null,
-    async findProxy(url: string): Promise<string> {
-      if (engine.broken) throw new PacError(engine.broken);
-      let timer: NodeJS.Timeout | undefined;
-      interrupted = false;
-      runStart = cpuNow();
-      try {
-        let rejectJob: ((e: PacError) => void) | undefined;
-        const answer = await Promise.race([
-          find(url),
-          new Promise<never>((_, reject) => {
-            rejectJob = reject;
-            pending.add(reject);
-            timer = setTimeout(() => reject(new PacError(fail(ref, 'no-answer', `the PAC file ${ref} did not answer for ${url} within ${evalTimeout} ms`))), evalTimeout);
-          }),
-        ]).finally(() => pending.delete(rejectJob!));
-        if (typeof answer !== 'string') throw new PacError(fail(ref, 'throws', `the PAC file ${ref} returned ${answer === undefined ? 'nothing' : typeof answer} for ${url}, not a string`));
-        return answer;
-      } catch (e) {
-        if (e instanceof PacError) {
-          if (e.failure.stage === 'cpu-time' || e.failure.stage === 'memory')
-            throw new PacError({ ...e.failure, message: e.failure.message.replace(/ \(interrupted\)$| MiB$/, (m) => ` for ${url}${m}`) });
-          throw e;
-        }
-        if (interrupted) {
-          engine.broken = fail(ref, 'cpu-time', `the PAC file ${ref} ran longer than ${cpuLimit} ms of CPU time for ${url} (interrupted)`);
-          throw new PacError(engine.broken);
-        }
-        if (/out of memory/i.test(firstLine(e))) {
-          engine.broken = fail(ref, 'memory', `the PAC file ${ref} used more than ${PAC_MEMORY_LIMIT_BYTES >> 20} MiB for ${url}`);
-          throw new PacError(engine.broken);
-        }
-        throw new PacError(fail(ref, 'throws', `the PAC file ${ref} throws for ${url}: ${firstLine(e)}`));
-      } finally {
-        runStart = 0;
-        clearTimeout(timer);
-      }
+    findProxy(url: string): Promise<string> {
+      if (engine.broken) return Promise.reject(new PacError(engine.broken));
+      const id = ++nextId;
+      return new Promise<string>((resolve, reject) => {
+        const stopWatch = watchMemory(() => stop(fail(ref, 'memory', `the PAC file ${ref} grew this process by more than ${PAC_MEMORY_WATCH_BYTES >> 20} MiB for ${url}`)));
+        let timer = setTimeout(() => {
+          // Late. Still taking messages (waiting for a DNS answer, or behind other evaluations):
+          // the evaluation is late, the PAC is not broken. Stuck computing: the thread is stopped.
+          const late = fail(ref, 'no-answer', `the PAC file ${ref} did not answer for ${url} within ${evalTimeout} ms`);
+          timer = setTimeout(() => stop({ ...late, message: `${late.message} (stopped)` }), Math.max(1000, evalTimeout));
+          ping(() => settle(() => reject(new PacError(late))));
+        }, evalTimeout);
+        const settle = (f: () => void) => {
+          clearTimeout(timer);
+          stopWatch();
+          pending.delete(id);
+          f();
+        };
+        pending.set(id, { resolve: (s) => settle(() => resolve(s)), reject: (e) => settle(() => reject(e)) });
+        worker.postMessage({ type: 'eval', id, url });
+      });
     },
     dispose() {
-      disposed = true;
-      try {
-        qjs.dispose();
-      } catch {
-        /* already disposed */
-      }
+      stop(null);
     },
   };
-  runStart = cpuNow();
-  try {
-    const f = pacResolver.createPacResolver(qjs, text, { sandbox });
-    find = (url: string) => f(url);
-    return engine;
-  } catch (e) {
-    engine.dispose();
-    if (interrupted) return fail(ref, 'cpu-time', `the PAC file ${ref} ran longer than ${cpuLimit} ms of CPU time while loading (interrupted)`);
-    return fail(ref, 'compile', `the PAC file ${ref} does not compile: ${firstLine(e)}`);
-  } finally {
-    runStart = 0;
+
+  /** End the thread: every waiting evaluation fails with `failure` (null: disposed). */
+  function stop(failure: PacFailure | null): void {
+    if (failure) engine.broken ??= failure;
+    const why = engine.broken ?? fail(ref, 'no-answer', `the PAC file ${ref} was released`);
+    for (const p of [...pending.values()]) p.reject(new PacError(why));
+    onStart?.({ type: 'gone', failure: why });
+    if (!exited) void worker.terminate().catch(() => {});
+    exited = true;
   }
+
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'ready' || m.type === 'failed') return onStart?.(m);
+    if (m.type === 'pong') {
+      const alive = pongs.get(m.rid);
+      pongs.delete(m.rid);
+      return alive?.();
+    }
+    if (m.type === 'ask') {
+      const answer = m.what === 'dns' ? resolve4(String(m.host)).catch(() => null) : myIp().catch(() => '127.0.0.1');
+      void answer.then((value) => {
+        if (!exited) worker.postMessage({ type: 'answer', rid: m.rid, value });
+      });
+      return;
+    }
+    const p = pending.get(m.id);
+    if (m.type === 'result') p?.resolve(m.answer);
+    else {
+      if (m.broken) engine.broken ??= m.failure;
+      p?.reject(new PacError(m.failure));
+    }
+  });
+  worker.on('error', (e: Error & { code?: string }) => {
+    const memory = e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(e.message);
+    stop(fail(ref, memory ? 'memory' : 'throws', memory ? `the PAC file ${ref} ran out of memory` : `the PAC file ${ref} failed: ${firstLine(e)}`));
+  });
+  worker.on('exit', () => {
+    if (!exited) stop(engine.broken ?? fail(ref, 'throws', `the PAC file ${ref}: its sandbox ended`));
+  });
+
+  // The sandbox never keeps the process alive (after the listeners: attaching one refs the port).
+  worker.unref();
+
+  // Start: compiled (ready), or why not — bounded in time and memory like an evaluation.
+  const started = await new Promise<WorkerMessage | { type: 'gone'; failure: PacFailure }>((resolve) => {
+    const stopWatch = watchMemory(() => stop(fail(ref, 'memory', `the PAC file ${ref} grew this process by more than ${PAC_MEMORY_WATCH_BYTES >> 20} MiB while loading`)));
+    const timer = setTimeout(() => stop(fail(ref, 'cpu-time', `the PAC file ${ref} did not load within ${PAC_WORKER_START_MS} ms (stopped)`)), PAC_WORKER_START_MS);
+    onStart = (m) => {
+      onStart = null;
+      clearTimeout(timer);
+      stopWatch();
+      resolve(m);
+    };
+  });
+  if (started.type === 'ready') return engine;
+  stop(null);
+  return started.type === 'failed' || started.type === 'gone' ? started.failure : fail(ref, 'compile', `the PAC file ${ref} does not compile`);
+}
+
+/** Sample this process's resident memory while a PAC runs; `onExceeded` once it grew past the bound. */
+function watchMemory(onExceeded: () => void): () => void {
+  const base = process.memoryUsage.rss();
+  const iv = setInterval(() => {
+    if (process.memoryUsage.rss() - base > PAC_MEMORY_WATCH_BYTES) {
+      clearInterval(iv);
+      onExceeded();
+    }
+  }, PAC_MEMORY_SAMPLE_MS);
+  iv.unref();
+  return () => clearInterval(iv);
 }
 
 export type PacLoad = { ok: true; engine: PacEngine; url: string } | { ok: false; failure: PacFailure };

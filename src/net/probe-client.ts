@@ -19,7 +19,7 @@ export interface ProbeResponse {
   /** The TLS chain to the probe was not trusted: an intercepting middlebox, or the probe's own CA without --ca. */
   inspected: boolean;
   /** How the request went (for evidence). */
-  dialed: Pick<Dialed, 'address' | 'port' | 'via' | 'proxy' | 'timings' | 'peer'>;
+  dialed: Pick<Dialed, 'address' | 'port' | 'via' | 'proxy' | 'timings' | 'peer' | 'route'>;
   firstByteMs: number;
 }
 
@@ -79,7 +79,8 @@ export async function probeGet(
     const plainViaProxy = choice.kind === 'http' && !t.tls;
     const d = await dial({ host: t.host, port: t.port, tls: t.tls, alpn: ['http/1.1'], allowUntrusted: true, proxy: choice, proxyNoConnect: plainViaProxy }, ctx);
     sock = d.socket;
-    const { target, headers } = requestTarget({ ...t, plainViaProxy }, path, choice);
+    const carrier = d.choice ?? choice;
+    const { target, headers } = requestTarget({ ...t, plainViaProxy: plainViaProxy && carrier.kind === 'http' }, path, carrier);
     const t0 = now();
     writeRequest(sock, { target, host: hostHeader(t.host, t.port, t.tls), headers: { ...headers, Accept: 'application/json' } });
     const head = await readHead(sock, {
@@ -96,7 +97,7 @@ export async function probeGet(
       body: parseBody(body.body.toString('utf8')),
       headers: keepHeaders(head.headers),
       inspected: d.inspected,
-      dialed: { address: d.address, port: d.port, via: d.via, proxy: d.proxy ?? proxySummary(choice), timings: d.timings, peer: d.peer },
+      dialed: { address: d.address, port: d.port, via: d.via, proxy: d.proxy ?? proxySummary(carrier), timings: d.timings, peer: d.peer, ...(d.route ? { route: d.route } : {}) },
       firstByteMs,
     };
   } catch (e) {

@@ -103,6 +103,11 @@ export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebD
       },
       ctx,
     );
+    // A route with fallbacks: the entry that carried it is the one that counts.
+    if (dialed.route) {
+      details.proxy = dialed.proxy ?? null;
+      details.route = dialed.route;
+    }
     // A vendor host's chain must end at a public root; a trusted private one (--ca, the inspecting
     // device's root installed here) is inspection all the same. The probe may use its own CA.
     details.inspected = dialed.inspected || (farEnd === 'vendor' && dialed.privateRoot);
@@ -110,7 +115,7 @@ export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebD
       details.interceptedBy = dialed.peer.root;
       if (dialed.peer.rootSource) details.trustedBy = dialed.peer.rootSource;
     }
-    return { ok: true, dialed, choice, details };
+    return { ok: true, dialed, choice: dialed.choice ?? choice, details };
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
     const phase = e.details.phase;

@@ -155,8 +155,10 @@ export interface ReportContext extends Partial<RunContext> {
   egressAddress?: string | null;
   /** The options that shape the result. */
   options?: RunOptions;
-  /** The way to each host: direct, or which proxy and where that setting came from. */
-  routes?: { host: string; route: string; source: string }[];
+  /** The way to each host: direct, or which proxy (then its fallbacks), where that setting came from, and what carried it. */
+  routes?: { host: string; route: string; source: string; carriedBy?: string }[];
+  /** What proxy discovery found: one line, and whether the system settings were read (--no-system-proxy). */
+  proxy?: { summary: string; system: boolean };
 }
 
 /** Where and how the run happened, for a ticket (gathered by the CLI; the verdict passes it on). */
@@ -180,6 +182,8 @@ export interface RunOptions {
   signDomainGiven: boolean;
   caFiles: string[];
   publicRoots: string | null;
+  /** false with --no-system-proxy (the system's proxy settings and WPAD were not read). Absent before discovery existed. */
+  systemProxy?: boolean;
 }
 
 /** What the verdict needs to know about a run besides the check results (saved with --save-raw). */
@@ -194,6 +198,11 @@ export interface RawRun {
   pcc?: import('../profiles/types.js').PccSpec;
   /** Proxy setup as the run saw it: explicit URL (credentials redacted), env, PAC. */
   proxy: { explicit: string | null; pac: string | null; env: Record<string, string | undefined> };
+  /**
+   * What proxy discovery found before planning: every source the browser consults, what each said,
+   * which won, the PACs tried, the route followed (absent in runs of netready before it).
+   */
+  discovery?: import('../net/discovery/run.js').DiscoveryRecord;
   /** What asking the probe for its media description gave before planning (--probe only). */
   probe?: { url: string; media: 'described' | 'none'; error?: { code: string; message: string } };
   /** Profiles that describe old documents (their names may no longer exist). */

@@ -1,7 +1,7 @@
 // The verdict: RawRun -> Report. Pure (no I/O, no clock): the same raw run gives the same report.
 import { REPORT_SCHEMA, type Cause, type ChecklistId, type ChecklistItem, type Outcome, type RawRun, type Report, type ReportContext, type Unverified } from '../report/types.js';
 import { buildChecklist, probeUnverifiedReason } from './checklist.js';
-import { buildInput, isBad, nonexistentName, type Rule, type VerdictInput } from './input.js';
+import { buildInput, isBad, nonexistentName, uniq, type Rule, type VerdictInput } from './input.js';
 import { computeTier, mediaFacts } from './media.js';
 import { buildQuality } from './quality.js';
 import { RULES } from './rules/index.js';
@@ -96,13 +96,24 @@ function reportContext(input: VerdictInput): ReportContext | null {
   const raw = input.raw;
   const reach = input.byId('probe.reach').find((r) => r.status === 'ok');
   const egress = typeof reach?.details?.clientAddress === 'string' ? reach.details.clientAddress : null;
-  const perHost = (input.byId('proxy.config')[0]?.details?.perHost ?? {}) as Record<string, { kind?: string; display?: string; source?: string }>;
-  const routes = Object.entries(perHost).map(([host, c]) => ({ host, route: c.kind === 'http' ? String(c.display) : 'direct', source: String(c.source ?? 'none') }));
-  if (!raw.context && !raw.options && !routes.length && !egress) return null;
+  const perHost = (input.byId('proxy.config')[0]?.details?.perHost ?? {}) as Record<string, { kind?: string; display?: string; source?: string; from?: string; route?: string }>;
+  const routes = Object.entries(perHost).map(([host, c]) => {
+    // Which entry of a route with fallbacks carried the host's TCP connection.
+    const trace = input.forHost(host).find((r) => r.id === 'tcp.connect' && r.details?.route)?.details?.route as { carriedBy?: string | null } | undefined;
+    return {
+      host,
+      route: c.route ? String(c.route) : c.kind === 'http' ? String(c.display) : c.kind === 'error' ? 'PAC failed' : 'direct',
+      source: String(c.from ?? c.source ?? 'none'),
+      ...(trace?.carriedBy ? { carriedBy: trace.carriedBy } : {}),
+    };
+  });
+  const proxy = raw.discovery ? { summary: raw.discovery.summary, system: raw.discovery.system } : null;
+  if (!raw.context && !raw.options && !routes.length && !egress && !proxy) return null;
   return {
     ...(raw.context ?? {}),
     ...(raw.options ? { options: raw.options } : {}),
     egressAddress: egress,
+    ...(proxy ? { proxy } : {}),
     ...(routes.length ? { routes } : {}),
   };
 }
@@ -134,6 +145,15 @@ export const PCC_CERT_WARN_MS = 30 * 86_400_000;
 function runNotes(input: VerdictInput, tier: Report['tier'], given: string[] = []): string[] {
   const raw = input.raw;
   const notes: string[] = [];
+  // Which way netready went, and where that came from (or "no proxy found (sources tried: …)").
+  if (raw.discovery) {
+    notes.push(`proxy: ${raw.discovery.summary}`);
+    if (raw.discovery.disagreement) notes.push(raw.discovery.disagreement);
+    notes.push(...raw.discovery.notes);
+  }
+  const perHost = (input.byId('proxy.config')[0]?.details?.perHost ?? {}) as Record<string, { note?: unknown }>;
+  const routeNotes = uniq(Object.values(perHost).flatMap((c) => (typeof c?.note === 'string' ? [c.note] : [])));
+  for (const n of routeNotes.slice(0, 3)) notes.push(n);
   // The CLI says it already when it cut the run (one note, not two).
   if (raw.deadlineHit && !given.some((n) => /deadline/.test(n))) notes.push('the run deadline was reached: checks that had not finished are missing or timed out');
   if (raw.media && !mediaFacts(input).ran) notes.push(`media tier not determined: ${probeUnverifiedReason(input, 'the media path')}`);

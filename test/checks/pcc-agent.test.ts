@@ -167,7 +167,7 @@ test('a proxy without a bypass: PCC_PROXY_NOT_BYPASSED; NO_PROXY or a DIRECT PAC
   let r = await run([port], { env: { httpsProxy: 'http://user:secret@127.0.0.1:3128' } });
   let s = get(r.byKey, 'pcc.agent pcc');
   assert.equal(s.error?.code, 'PCC_PROXY_NOT_BYPASSED');
-  assert.deepEqual(s.details?.proxy, { display: 'http://user:***@127.0.0.1:3128', source: 'env' });
+  assert.deepEqual(s.details?.proxy, { display: 'http://user:***@127.0.0.1:3128', source: 'env', from: 'HTTPS_PROXY' });
   assert.ok(!JSON.stringify(s).includes('secret'));
   r = await run([port], { env: { httpsProxy: 'http://127.0.0.1:3128', noProxy: 'localhost,.esignlive.com' } });
   assert.equal(get(r.byKey, 'pcc.agent pcc').status, 'ok');

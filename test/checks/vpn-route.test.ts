@@ -172,7 +172,7 @@ test('through a proxy the proxy address is routed; a split tunnel raises nothing
   assert.equal(p.details?.address, '198.18.20.20');
   assert.equal(p.details?.viaTunnel, true);
   assert.equal(p.details?.via, 'proxy');
-  assert.deepEqual(p.details?.viaProxy, { display: 'http://proxy.example.test:3128', source: 'explicit' });
+  assert.deepEqual(p.details?.viaProxy, { display: 'http://proxy.example.test:3128', source: 'explicit', from: '--proxy' });
 
   // Split tunnel (only the corporate network in the tunnel): nothing to raise.
   const split = await runInC({ resolve: { 'direct.example.test': '198.18.30.10' } }, [{ host: 'direct.example.test', role: 'video' }]);

@@ -30,7 +30,7 @@ test('through an explicit proxy: DNS is the proxy\'s, TCP is a CONNECT tunnel, w
   assert.equal(dnsR.reason, 'the proxy resolves this name');
   const tcp = get(byKey, 'tcp.connect apps.test:443');
   assert.equal(tcp.status, 'ok', JSON.stringify(tcp));
-  assert.deepEqual(tcp.details?.proxy, { display: `http://127.0.0.1:${proxy.port}`, source: 'explicit' });
+  assert.deepEqual(tcp.details?.proxy, { display: `http://127.0.0.1:${proxy.port}`, source: 'explicit', from: '--proxy' });
   for (const r of results.filter((r) => !['dns.resolve'].includes(r.id))) assert.equal(r.status, 'ok', `${r.id} ${r.target}: ${JSON.stringify(r)}`);
   assert.ok(proxy.seen.every((l) => l === 'CONNECT apps.test:443 HTTP/1.1'), String(proxy.seen));
   const pc = get(byKey, 'proxy.config proxy');

@@ -102,3 +102,10 @@ test('a --pac URL that answers 404 or refuses is one line naming the URL, exit 2
   const closed = await closedPort();
   assertUsage(await runCli(['check', '--pac', `http://127.0.0.1:${closed}/proxy.pac`]), /cannot fetch the PAC file http:\/\/127\.0\.0\.1:\d+\/proxy\.pac: ECONNREFUSED/);
 });
+
+test('a broken NETREADY_TEST_DISCOVERY fixture (test-only) is one line naming the file and the field, exit 2', async () => {
+  const f = join(dir, 'discovery.json');
+  writeFileSync(f, JSON.stringify({ platform: 'beos' }));
+  assertUsage(await runCli(['check'], { env: { NETREADY_TEST_DISCOVERY: f } }), /NETREADY_TEST_DISCOVERY: .*discovery\.json: field platform: linux \| win32/);
+  assertUsage(await runCli(['check'], { env: { NETREADY_TEST_DISCOVERY: join(dir, 'none.json') } }), /NETREADY_TEST_DISCOVERY: cannot read .*none\.json: ENOENT/);
+});

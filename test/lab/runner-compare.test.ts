@@ -43,3 +43,22 @@ test('expect.maxSeconds: the report was written within the bound (its durationMs
   assert.deepEqual(compare({ maxSeconds: 21 }, { ...report, durationMs: 21_300 }, 0), ['durationMs 21300 (want at most 21000)']);
   assert.deepEqual(compare({ maxSeconds: 21 }, report, 0), ['durationMs undefined (want at most 21000)']);
 });
+
+test('expect.routes and expect.notes: the route to a host (route, source, what carried it) and the notes', () => {
+  const withRoutes = {
+    ...report,
+    notes: ['proxy: PAC http://wpad.corp.lab.test/wpad.dat from WPAD auto-discovery'],
+    context: {
+      routes: [
+        { host: 'apps.esignlive.com', route: 'http://198.18.2.2:3128', source: 'PAC http://wpad.corp.lab.test/wpad.dat (WPAD auto-discovery)', carriedBy: 'PROXY 198.18.2.2:3128' },
+        { host: 'config.opentok.com', route: 'direct', source: 'no proxy found' },
+      ],
+    },
+  };
+  assert.deepEqual(compare({ routes: { 'Apps.esignlive.com': '3128 \\(PAC .*WPAD.*\\) carried by PROXY', 'config.opentok.com': '^direct' }, notes: ['^proxy: PAC .* from WPAD'] }, withRoutes, 0), []);
+  assert.deepEqual(compare({ routes: { 'config.opentok.com': 'WPAD', 'anvil.opentok.com': '.' }, notes: ['no proxy found'] }, withRoutes, 0), [
+    'route to config.opentok.com "direct (no proxy found)" does not match /WPAD/',
+    'no route for anvil.opentok.com in the report\'s context',
+    'no note matches /no proxy found/',
+  ]);
+});

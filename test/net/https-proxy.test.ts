@@ -141,7 +141,7 @@ test('--pac over https from a local server: fetched and evaluated per URL', asyn
   assert.equal(v.kind, 'http');
   assert.equal(v.kind === 'http' && v.display, 'http://127.0.0.1:3128');
   assert.equal(v.kind === 'http' && v.source, 'pac');
-  assert.deepEqual(await r.forUrl('https://apps.esignlive.com/'), { kind: 'direct', source: 'pac' });
+  assert.deepEqual(await r.forUrl('https://apps.esignlive.com/'), { kind: 'direct', source: 'pac', origin: 'explicit', from: `--pac ${url}`, pacAnswer: 'DIRECT' });
   assert.equal(hits, 1, 'the PAC file is fetched once per run');
 
   // Without the CA the fetch fails with one clear line naming the PAC URL.

@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compilePac, fetchPacText, loadPac, loadPacText, PacError, PAC_MAX_BYTES, type PacEngine } from '../../src/net/pac.js';
 import { lookupWpad } from '../../src/net/discovery/wpad.js';
+import { mapLookup } from '../../src/net/discovery/fixture.js';
 
 const PAC = 'function FindProxyForURL(url, host) { return dnsDomainIs(host, ".opentok.com") ? "PROXY 127.0.0.1:3128; DIRECT" : "DIRECT"; }';
 
@@ -99,6 +99,46 @@ test('sandbox: a loop after an awaited dnsResolve() is interrupted too (the boun
   e.dispose();
 });
 
+test('sandbox thread: a PAC allocating megabytes per step is stopped at the wall-clock bound, the main event loop keeps running meanwhile', async () => {
+  const e = (await compilePac('function FindProxyForURL(u, h) { if (h !== "bomb.example") return "DIRECT"; var a = []; for (;;) a.push(new Array(1e6).fill(1)); }', 'bomb.pac', {
+    evalTimeoutMs: 1500,
+  })) as PacEngine;
+  assert.equal(await e.findProxy('https://ok.example/'), 'DIRECT');
+  let ticks = 0;
+  const iv = setInterval(() => ticks++, 20);
+  try {
+    await assert.rejects(e.findProxy('https://bomb.example/'), (err: unknown) => err instanceof PacError && ['cpu-time', 'memory', 'no-answer'].includes(err.failure.stage) && /bomb\.pac/.test(err.message));
+  } finally {
+    clearInterval(iv);
+  }
+  // QuickJS ran on its own thread: the main thread's timers fired while it ran (in-thread, none would).
+  assert.ok(ticks >= 3, `the main event loop ticked ${ticks} times during the evaluation`);
+  assert.ok(e.broken, 'stopped once, the PAC is not run again');
+  await assert.rejects(e.findProxy('https://ok.example/'), PacError);
+  e.dispose();
+});
+
+test('sandbox thread: a PAC stuck in huge built-in calls (QuickJS rarely consults its interrupt) no longer takes messages: its thread is stopped', async () => {
+  const e = (await compilePac('function FindProxyForURL(u, h) { for (;;) { var s = "x".repeat(5e7); } }', 'stuck.pac', { evalTimeoutMs: 1000 })) as PacEngine;
+  await assert.rejects(e.findProxy('https://x.example/'), (err: unknown) => err instanceof PacError && err.failure.stage === 'no-answer' && / within 1000 ms \(stopped\)$/.test(err.message));
+  assert.equal(e.broken?.stage, 'no-answer');
+  e.dispose();
+});
+
+test('sandbox thread: late while waiting for its own DNS answer is "no answer", not broken — the next URL still works', async () => {
+  const e = (await compilePac('function FindProxyForURL(u, h) { return isResolvable(h) ? "PROXY 198.18.0.1:3128" : "DIRECT"; }', 'slowdns.pac', {
+    evalTimeoutMs: 400,
+    resolve4: async (h) => {
+      if (h === 'slow.example') await new Promise((r) => setTimeout(r, 1200));
+      return h === 'other.example' ? '198.18.0.2' : null;
+    },
+  })) as PacEngine;
+  await assert.rejects(e.findProxy('https://slow.example/'), (err: unknown) => err instanceof PacError && err.failure.stage === 'no-answer' && !/stopped/.test(err.message));
+  assert.equal(e.broken, null);
+  assert.equal(await e.findProxy('https://other.example/'), 'PROXY 198.18.0.1:3128');
+  e.dispose();
+});
+
 test('sandbox: exceptions, non-strings and syntax errors are typed failures; alert() writes nothing', async () => {
   const thrower = (await compilePac('function FindProxyForURL(u, h) { throw new TypeError("bad " + h); }', 't.pac')) as PacEngine;
   await assert.rejects(thrower.findProxy('https://x.example/'), (err: unknown) => err instanceof PacError && err.failure.stage === 'throws' && /throws for https:\/\/x\.example\/: bad x\.example/.test(err.message));
@@ -131,17 +171,6 @@ test('loadPac: fetch + compile + one trial; the engine answers per URL', async (
   r.engine.dispose();
 });
 
-/** Resolves the names in `map` to loopback, everything else NXDOMAIN (no real DNS in tests). */
-function fakeLookup(map: Record<string, string>): LookupFunction {
-  return ((hostname: string, options: unknown, cb: (...a: unknown[]) => void) => {
-    const callback = typeof options === 'function' ? (options as typeof cb) : cb;
-    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
-    const addr = map[hostname];
-    if (!addr) return process.nextTick(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })));
-    process.nextTick(() => (all ? callback(null, [{ address: addr, family: 4 }]) : callback(null, addr, 4)));
-  }) as LookupFunction;
-}
-
 test('WPAD: candidates walk up to the registrable domain; the first that serves wpad.dat wins', async (t) => {
   const hosts: string[] = [];
   const port = await server(t, (req, res) => {
@@ -151,7 +180,7 @@ test('WPAD: candidates walk up to the registrable domain; the first that serves 
     res.end();
   });
   // Port 80 is not ours to bind: the names resolve to loopback and the fetches go to our port.
-  const lookup = fakeLookup({ 'wpad.eu.corp.example.co.uk': '127.0.0.1', 'wpad.corp.example.co.uk': '127.0.0.1' });
+  const lookup = mapLookup({ 'wpad.eu.corp.example.co.uk': '127.0.0.1', 'wpad.corp.example.co.uk': '127.0.0.1' });
   const found = await lookupWpad({ domains: ['eu.corp.example.co.uk'], where: ['/etc/resolv.conf'], notes: [] }, { lookup, port, perCandidateMs: 1000 });
   assert.deepEqual(found.candidates, ['http://wpad.eu.corp.example.co.uk/wpad.dat', 'http://wpad.corp.example.co.uk/wpad.dat', 'http://wpad.example.co.uk/wpad.dat', 'http://wpad/wpad.dat']);
   assert.equal(found.found?.url, 'http://wpad.corp.example.co.uk/wpad.dat');

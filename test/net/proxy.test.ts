@@ -95,7 +95,7 @@ test('PAC file from disk is evaluated per URL (QuickJS sandbox)', async (t) => {
   assert.equal(v.kind, 'http');
   assert.equal(v.kind === 'http' && v.display, 'http://127.0.0.1:3128');
   assert.equal(v.kind === 'http' && v.source, 'pac');
-  assert.deepEqual(await r.forUrl('https://apps.esignlive.com/'), { kind: 'direct', source: 'pac' });
+  assert.deepEqual(await r.forUrl('https://apps.esignlive.com/'), { kind: 'direct', source: 'pac', origin: 'explicit', from: `--pac ${file}`, pacAnswer: 'DIRECT' });
   const s = await r.forUrl('https://signal.media.prod.tokbox.com/');
   assert.equal(s.kind, 'http');
 });

@@ -1,6 +1,6 @@
 // Does a bypass list send this host direct? Each system writes its list in its own syntax; the
 // browser (Chromium's ProxyBypassRules) reads WinINET, macOS and GNOME lists the same way and KDE's
-// with suffix matching; the environment's NO_PROXY is read as curl reads it (src/net/proxy.ts).
+// with suffix matching; the environment's NO_PROXY is read as curl reads it (noProxyMatches, below).
 //
 // Chromium's rules (proxy_bypass_rules.cc): `<local>` = a host name without a dot; `<-loopback>`
 // removes the implicit bypass of localhost, *.localhost, 127.0.0.0/8, ::1 and link-local addresses;
@@ -9,8 +9,50 @@
 // a leading `.` meaning `*.` (and, for KDE, every pattern matching as a suffix).
 
 import { isIP } from 'node:net';
-import { noProxyMatches } from '../proxy.js';
 import type { BypassList } from './types.js';
+
+/**
+ * curl's NO_PROXY: comma (or space) separated; `*` matches everything; a name matches itself and
+ * its subdomains (a leading dot is ignored); `name:port` only for that port; IPs match exactly;
+ * `a.b.c.d/n` is a CIDR range (curl ≥ 7.86).
+ */
+export function noProxyMatches(host: string, port: number, noProxy: string | undefined): boolean {
+  if (!noProxy) return false;
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  for (let entry of noProxy.split(/[,\s]+/)) {
+    entry = entry.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry === '*') return true;
+    let entryPort: number | null = null;
+    const portMatch = /^(.*[^:]):(\d+)$/.exec(entry);
+    if (portMatch && !entry.startsWith('[') && isIP(entry) !== 6) {
+      entry = portMatch[1];
+      entryPort = Number(portMatch[2]);
+    } else {
+      const v6 = /^\[(.+)\](?::(\d+))?$/.exec(entry);
+      if (v6) {
+        entry = v6[1];
+        if (v6[2]) entryPort = Number(v6[2]);
+      }
+    }
+    if (entryPort !== null && entryPort !== port) continue;
+    const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(entry);
+    if (cidr) {
+      if (isIP(h) !== 4) continue;
+      const bits = Number(cidr[2]);
+      const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+      if ((ipv4Int(h) & mask) === (ipv4Int(cidr[1]) & mask)) return true;
+      continue;
+    }
+    if (isIP(entry) || isIP(h)) {
+      if (entry === h) return true;
+      continue;
+    }
+    const name = entry.replace(/^\*?\./, '').replace(/\.$/, '');
+    if (h === name || h.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
 
 function ipv4Int(ip: string): number {
   return ip.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;

@@ -168,7 +168,7 @@ export function decideProxy(input: DecideInput): ProxyDiscovery {
   return { system, platform, desktop, sources, beside: input.beside ?? [], effective, wpad, summary: summarize(effective, sources) };
 }
 
-function describeManual(m: ManualProxy): string {
+export function describeManual(m: ManualProxy): string {
   const p = m.https ?? m.socks ?? m.http;
   return p ? `${p.scheme === 'http' ? '' : `${p.scheme}://`}${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}${m.https ? '' : m.socks ? ' (SOCKS)' : ' (http:// only)'}` : 'no proxy';
 }

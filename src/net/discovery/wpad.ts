@@ -175,7 +175,7 @@ export async function lookupWpad(searchDomains: SearchDomains, o: WpadOptions = 
       continue;
     }
     const target = o.port ? url.replace(/^(http:\/\/[^/]+)\//, `$1:${o.port}/`) : url;
-    const r = await fetchPacText(target, { signal: o.signal, lookup: o.lookup, timeoutMs: Math.min(o.perCandidateMs ?? WPAD_FETCH_TIMEOUT_MS, left) });
+    const r = await fetchPacText(target, { signal: o.signal, lookup: o.lookup, timeoutMs: Math.max(1, Math.floor(Math.min(o.perCandidateMs ?? WPAD_FETCH_TIMEOUT_MS, left))) });
     if (r.ok) return { searchDomains, candidates, tried, found: { url, text: r.text }, notes };
     tried.push({ url, why: r.failure.message.replace(/^cannot fetch the PAC file \S+: /, '') });
   }

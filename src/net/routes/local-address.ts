@@ -1,6 +1,6 @@
 // The local address the OS routes toward an address: connect() a UDP socket, which only picks the
-// route and the source address and sends nothing. (src/checks/webrtc-ice.ts has its own copy of
-// this; it can use this one.)
+// route and the source address and sends nothing. Used by the PAC sandbox's myIpAddress() and by
+// webrtc.ice (host candidates on the interface that routes to the probe).
 
 import dgram from 'node:dgram';
 import net from 'node:net';

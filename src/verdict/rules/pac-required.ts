@@ -18,7 +18,7 @@ export const rule: Rule = {
     return cause(
       'pac-required',
       'degrading',
-      `${listText(hosts)} ${hosts.length === 1 ? 'is' : 'are'} reachable only through the proxy${proxy ? ` ${proxy}` : ''} chosen by the PAC file ${input.proxy.pac ?? ''}`.trimEnd(),
+      `${listText(hosts)} ${hosts.length === 1 ? 'is' : 'are'} reachable only through the proxy${proxy ? ` ${proxy}` : ''} chosen by the PAC file ${String(cfg.details?.pac ?? input.proxy.pac ?? '')}`.trimEnd(),
       ['proxy.config', 'tcp.connect'],
       `Make the proxy transparent or configure it explicitly in the browser/OS (not only by PAC), or allow direct ` +
         `outbound TCP 443 to ${listText(names)}; Virtual Room and RON Network Prerequisites: "Vonage SDKs do not support PAC files".`,

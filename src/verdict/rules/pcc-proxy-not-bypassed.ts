@@ -8,9 +8,9 @@ import { pccRule, PORTS } from './pcc-common.js';
 import { changes, proxyBypassHowto } from '../remedies.js';
 
 export const rule: Rule = pccRule('pcc-proxy-not-bypassed', ['PCC_PROXY_NOT_BYPASSED'], (r, host) => {
-  const p = r.details?.proxy as { display?: string } | undefined;
+  const p = r.details?.proxy as { display?: string; from?: string } | undefined;
   return [
-    `${p?.display ?? 'a proxy'} applies to ${host}, so the browser's requests to the local agent go to the proxy`,
+    `${p?.display ?? 'a proxy'}${p?.from ? ` (${p.from})` : ''} applies to ${host}, so the browser's requests to the local agent go to the proxy`,
     `Add ${host} to the proxy bypass list (browser/OS proxy exceptions, NO_PROXY, or the PAC file's DIRECT rules) (Personal Certificate Client: Communicating via WebSocket, "Using an External Proxy").`,
     { title: `the proxy is not bypassed for ${host}`, changes: changes([host], `TCP ${PORTS}`, 'bypass proxy', 'pcc-proxy-not-bypassed'), howto: proxyBypassHowto(host) },
   ];
