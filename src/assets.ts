@@ -22,6 +22,13 @@ export function readAsset(name: string): string | null {
   return existsSync(file) ? readFileSync(file, 'utf8') : null;
 }
 
+/** The bytes of asset `name` (in the executable: its embedded copy), or null when there is none. */
+export function readAssetBytes(name: string): Uint8Array | null {
+  if (inExecutable) return sea.getAssetKeys().includes(name) ? new Uint8Array(sea.getAsset(name)) : null;
+  const file = assetPath(name);
+  return existsSync(file) ? readFileSync(file) : null;
+}
+
 /** The names of the assets directly in directory `dir` (e.g. "src/profiles"), sorted. */
 export function assetNames(dir: string): string[] {
   const prefix = `${dir.replace(/\/$/, '')}/`;

@@ -25,6 +25,7 @@ import type { LookupFunction } from 'node:net';
 import os from 'node:os';
 import { rootCertificates } from 'node:tls';
 import { localAddressToward } from './routes/local-address.js';
+import { inExecutable, readAsset, readAssetBytes } from '../assets.js';
 
 /** Whole-fetch bound for a PAC over http(s). */
 export const PAC_FETCH_TIMEOUT_MS = 5000;
@@ -234,9 +235,20 @@ type WorkerMessage =
   | { type: 'ask'; rid: number; what: 'dns' | 'myip'; host?: string }
   | { type: 'pong'; rid: number };
 
-function workerUrl(): URL {
-  // Under tsx (tests, the lab) this module is pac.ts and its worker pac-worker.ts; built, both are .js.
-  return new URL(import.meta.url.endsWith('.ts') ? './pac-worker.ts' : './pac-worker.js', import.meta.url);
+/**
+ * Where the PAC thread's code comes from, and what it needs besides. Under tsx (tests, the lab) this
+ * module is pac.ts and its worker pac-worker.ts; built, both are .js. In the standalone executable
+ * there are no files: the worker is the embedded asset pac-worker.mjs (scripts/build-exe.mjs), started
+ * from a data: URL, and gets quickjs.wasm's bytes with its workerData.
+ */
+function workerSource(): { url: URL; wasm?: Uint8Array } {
+  if (inExecutable) {
+    const code = readAsset('pac-worker.mjs');
+    const wasm = readAssetBytes('quickjs.wasm');
+    if (!code || !wasm) throw new Error('the executable lacks its PAC sandbox (assets pac-worker.mjs, quickjs.wasm)');
+    return { url: new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`), wasm };
+  }
+  return { url: new URL(import.meta.url.endsWith('.ts') ? './pac-worker.ts' : './pac-worker.js', import.meta.url) };
 }
 
 /**
@@ -251,7 +263,8 @@ export async function compilePac(text: string, ref: string, o: PacCompileOptions
   const resolve4 = o.resolve4 ?? systemResolve4;
   const myIp = o.myIpAddress ?? systemMyIp;
   const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(workerUrl(), { workerData: { text, ref, cpuLimitMs: cpuLimit, memoryLimitBytes: PAC_MEMORY_LIMIT_BYTES } });
+  const source = workerSource();
+  const worker = new Worker(source.url, { workerData: { text, ref, cpuLimitMs: cpuLimit, memoryLimitBytes: PAC_MEMORY_LIMIT_BYTES, wasm: source.wasm } });
   let exited = false;
   let nextId = 0;
   const pongs = new Map<number, () => void>();
