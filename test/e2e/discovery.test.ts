@@ -10,6 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { SQUID_BIN, startSquid } from '../support/squid.js';
 import { freePort } from '../support/proc.js';
+import { needsPrivilegedPort } from '../support/prereqs.js';
 import { NOTHING_CONFIGURED, runCli } from '../support/cli.js';
 import { INTERNET_SETTINGS, POLICY_KEY } from '../../src/net/discovery/windows.js';
 import { SIGN_DOMAIN, cause, causeIds, explain, profileHosts, resolveArgs, runCheck, startVendor, type Report } from './harness.js';
@@ -108,7 +109,7 @@ function assertClean(r: Report): void {
   assert.deepEqual((r.unverified as { checklist: string }[]).map((u) => u.checklist), ['video-domains-and-media', 'sse-unbuffered-idle'], explain(r));
 }
 
-describe('proxy discovery through the real CLI', { concurrency: 2 }, () => {
+describe('proxy discovery through the real CLI', { concurrency: 2, skip: needsPrivilegedPort(443) }, () => {
   test('nothing configured: "no proxy found (sources tried: …)" in the report, every source listed, the checks go direct', async (t) => {
     const vendor = await startVendor(t);
     const file = fixture(vendor.dir, {

@@ -202,7 +202,6 @@ async function runPage(p: Page, base: string, mod: BrowserPageModule): Promise<B
 const statusOf = (doc: BrowserResults, id: string) => doc.checks.find((c) => c.id === id)?.status;
 
 test('(a) default Chromium: camera, microphone, WebRTC host candidates, data channel, WS, SSE pass; Save and Load', { skip: noChromium, timeout: 30_000 }, async () => {
-  const t0 = Date.now();
   await withChromium(['--use-fake-ui-for-media-stream'], async (p, dir) => {
     const doc = await runPage(p, serve.urls[0], page);
     assert.equal(browserResultsProblem(doc), null);
@@ -248,7 +247,6 @@ test('(a) default Chromium: camera, microphone, WebRTC host candidates, data cha
     await p.waitForSelector('#status[role="alert"]');
     assert.match(await p.textContent('#status') ?? '', /not a netready\/browser@1 file/);
   });
-  assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
 });
 
 test('(b) --webrtc-ip-handling-policy=disable_non_proxied_udp: webrtc-policy-blocked', { skip: noChromium, timeout: 30_000 }, async () => {

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveCommand } from '../../src/cli/serve-command.js';
+import { needsRoot } from '../support/prereqs.js';
 
 const DOC = readFileSync(fileURLToPath(new URL('../../docs/deploy-probe.md', import.meta.url)), 'utf8');
 const have = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const noAnalyze = have('systemd-analyze') ? false : 'needs systemd-analyze (Debian package systemd)';
-const noNft = existsSync('/usr/sbin/nft') ? false : 'needs nft (Debian package nftables)';
+const noNft = existsSync('/usr/sbin/nft') ? needsRoot('nft -c needs netlink') : 'needs nft (Debian package nftables)';
 
 function block(info: string, firstLine: RegExp): string {
   const re = new RegExp('```' + info + '\\n([\\s\\S]*?)```', 'g');
