@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';

@@ -18,7 +18,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { connectTcp, parseOverride, phase, resolveHost, summarizePeer, trustContext, type PeerSummary } from '../net/dial.js';
 import { mapEndpoint } from '../net/endpoint.js';
 import { proxySummary } from '../net/proxy.js';

@@ -20,8 +20,8 @@
 // videoSentBps, videoDeliveredBps) plus allocateMs, connectMs, tlsMs; details.mos (E-model).
 
 import net from 'node:net';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, TRAIN_DEFAULTS, type RecvRecord, type TrainPacket } from '../protocol/udp-train.js';

@@ -20,8 +20,8 @@
 
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { probeProxy } from '../net/probe-client.js';
 import { dial, abortError } from '../net/dial.js';
@@ -31,7 +31,8 @@ import { ThroughputEstimator, THROUGHPUT_DEFAULTS, videoResolutionFor, type Thro
 import { publishThroughput } from './quality-udp-train.js';
 import { probeHostName, sleep, targetHost } from './media-net.js';
 import { ICE_TARGETS } from './webrtc-ice.js';
-import { taskKey, type PhaseTimeouts, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { PhaseTimeouts } from '../shared/config.js';
+import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 /** Share of --quality-seconds for each direction. */
 export const DIRECTION_SHARE = 0.25;

@@ -20,8 +20,8 @@
 // The quality phase runs its parts one after the other (throughput down, up, then the train, whose
 // video stream takes at most half the measured rate) so they do not measure each other.
 
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { EchoClient, decodeToken, encodeEchoRequest } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket, type TrainStats } from '../protocol/udp-train.js';

@@ -5,7 +5,7 @@
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 import { dial } from '../net/dial.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';
 import { decisionUrl, r1, withDetails } from '../net/web.js';
 

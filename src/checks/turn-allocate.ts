@@ -10,8 +10,8 @@
 // Targets: turn:udp:HOST:3478, turn:tcp:HOST:3478, turn:tcp:HOST:443, turn:tls:HOST:443.
 
 import net from 'node:net';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { dial } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';

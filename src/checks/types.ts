@@ -1,7 +1,7 @@
 // The shared vocabulary of checks, the engine and the verdict.
 // A check gathers evidence over the network; everything after CheckResult is pure.
 
-import type { RunConfig } from '../cli/config.js';
+import type { PhaseTimeouts, RunConfig } from '../shared/config.js';
 import type { ProfileSet, HostEntry } from '../profiles/types.js';
 import type { ProxyResolver } from '../net/proxy.js';
 import type { DiscoveryRecord } from '../net/discovery/run.js';
@@ -62,14 +62,6 @@ export interface CheckTask {
    * lends a task's priority to the tasks it depends on.
    */
   priority?: number;
-}
-
-export interface PhaseTimeouts {
-  resolveMs: number;
-  connectMs: number;
-  tlsMs: number;
-  firstByteMs: number;
-  streamMs: number;
 }
 
 export interface CheckContext {

@@ -20,7 +20,7 @@ import dgram from 'node:dgram';
 import { readFile, access } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { mapEndpoint } from '../net/endpoint.js';
 import { abortError, resolveEndpoint, resolveHost } from '../net/dial.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';

@@ -15,8 +15,8 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceServer } from 'werift';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { abortError, dial, trustedCAs, type Dialed } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';

@@ -3,7 +3,7 @@
 
 import { builtinProfileIds, readProfile, instantiate, loadProfiles } from '../profiles/load.js';
 import { documentTitle } from '../profiles/documents.js';
-import { defaultConfig } from './config.js';
+import { defaultConfig } from '../shared/config.js';
 import { buildConfig } from './options.js';
 import { planTasks } from './check-command.js';
 import type { CheckTask } from '../checks/types.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import * as v from 'valibot';
 import { stringify as toYaml } from 'yaml';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { parseYamlDoc } from './yaml-doc.js';
 import { formatHostPort, type ListenAddr } from '../serve/server.js';
 import { parseTurnUrl } from '../serve/turn-creds.js';

@@ -1,7 +1,7 @@
 // Runs planned check tasks: a bounded pool, dependsOn, the whole-run deadline, cancellation.
 // A check never crashes the run: NetError -> failed/timeout with its code; anything else -> error.
 
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import type { CheckContext, CheckDef, CheckResult, CheckTask } from '../checks/types.js';
 
 export interface EngineEvents {

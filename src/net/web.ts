@@ -4,11 +4,11 @@
 
 import type { CheckContext, CheckOutcome, CheckTask } from '../checks/types.js';
 import type { HostEntry } from '../profiles/types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { dial, type Dialed } from './dial.js';
 import { proxySummary, type ProxyChoice } from './proxy.js';
 import { keepHeaders } from './dial.js';
-import type { RunConfig } from '../cli/config.js';
+import type { RunConfig } from '../shared/config.js';
 import { proxyMayApply } from './proxy.js';
 import { taskKey } from '../checks/types.js';
 import { readHead, writeRequest, type ResponseHead } from './http1.js';

@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as v from 'valibot';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { parseYamlDoc } from '../cli/yaml-doc.js';
 import type { HostEntry, Profile, ProfileSet, PccSpec } from './types.js';
 import { assetNames, assetPath, inExecutable, readAsset } from '../assets.js';

@@ -22,7 +22,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { issue as issueEchoToken } from '../protocol/echo-token.js';
 import type { ServeModule } from './server.js';
 import { startStunServer, type StunServer } from './stun.js';

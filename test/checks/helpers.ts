@@ -1,6 +1,6 @@
 // Test harness for the network checks: a ProfileSet from literal hosts, a context, and the engine.
 import { performance } from 'node:perf_hooks';
-import { defaultConfig, type RunConfig } from '../../src/cli/config.js';
+import { defaultConfig, type RunConfig } from '../../src/shared/config.js';
 import type { CheckDef, CheckResult } from '../../src/checks/types.js';
 import type { HostEntry, ProfileSet } from '../../src/profiles/types.js';
 import { runTasks } from '../../src/engine/engine.js';

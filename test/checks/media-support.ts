@@ -1,7 +1,7 @@
 // Test helpers for the media checks: a probe (plain HTTP server with the media API) and a context.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig, type RunConfig } from '../../src/cli/config.js';
+import { defaultConfig, type RunConfig } from '../../src/shared/config.js';
 import { DIRECT } from '../../src/net/proxy.js';
 import type { CheckContext, CheckTask } from '../../src/checks/types.js';
 import { createMediaHandler, type MediaHttpOptions } from '../../src/serve/turn-creds.js';

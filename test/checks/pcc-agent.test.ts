@@ -13,7 +13,7 @@ import { startServe, type ServeHandle } from '../../src/serve/server.js';
 import { createCA, issueCert, type CertPair } from '../../src/net/certs.js';
 import { loadProfiles } from '../../src/profiles/load.js';
 import type { ProfileSet } from '../../src/profiles/types.js';
-import type { RunConfig } from '../../src/cli/config.js';
+import type { RunConfig } from '../../src/shared/config.js';
 import { config, get, runChecks } from './helpers.js';
 
 const HOST = 'localhost.esignlive.com';

@@ -8,7 +8,7 @@ import { startUdpEcho, type UdpEcho } from '../../src/serve/udp-echo.js';
 import { runRelayTrain, planRelayTrain } from '../../src/checks/quality-relay-train.js';
 import { publishThroughput, publishDirectTrainDone } from '../../src/checks/quality-udp-train.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import type { CheckContext } from '../../src/checks/types.js';
 import { makeCtx, startProbe, task } from './media-support.js';
 

@@ -5,7 +5,7 @@ import { bandwidthServeModule } from '../../src/serve/bandwidth.js';
 import { planThroughput, runThroughput } from '../../src/checks/quality-throughput.js';
 import { awaitThroughput } from '../../src/checks/quality-udp-train.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { makeCtx, task } from './media-support.js';
 
 test('quality.throughput against netready serve on loopback: both directions, bounded, published to the train', async (t) => {

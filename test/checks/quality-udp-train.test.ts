@@ -9,7 +9,7 @@ import { freePort, startProc, waitForPort } from '../support/proc.js';
 import { planUdpTrain, runUdpTrain, publishThroughput, probeRate } from '../../src/checks/quality-udp-train.js';
 import { BOUND_ECHO_RATE_PER_SEC } from '../../src/serve/udp-echo.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { makeCtx, startProbe, task } from './media-support.js';
 
 /** A tokened UDP echo and a probe announcing it, closed after the test; a 2 s quality phase. */

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { runTasks } from '../../src/engine/engine.js';
-import { NetError } from '../../src/cli/errors.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { NetError } from '../../src/shared/errors.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { DIRECT } from '../../src/net/proxy.js';
 import type { CheckDef, CheckTask } from '../../src/checks/types.js';
 

@@ -1,4 +1,5 @@
-// Errors the CLI turns into one line on stderr and an exit code.
+// Errors the CLI turns into one line on stderr and an exit code (a leaf module: it imports nothing
+// of netready's).
 
 /** Bad usage or bad input: one line on stderr, exit 2. */
 export class UsageError extends Error {
