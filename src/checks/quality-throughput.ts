@@ -20,11 +20,11 @@
 
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { NetError } from '../shared/errors.js';
+import { abortError, NetError } from '../shared/errors.js';
 import type { RunConfig } from '../shared/config.js';
 import type { ProfileSet } from '../profiles/types.js';
 import { probeProxy } from '../net/probe-client.js';
-import { dial, abortError } from '../net/dial.js';
+import { dial } from '../net/dial.js';
 import { wsOpen, type WsOpened } from '../net/ws-client.js';
 import { encodeClientFrame } from '../net/ws-frame.js';
 import { ThroughputEstimator, THROUGHPUT_DEFAULTS, videoResolutionFor, type ThroughputEstimate } from '../protocol/throughput.js';

@@ -15,10 +15,10 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceServer } from 'werift';
-import { NetError } from '../shared/errors.js';
+import { abortError, NetError } from '../shared/errors.js';
 import type { RunConfig } from '../shared/config.js';
 import type { ProfileSet } from '../profiles/types.js';
-import { abortError, dial, trustedCAs, type Dialed } from '../net/dial.js';
+import { dial, trustedCAs, type Dialed } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
 import { localAddressToward } from '../net/routes/local-address.js';
 import { encodeClientFrame, FrameDecoder } from '../net/ws-frame.js';

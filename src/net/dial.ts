@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { RunConfig } from '../shared/config.js';
-import { NetError } from '../shared/errors.js';
+import { abortError, NetError } from '../shared/errors.js';
 import type { PhaseTimeouts } from '../shared/config.js';
 import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from './proxy.js';
 import { readHead, type ResponseHead } from './http1.js';
@@ -33,13 +33,6 @@ export function shareSignal(signal: AbortSignal): AbortSignal {
     setMaxListeners(0, signal);
   }
   return signal;
-}
-
-/** The reason an aborted run gives a phase (the engine's deadline reason, or a cancellation). */
-export function abortError(signal: AbortSignal): NetError {
-  const reason = signal.reason;
-  if (reason instanceof NetError) return reason;
-  return new NetError('DEADLINE_EXCEEDED', 'the run was stopped (deadline or cancellation)', 'timeout');
 }
 
 /**

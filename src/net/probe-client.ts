@@ -5,8 +5,8 @@
 // failure is a NetError the calling check records (contract: "The probe never stops the run").
 
 import type { ProbeInfo, RunConfig } from '../shared/config.js';
-import { NetError } from '../shared/errors.js';
-import { abortError, dial, keepHeaders, type DialContext, type Dialed } from './dial.js';
+import { abortError, NetError } from '../shared/errors.js';
+import { dial, keepHeaders, type DialContext, type Dialed } from './dial.js';
 import { readBody, readHead, writeRequest } from './http1.js';
 import { proxySummary, type ProxyChoice, type ProxyResolver } from './proxy.js';
 import { decisionUrl, hostHeader, requestTarget } from './web.js';

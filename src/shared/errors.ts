@@ -23,3 +23,10 @@ export class NetError extends Error {
     this.name = 'NetError';
   }
 }
+
+/** The reason an aborted run gives a phase (the engine's deadline reason, or a cancellation). */
+export function abortError(signal: AbortSignal): NetError {
+  const reason = signal.reason;
+  if (reason instanceof NetError) return reason;
+  return new NetError('DEADLINE_EXCEEDED', 'the run was stopped (deadline or cancellation)', 'timeout');
+}
