@@ -12,7 +12,7 @@ import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
 import { watchSocket } from '../net/watch.js';
-import { farEndOf, hostHeader, openWebTask, r1, requestEventStream, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { farEndOf, hostHeader, openWebTask, r1, requestEventStream, webDeps, webPort, webUrl, withDetails } from './web.js';
 
 interface Hold {
   end: 'window' | 'closed' | 'aborted';

@@ -11,7 +11,7 @@ import { taskKey } from './types.js';
 import { NetError } from '../shared/errors.js';
 import { classifyDnsError, phase } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
-import { decisionUrl } from '../net/web.js';
+import { decisionUrl } from './web.js';
 
 export const dnsZone: CheckDef = {
   id: 'dns.zone',

@@ -6,7 +6,7 @@
 
 import type { CheckDef, CheckTask } from './types.js';
 import type { RunConfig } from '../shared/config.js';
-import type { HostEntry, ProfileSet } from '../profiles/types.js';
+import type { HostEntry, ProfileSet } from '../shared/profile-types.js';
 import { taskKey } from './types.js';
 import { NetError } from '../shared/errors.js';
 import { probeGet, probeProxy, probeTarget } from '../net/probe-client.js';

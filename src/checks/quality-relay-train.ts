@@ -22,13 +22,13 @@
 import net from 'node:net';
 import { NetError } from '../shared/errors.js';
 import type { RunConfig } from '../shared/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, TRAIN_DEFAULTS, type RecvRecord, type TrainPacket } from '../protocol/udp-train.js';
-import { mosFrom } from '../protocol/mos.js';
+import { mosFrom } from '../shared/mos.js';
 import type { TransportAddress } from '../protocol/stun.js';
 import { formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, targetHost } from './media-net.js';
-import { throughputBudgetMs } from './quality-throughput.js';
+import { throughputBudgetMs } from './quality-schedule.js';
 import {
   awaitDirectTrain,
   awaitThroughput,

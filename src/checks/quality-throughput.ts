@@ -22,28 +22,18 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { abortError, NetError } from '../shared/errors.js';
 import type { RunConfig } from '../shared/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { probeProxy } from '../net/probe-client.js';
 import { dial } from '../net/dial.js';
 import { wsOpen, type WsOpened } from '../net/ws-client.js';
 import { encodeClientFrame } from '../net/ws-frame.js';
 import { ThroughputEstimator, THROUGHPUT_DEFAULTS, videoResolutionFor, type ThroughputEstimate } from '../protocol/throughput.js';
 import { publishThroughput } from './quality-udp-train.js';
+import { DIRECTION_SHARE, MEDIA_WAIT_MS, PINGS, START_DELAY_MS } from './quality-schedule.js';
 import { probeHostName, sleep, targetHost } from './media-net.js';
 import { ICE_TARGETS } from './webrtc-ice.js';
-import type { PhaseTimeouts } from '../shared/config.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
-/** Share of --quality-seconds for each direction. */
-export const DIRECTION_SHARE = 0.25;
-export const PINGS = 5;
-export const START_DELAY_MS = 1000;
-/**
- * Longest wait, beyond START_DELAY_MS, for the run's WebRTC sessions (webrtc.ice: ICE, DTLS and
- * data-channel echoes over each transport) to end before measuring: on a slow link they share it
- * with the measurement and read low (and their handshakes slow down).
- */
-export const MEDIA_WAIT_MS = 3000;
 /** Parallel TCP streams per direction (as speed tests do): one stream stalled on a retransmission
  * timeout, or still in slow start on a long path, no longer stalls the measurement. */
 export const STREAMS = 4;
@@ -304,12 +294,6 @@ async function measureUp(ctx: CheckContext, budgetMs: number, rttMs: number | nu
   }
 }
 
-/** The longest quality.throughput can take (what the train waits for at most). */
-export function throughputBudgetMs(qualityMs: number, t: PhaseTimeouts): number {
-  const dir = Math.max(300, Math.round(qualityMs * DIRECTION_SHARE));
-  const setup = t.connectMs + t.tlsMs + t.firstByteMs + PINGS * Math.min(1000, t.firstByteMs);
-  return START_DELAY_MS + MEDIA_WAIT_MS + 2 * (dir + 2_100 + setup) + 500;
-}
 
 export async function runThroughput(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
   let slower: number | null = null;

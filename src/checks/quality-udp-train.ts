@@ -22,12 +22,12 @@
 
 import { NetError } from '../shared/errors.js';
 import type { RunConfig } from '../shared/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { EchoClient, decodeToken, encodeEchoRequest } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket, type TrainStats } from '../protocol/udp-train.js';
-import { mosFrom } from '../protocol/mos.js';
+import { mosFrom } from '../shared/mos.js';
 import { connectUdp, probeHostName, probeJson, resolveFirst, sleep, targetHost } from './media-net.js';
-import { throughputBudgetMs } from './quality-throughput.js';
+import { throughputBudgetMs } from './quality-schedule.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 const r1 = (n: number) => Math.round(n * 10) / 10;

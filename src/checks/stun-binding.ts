@@ -9,7 +9,7 @@
 
 import { NetError } from '../shared/errors.js';
 import type { RunConfig } from '../shared/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { dial } from '../net/dial.js';
 import { Attr, Method, attr, encodeMessage, getMappedAddress, getXorAddress, getString, newTransactionId, type StunMessage, type TransportAddress } from '../protocol/stun.js';
 import { StunTransport, majority, parseMediaTarget, probeHostName, r1, resolveFirst, sleep, targetHost } from './media-net.js';

@@ -7,7 +7,7 @@ import { taskKey } from './types.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../shared/errors.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';
-import { decisionUrl, r1, withDetails } from '../net/web.js';
+import { decisionUrl, r1, withDetails } from './web.js';
 
 export const tcpConnect: CheckDef = {
   id: 'tcp.connect',

@@ -9,7 +9,7 @@ import { taskKey } from './types.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../shared/errors.js';
 import { proxySummary } from '../net/proxy.js';
-import { decisionUrl, farEndOf, webPort, withDetails } from '../net/web.js';
+import { decisionUrl, farEndOf, webPort, withDetails } from './web.js';
 
 export const tlsHandshake: CheckDef = {
   id: 'tls.handshake',

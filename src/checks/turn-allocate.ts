@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { NetError } from '../shared/errors.js';
 import type { RunConfig } from '../shared/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { dial } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
 import { decodeToken } from '../protocol/echo-token.js';

@@ -2,36 +2,15 @@
 // A check gathers evidence over the network; everything after CheckResult is pure.
 
 import type { PhaseTimeouts, RunConfig } from '../shared/config.js';
-import type { ProfileSet, HostEntry } from '../profiles/types.js';
+import type { ProfileSet, HostEntry } from '../shared/profile-types.js';
 import type { ProxyResolver } from '../net/proxy.js';
 import type { DiscoveryRecord } from '../net/discovery/run.js';
 
 import type { CheckStatus } from '../shared/vocabulary.js';
 export type { CheckStatus };
 
-export interface CheckError {
-  /** Stable UPPER_SNAKE code, e.g. TCP_REFUSED, TLS_CERT_UNTRUSTED, TIMEOUT_CONNECT. */
-  code: string;
-  message: string;
-}
-
-/** Metric names carry their unit: ...Ms, ...Bps, ...Ratio, ...Bytes, ...Count. */
-export type Metrics = Record<string, number>;
-
-export interface CheckResult {
-  id: string;
-  target: string;
-  status: CheckStatus;
-  durationMs: number;
-  /** When it started, in ms since the run started (set by the CLI from the engine's start events; optional). */
-  startMs?: number;
-  metrics: Metrics;
-  error: CheckError | null;
-  /** Why a check was skipped (status "skipped"), or a short note. */
-  reason?: string;
-  /** Structured evidence for the verdict and the reports (issuer, HTTP status, proxy used ...). */
-  details?: Record<string, unknown>;
-}
+import type { CheckError, CheckResult, Metrics } from '../shared/results.js';
+export type { CheckError, CheckResult, Metrics };
 
 /** What a check's run() returns; the engine fills id, target and durationMs. */
 export interface CheckOutcome {

@@ -24,7 +24,7 @@ import { abortError, NetError } from '../shared/errors.js';
 import { mapEndpoint } from '../net/endpoint.js';
 import { resolveEndpoint, resolveHost } from '../net/dial.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';
-import { decisionUrl, webPort } from '../net/web.js';
+import { decisionUrl, webPort } from './web.js';
 import { createSystemRunner, type CommandResult, type CommandRunner } from '../net/discovery/runner.js';
 import { classifySysfs, type InterfaceInfo, type RouteInfo, type TunnelClass } from '../net/routes/parse.js';
 import { readRoute, ROUTE_PLATFORMS, WINDOWS_INTERFACES_SCRIPT } from '../net/routes/read.js';

@@ -11,7 +11,7 @@ import { loadProfiles } from '../profiles/load.js';
 import { createProxyResolver, type ProxyResolver } from '../net/proxy.js';
 import { discoverForRun, discoveryBudgetMs, plannedRoute, systemDiscoveryEnv, type DiscoveryEnv, type DiscoveryRecord } from '../net/discovery/run.js';
 import { DISCOVERY_FIXTURE_ENV, loadDiscoveryFixture } from '../net/discovery/fixture.js';
-import { decisionUrl, webPort } from '../net/web.js';
+import { decisionUrl, webPort } from '../checks/web.js';
 import { buildReport } from '../verdict/index.js';
 import type { RawRun, Report, RunContext } from '../report/types.js';
 import { createProgress } from '../report/progress.js';

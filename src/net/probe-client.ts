@@ -9,7 +9,7 @@ import { abortError, NetError } from '../shared/errors.js';
 import { dial, keepHeaders, type DialContext, type Dialed } from './dial.js';
 import { readBody, readHead, writeRequest } from './http1.js';
 import { proxySummary, type ProxyChoice, type ProxyResolver } from './proxy.js';
-import { decisionUrl, hostHeader, requestTarget } from './web.js';
+import { decisionUrl, hostHeader, requestTarget } from './url.js';
 
 export interface ProbeResponse {
   status: number;

@@ -1,6 +1,6 @@
 // Evidence as facts: what a check saw, in words a network admin reads without the source
 // ("wss://apps.esignlive.com/graphql → 101, then no pong within 3.0 s"). Pure.
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { Fact } from '../report/types.js';
 import { code, seconds } from './input.js';
 

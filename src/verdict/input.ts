@@ -1,7 +1,7 @@
 // The verdict's view of a run: results joined to the profile hosts. Pure, no I/O.
 
-import type { CheckResult } from '../checks/types.js';
-import type { HostEntry, HostRole } from '../profiles/types.js';
+import type { CheckResult } from '../shared/results.js';
+import type { HostEntry, HostRole } from '../shared/profile-types.js';
 import type { Cause, CauseId, RawRun } from '../report/types.js';
 
 export interface VerdictInput {

@@ -4,7 +4,7 @@
 // in src/shared/thresholds.ts, with the browser page's.
 // VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
 // tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { VerdictInput } from './input.js';
 
 export { MIN_BPS, MAX_RTT_MS, MAX_LOSS_RATIO, MAX_JITTER_MS } from '../shared/thresholds.js';

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { defaultConfig, type RunConfig } from '../../src/shared/config.js';
 import type { CheckDef, CheckResult } from '../../src/checks/types.js';
-import type { HostEntry, ProfileSet } from '../../src/profiles/types.js';
+import type { HostEntry, ProfileSet } from '../../src/shared/profile-types.js';
 import { runTasks } from '../../src/engine/engine.js';
 import { createProxyResolver } from '../../src/net/proxy.js';
 

@@ -2,7 +2,7 @@
 // The Personal Certificate Client causes, from the `pcc.agent` summary result (target "pcc").
 // seed 003_606ee1d65ee49d3b.txt: ports 26666, 31222, 32444, 44555, 47777, 48888; the certificate
 // "is issued to localhost.esignlive.com"; "bypass the proxy server for the address localhost.esignlive.com".
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult } from '../../shared/results.js';
 import type { Cause, CauseId } from '../../report/types.js';
 import { factsOf } from '../facts.js';
 import { cause, code, type Rule, type VerdictInput } from '../input.js';

@@ -8,9 +8,9 @@
 // no bypass there, but it breaks WebSocket upgrades all the same, which websocket-blocked reports.
 // seed 001_853fb095b65f741b.txt: Firefox does not support proxies that inspect packets.
 // The probe is not a vendor host: an interceptor on its path is recorded there, not here.
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult } from '../../shared/results.js';
 import { cause, code, listText, onProbe, uniq, type Rule } from '../input.js';
-import { NO_INSPECTION } from '../../profiles/documents.js';
+import { NO_INSPECTION } from '../../shared/documents.js';
 import { factsOf, nameText } from '../facts.js';
 import { changes, hostsText, noInspectionHowto, ruleNames } from '../remedies.js';
 

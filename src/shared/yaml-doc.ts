@@ -2,7 +2,7 @@
 // naming the document and the field: shared by profiles (src/profiles/load.ts) and lab scenarios.
 import * as v from 'valibot';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { UsageError } from '../shared/errors.js';
+import { UsageError } from './errors.js';
 
 function issuePath(issue: v.BaseIssue<unknown>): string {
   const keys = (issue.path ?? []).map((p) => String((p as { key: unknown }).key));
