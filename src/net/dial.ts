@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { RunConfig } from '../shared/config.js';
 import { abortError, NetError } from '../shared/errors.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import type { PhaseTimeouts } from '../shared/config.js';
 import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from './proxy.js';
 import { readHead, type ResponseHead } from './http1.js';
@@ -119,7 +120,7 @@ function isIPAny(s: string): boolean {
 }
 
 /** DNS error codes (getaddrinfo / c-ares) -> stable netready codes. */
-export function classifyDnsError(code: string | undefined): { code: string; kind: 'failed' | 'timeout' } {
+export function classifyDnsError(code: string | undefined): { code: ErrorCode; kind: 'failed' | 'timeout' } {
   switch (code) {
     case 'ENOTFOUND':
     case 'NXDOMAIN':
@@ -196,7 +197,7 @@ export async function resolveEndpoint(host: string, port: number, ctx: DialConte
 
 // ---------------------------------------------------------------- TCP
 
-function tcpCode(sys: string | undefined): string {
+function tcpCode(sys: string | undefined): ErrorCode {
   switch (sys) {
     case 'ECONNREFUSED':
       return 'TCP_REFUSED';
@@ -281,7 +282,7 @@ const UNTRUSTED = new Set([
 ]);
 
 /** A verification error -> netready code. */
-export function classifyVerifyError(code: string): string {
+export function classifyVerifyError(code: string): ErrorCode {
   if (code === 'CERT_HAS_EXPIRED') return 'TLS_CERT_EXPIRED';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'TLS_NAME_MISMATCH';
   if (UNTRUSTED.has(code)) return 'TLS_CERT_UNTRUSTED';

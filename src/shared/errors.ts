@@ -1,6 +1,8 @@
 // Errors the CLI turns into one line on stderr and an exit code (a leaf module: it imports nothing
 // of netready's).
 
+import type { ErrorCode } from './error-codes.js';
+
 /** Bad usage or bad input: one line on stderr, exit 2. */
 export class UsageError extends Error {
   readonly exitCode = 2;
@@ -13,7 +15,7 @@ export class UsageError extends Error {
 /** A network error with a stable code; checks turn these into `failed`/`timeout` results. */
 export class NetError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     /** `timeout` for phase timeouts, `failed` for the network saying no. */
     readonly kind: 'failed' | 'timeout' = 'failed',

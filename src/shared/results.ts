@@ -1,11 +1,12 @@
 // A check's result as plain data: what raw runs hold and the verdict and the reports read (a leaf
 // module: it imports nothing of netready's but the other shared leaves).
 
+import type { ErrorCode } from './error-codes.js';
 import type { CheckStatus } from './vocabulary.js';
 
 export interface CheckError {
   /** Stable UPPER_SNAKE code, e.g. TCP_REFUSED, TLS_CERT_UNTRUSTED, TIMEOUT_CONNECT. */
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

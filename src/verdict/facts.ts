@@ -108,7 +108,7 @@ export function resultText(r: CheckResult): string {
     }
     case 'STUN_NO_RESPONSE':
       return 'no STUN answer';
-    case 'TURN_TIMEOUT':
+    case 'TURN_NO_RESPONSE':
       return `no TURN answer${within(r)}`;
     case 'TURN_NO_RELAY':
       return 'allocated, but no data came back through the relay';
