@@ -28,8 +28,7 @@ import { dial } from '../net/dial.js';
 import { wsOpen, type WsOpened } from '../net/ws-client.js';
 import { encodeClientFrame } from '../net/ws-frame.js';
 import { ThroughputEstimator, THROUGHPUT_DEFAULTS, videoResolutionFor, type ThroughputEstimate } from '../protocol/throughput.js';
-import { publishThroughput } from './quality-udp-train.js';
-import { DIRECTION_SHARE, MEDIA_WAIT_MS, PINGS, START_DELAY_MS } from './quality-schedule.js';
+import { DIRECTION_SHARE, PINGS, qualitySchedule } from './quality-schedule.js';
 import { probeHostName, sleep, targetHost } from './media-net.js';
 import { ICE_TARGETS } from './webrtc-ice.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
@@ -44,8 +43,20 @@ export function planThroughput(profiles: ProfileSet, config: RunConfig): CheckTa
   const host = probeHostName(config);
   if (!host) return [];
   const target = targetHost(host);
-  // webrtc.ice is planned beside it (same condition): measure once those sessions ended.
-  return [{ key: taskKey('quality.throughput', target), id: 'quality.throughput', target, dependsOn: [], params: { waitFor: ICE_TARGETS.map((t) => taskKey('webrtc.ice', t)) }, priority: -10 }];
+  // webrtc.ice is planned beside it (same condition): measure once those sessions ended, whatever
+  // their status (the schedule's named deadlines: quality-schedule.ts).
+  return [
+    {
+      key: taskKey('quality.throughput', target),
+      id: 'quality.throughput',
+      target,
+      dependsOn: [],
+      params: {},
+      priority: -10,
+      after: ICE_TARGETS.map((t) => taskKey('webrtc.ice', t)),
+      window: qualitySchedule(config.qualityMs, config.timeouts).throughput,
+    },
+  ];
 }
 
 interface Direction {
@@ -295,27 +306,9 @@ async function measureUp(ctx: CheckContext, budgetMs: number, rttMs: number | nu
 }
 
 
-export async function runThroughput(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  let slower: number | null = null;
-  try {
-    const out = await throughput(task, ctx);
-    const m = out.metrics ?? {};
-    if (typeof m.downBps === 'number' && typeof m.upBps === 'number') slower = Math.min(m.downBps, m.upBps);
-    return out;
-  } finally {
-    publishThroughput(ctx.config, slower);
-  }
-}
-
-async function throughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runThroughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
   const host = probeHostName(ctx.config) ?? _task.target;
   const budgetMs = Math.max(300, Math.round(ctx.config.qualityMs * DIRECTION_SHARE));
-  // Let the run's short checks (handshakes, certificates) pass first: on a slow link they would
-  // share it with the measurement.
-  const t0 = ctx.now();
-  await sleep(Math.min(START_DELAY_MS, ctx.config.qualityMs * 0.2), ctx.signal);
-  const iceKeys = Array.isArray(_task.params.waitFor) ? _task.params.waitFor.filter((k): k is string => typeof k === 'string') : [];
-  for (let i = 0; i < 500 && !ctx.signal.aborted && ctx.now() - t0 < START_DELAY_MS + MEDIA_WAIT_MS && iceKeys.some((k) => !ctx.result(k)); i++) await sleep(20, ctx.signal);
   const down = await measureDown(ctx, budgetMs);
   if (ctx.signal.aborted) throw abortError(ctx.signal);
   const downRtts = [...down.rtts].sort((a, b) => a - b);
@@ -364,4 +357,3 @@ export const qualityThroughput: CheckDef = {
   plan: planThroughput,
   run: runThroughput,
 };
-// (runThroughput publishes its result to quality.udp-train, which waits for it.)

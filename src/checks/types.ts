@@ -41,6 +41,24 @@ export interface CheckTask {
    * lends a task's priority to the tasks it depends on.
    */
   priority?: number;
+  /**
+   * Keys of tasks this one starts after, whatever their status (unlike dependsOn, a failure does
+   * not skip it); keys that were not planned are ignored. The engine hands their results to the
+   * task (CheckContext.waited).
+   */
+  after?: string[];
+  /** Named deadlines of a schedule computed at plan time (ms from the start of the run). */
+  window?: TaskWindow;
+}
+
+/** When a task may start, in ms from the start of the run (the engine holds it, no check polls). */
+export interface TaskWindow {
+  /** What the deadline is (for tests and the reader), e.g. "quality.throughput: after the WebRTC sessions". */
+  name: string;
+  /** Not before this (lets the run's short checks pass first). */
+  notBeforeMs?: number;
+  /** At the latest: the task starts then even if tasks of `after` still run (their results missing). */
+  latestMs?: number;
 }
 
 export interface CheckContext {
@@ -52,6 +70,11 @@ export interface CheckContext {
   discovery?: DiscoveryRecord;
   /** Results of tasks already finished (dependencies are always there). */
   result(key: string): CheckResult | undefined;
+  /**
+   * The results of the tasks this one waited for (its `after` and `dependsOn` keys), as they were
+   * when it started; a key whose task had not finished by the window's `latestMs` is absent.
+   */
+  waited?: Readonly<Record<string, CheckResult>>;
   /** Monotonic clock in ms (injectable for tests of timing logic). */
   now(): number;
 }

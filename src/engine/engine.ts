@@ -55,11 +55,27 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
     opts.onFinish?.(task, r);
   };
 
-  const ctxFor = (signal: AbortSignal): CheckContext => ({
-    ...opts.context,
-    signal,
-    result: (key) => results.get(key),
-  });
+  const runStart = opts.context.now();
+  const sinceStart = () => opts.context.now() - runStart;
+
+  const ctxFor = (task: CheckTask, signal: AbortSignal): CheckContext => {
+    const waited: Record<string, CheckResult> = {};
+    for (const k of [...task.dependsOn, ...(task.after ?? [])]) {
+      const r = results.get(k);
+      if (r) waited[k] = r;
+    }
+    return { ...opts.context, signal, result: (key) => results.get(key), waited };
+  };
+
+  /** The next moment (ms from the start) a task's window may let it start, or null. */
+  const nextWindowEdge = (task: CheckTask): number | null => {
+    const w = task.window;
+    if (!w) return null;
+    const t = sinceStart();
+    if (w.notBeforeMs !== undefined && t < w.notBeforeMs) return w.notBeforeMs;
+    if (w.latestMs !== undefined && t < w.latestMs && (task.after ?? []).some((k) => byKey.has(k) && !results.has(k))) return w.latestMs;
+    return null;
+  };
 
   const blockedBy = (task: CheckTask): CheckResult | 'wait' | null => {
     for (const dep of task.dependsOn) {
@@ -68,6 +84,12 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
       if (!r) return 'wait';
       if (r.status !== 'ok') return r;
     }
+    // Named deadlines and "after X, whatever X's status".
+    const w = task.window;
+    const t = sinceStart();
+    if (w?.notBeforeMs !== undefined && t < w.notBeforeMs) return 'wait';
+    const latePassed = w?.latestMs !== undefined && t >= w.latestMs;
+    if (!latePassed && (task.after ?? []).some((k) => byKey.has(k) && !results.has(k))) return 'wait';
     return null;
   };
 
@@ -80,7 +102,7 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
     let r: CheckResult;
     try {
       if (!def) throw new Error(`no check registered with id ${task.id}`);
-      const out = await def.run(task, ctxFor(abort.signal));
+      const out = await def.run(task, ctxFor(task, abort.signal));
       r = {
         ...base,
         status: out.status,
@@ -138,11 +160,13 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
   const running = new Set<Promise<void>>();
   const bgRunning = new Set<Promise<void>>();
 
+  const abortedP = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
   const allDone = (async () => {
     // Background tasks (idle holds) run beside the pool once their dependencies are met.
     let bgQueue = [...background];
     let queue = [...pending];
-    for (let guard = 0; guard < tasks.length * 4 + 16 && !abort.signal.aborted; guard++) {
+    // Each turn starts a task, sees one finish or reaches a window's edge (at most two per task).
+    for (let guard = 0; guard < tasks.length * 6 + 16 && !abort.signal.aborted; guard++) {
       let progressed = false;
       for (const list of [bgQueue, queue]) {
         for (const task of [...list]) {
@@ -176,7 +200,9 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
       }
       if (queue.length === 0 && bgQueue.length === 0) break;
       if (!progressed) {
-        if (running.size === 0 && bgRunning.size === 0) {
+        const edges = [...queue, ...bgQueue].map(nextWindowEdge).filter((e): e is number => e !== null);
+        const edge = edges.length ? Math.min(...edges) : null;
+        if (running.size === 0 && bgRunning.size === 0 && edge === null) {
           // Nothing runs and nothing can start: a dependency cycle or unknown dependency.
           for (const t of [...queue, ...bgQueue]) {
             started.add(t.key);
@@ -184,8 +210,11 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
           }
           break;
         }
-        // Each wait ends with at least one task finishing, so turns stay under 2 x tasks + 1.
-        await Promise.race([...running, ...bgRunning]);
+        // Each wait ends with a task finishing or a window's edge.
+        let timer: NodeJS.Timeout | undefined;
+        const atEdge = edge === null ? [] : [new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, edge - sinceStart()) + 1)))];
+        await Promise.race([...running, ...bgRunning, ...atEdge, abortedP]);
+        clearTimeout(timer);
       }
     }
     await Promise.all([...running, ...bgRunning]);

@@ -38,3 +38,9 @@ export function makeCtx(over: Partial<RunConfig> = {}, extra: Partial<CheckConte
 export function task(id: string, target: string, params: Record<string, unknown> = {}): CheckTask {
   return { key: `${id} ${target}`, id, target, dependsOn: [], params };
 }
+
+/** What the engine hands a quality task it started after quality.throughput (CheckContext.waited). */
+export function waitedThroughput(slowerBps: number | null): Pick<CheckContext, 'waited'> {
+  const metrics: Record<string, number> = slowerBps === null ? {} : { downBps: slowerBps, upBps: slowerBps };
+  return { waited: { 'quality.throughput p': { id: 'quality.throughput', target: 'p', status: slowerBps === null ? 'failed' : 'ok', durationMs: 1, metrics, error: null } } };
+}
