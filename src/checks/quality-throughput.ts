@@ -32,6 +32,7 @@ import { DIRECTION_SHARE, PINGS, qualitySchedule } from './quality-schedule.js';
 import { probeHostName, sleep, targetHost } from './media-net.js';
 import { ICE_TARGETS } from './webrtc-ice.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { ThroughputDetails } from '../shared/evidence.js';
 
 /** Parallel TCP streams per direction (as speed tests do): one stream stalled on a retransmission
  * timeout, or still in slow start on a long path, no longer stalls the measurement. */
@@ -306,7 +307,7 @@ async function measureUp(ctx: CheckContext, budgetMs: number, rttMs: number | nu
 }
 
 
-export async function runThroughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runThroughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<ThroughputDetails>> {
   const host = probeHostName(ctx.config) ?? _task.target;
   const budgetMs = Math.max(300, Math.round(ctx.config.qualityMs * DIRECTION_SHARE));
   const down = await measureDown(ctx, budgetMs);
@@ -351,7 +352,7 @@ export async function runThroughput(_task: CheckTask, ctx: CheckContext): Promis
   return { status: 'ok', metrics, details };
 }
 
-export const qualityThroughput: CheckDef = {
+export const qualityThroughput: CheckDef<ThroughputDetails> = {
   id: 'quality.throughput',
   title: 'Throughput down and up over WebSocket/TLS to the probe (ndt7-like)',
   plan: planThroughput,

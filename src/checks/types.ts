@@ -2,6 +2,7 @@
 // A check gathers evidence over the network; everything after CheckResult is pure.
 
 import type { PhaseTimeouts, RunConfig } from '../shared/config.js';
+import type { CheckId } from '../shared/check-ids.js';
 import type { ProfileSet, HostEntry } from '../shared/profile-types.js';
 import type { ProxyResolver } from '../net/proxy.js';
 import type { DiscoveryRecord } from '../net/discovery/run.js';
@@ -13,12 +14,13 @@ import type { CheckError, CheckResult, Metrics } from '../shared/results.js';
 export type { CheckError, CheckResult, Metrics };
 
 /** What a check's run() returns; the engine fills id, target and durationMs. */
-export interface CheckOutcome {
+export interface CheckOutcome<D extends object = Record<string, unknown>> {
   status: Exclude<CheckStatus, 'skipped' | 'error'> | 'skipped';
   metrics?: Metrics;
   error?: CheckError | null;
   reason?: string;
-  details?: Record<string, unknown>;
+  /** The check's evidence, of the type it declares (CheckDef<Details>; src/shared/evidence.ts). */
+  details?: D;
 }
 
 /** One planned unit of work: a check id applied to one target. */
@@ -79,14 +81,18 @@ export interface CheckContext {
   now(): number;
 }
 
-export interface CheckDef {
-  id: string;
+/** A check; `D` is the type of its evidence (`details`), declared in src/shared/evidence.ts. */
+export interface CheckDef<D extends object = Record<string, unknown>> {
+  id: CheckId;
   /** One line for humans: what this check proves. */
   title: string;
   /** Pure: the tasks this check contributes for these profiles and options. */
   plan(profiles: ProfileSet, config: RunConfig): CheckTask[];
-  run(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome>;
+  run(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<D>>;
 }
+
+/** Any check, whatever its details type (the registry, the engine). */
+export type AnyCheckDef = CheckDef<object>;
 
 export function taskKey(id: string, target: string): string {
   return `${id} ${target}`;

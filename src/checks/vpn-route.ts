@@ -30,6 +30,7 @@ import { classifySysfs, type InterfaceInfo, type RouteInfo, type TunnelClass } f
 import { readRoute, ROUTE_PLATFORMS, WINDOWS_INTERFACES_SCRIPT } from '../net/routes/read.js';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { VpnRouteDetails } from '../shared/evidence.js';
 
 export { parseIpRouteGet, TUNNEL_NAME, type RouteInfo, type TunnelClass } from '../net/routes/parse.js';
 
@@ -143,7 +144,7 @@ export function defaultRouteEnv(platform: NodeJS.Platform, sysRoot?: string): Ro
 
 const isRouted = (role: string) => role === 'video' || role === 'media';
 
-export const vpnRoute: CheckDef = {
+export const vpnRoute: CheckDef<VpnRouteDetails> = {
   id: 'vpn.route',
   title: 'Video and media hosts are not routed through a VPN tunnel',
   plan(profiles, config): CheckTask[] {
@@ -161,7 +162,7 @@ export const vpnRoute: CheckDef = {
   },
 };
 
-export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: NodeJS.Platform = process.platform, sysRoot?: string, runner?: CommandRunner): Promise<CheckOutcome> {
+export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: NodeJS.Platform = process.platform, sysRoot?: string, runner?: CommandRunner): Promise<CheckOutcome<VpnRouteDetails>> {
   const host = task.target.toLowerCase();
   const port = Number(task.params.port ?? 443);
   const tlsOn = task.host?.tls ?? true;

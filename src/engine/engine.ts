@@ -2,7 +2,7 @@
 // A check never crashes the run: NetError -> failed/timeout with its code; anything else -> error.
 
 import { NetError } from '../shared/errors.js';
-import type { CheckContext, CheckDef, CheckResult, CheckTask } from '../checks/types.js';
+import type { AnyCheckDef, CheckContext, CheckResult, CheckTask } from '../checks/types.js';
 
 export interface EngineEvents {
   onStart?(task: CheckTask): void;
@@ -10,7 +10,7 @@ export interface EngineEvents {
 }
 
 export interface EngineOptions extends EngineEvents {
-  defs: readonly CheckDef[];
+  defs: readonly AnyCheckDef[];
   /** Builds the per-task context (the engine supplies signal and result lookup). */
   context: Omit<CheckContext, 'signal' | 'result'>;
   concurrency: number;
@@ -31,7 +31,7 @@ export function describeFailure(r: CheckResult): string {
 }
 
 export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise<EngineRun> {
-  const defs = new Map(opts.defs.map((d) => [d.id, d]));
+  const defs = new Map<string, AnyCheckDef>(opts.defs.map((d) => [d.id, d]));
   const byKey = new Map<string, CheckTask>();
   for (const t of tasks) {
     if (byKey.has(t.key)) throw new Error(`duplicate task key ${t.key}`);
@@ -110,7 +110,7 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
         metrics: out.metrics ?? {},
         error: out.error ?? null,
         ...(out.reason ? { reason: out.reason } : {}),
-        ...(out.details ? { details: out.details } : {}),
+        ...(out.details ? { details: out.details as Record<string, unknown> } : {}),
       };
     } catch (e) {
       const durationMs = round(opts.context.now() - t0);

@@ -6,6 +6,7 @@ import { NetError } from '../../src/shared/errors.js';
 import { defaultConfig } from '../../src/shared/config.js';
 import { DIRECT } from '../../src/net/proxy.js';
 import type { CheckDef, CheckTask } from '../../src/checks/types.js';
+import type { CheckId } from '../../src/shared/check-ids.js';
 
 const config = defaultConfig();
 const context = { config, timeouts: config.timeouts, proxy: DIRECT, now: () => performance.now() };
@@ -17,7 +18,8 @@ const task = (id: string, target: string, dependsOn: string[] = [], extra: Parti
   params: {},
   ...extra,
 });
-const def = (id: string, run: CheckDef['run']): CheckDef => ({ id, title: id, plan: () => [], run });
+// Made-up check ids: the engine runs whatever the plan names (an unknown id becomes an error result).
+const def = (id: string, run: CheckDef['run']): CheckDef => ({ id: id as CheckId, title: id, plan: () => [], run });
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);

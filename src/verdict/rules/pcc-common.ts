@@ -19,6 +19,7 @@ function summaryResult(input: VerdictInput, codes: string[]): CheckResult | null
 export function pccRule(id: CauseId, codes: string[], make: (r: CheckResult, host: string) => [string, string, Pick<Cause, 'title' | 'facts' | 'changes' | 'howto'>?]): Rule {
   return {
     id,
+    reads: ['pcc.agent'],
     evaluate(input) {
       const r = summaryResult(input, codes);
       if (!r) return null;

@@ -12,6 +12,7 @@ import { allowlistDomains, changes, hostsText, proxyAuthHowto } from '../remedie
 
 export const rule: Rule = {
   id: 'proxy-auth-required',
+  reads: ['proxy.config', 'tcp.connect', 'http.path', 'ws.upgrade', 'sse.stream'],
   evaluate(input) {
     const auth = authProxies(input);
     if (auth.size === 0) return null;

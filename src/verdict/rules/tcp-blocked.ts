@@ -10,6 +10,7 @@ const REQUEST_CHECKS = new Set(['http.path', 'ws.upgrade', 'sse.stream']);
 
 export const rule: Rule = {
   id: 'tcp-blocked',
+  reads: ['tcp.connect', 'http.path', 'ws.upgrade', 'sse.stream'],
   evaluate(input) {
     const skip = explained(input);
     const relevant = (r: CheckResult) => {

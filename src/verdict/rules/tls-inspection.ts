@@ -27,6 +27,7 @@ export function inspectedHandshake(r: CheckResult): boolean {
 
 export const rule: Rule = {
   id: 'tls-inspection',
+  reads: ['tls.handshake'],
   evaluate(input) {
     const bad = input.results.filter((r) => inspectedHandshake(r) && !onProbe(input, r));
     if (bad.length === 0) return null;
