@@ -3,6 +3,11 @@
 // checks). Arrows point down the table only; no import cycles. Every layer may import the shared
 // leaf modules (src/shared/, src/assets.ts), which import nothing of ours but each other.
 
+/** A narrow exception's fence: `from` may not import `to` (the exception stays as narrow as it says). */
+function fence(name, comment, from, to) {
+  return { name, comment, severity: 'error', from, to };
+}
+
 /** A rule: files under `from` may import nothing of ours outside `allowed` (regexes on the path). */
 function layer(name, from, allowed, comment) {
   return {
@@ -44,13 +49,12 @@ module.exports = {
       ],
       'report: the report type and renderers; the verdict\'s types',
     ),
-    {
-      name: 'layer-report-allowlist',
-      severity: 'error',
-      comment: 'report/ reads profiles only in allowlist.ts (the allowlist is rendered from the profiles, not from a run)',
-      from: { path: '^src/report/', pathNot: '^src/report/allowlist\\.ts$' },
-      to: { path: '^src/profiles/' },
-    },
+    fence(
+      'layer-report-allowlist',
+      'report/ reads profiles only in allowlist.ts (the allowlist is rendered from the profiles, not from a run)',
+      { path: '^src/report/', pathNot: '^src/report/allowlist\\.ts$' },
+      { path: '^src/profiles/' },
+    ),
     layer(
       'serve',
       '^src/serve/',
@@ -64,31 +68,17 @@ module.exports = {
       ],
       'serve: the far end; protocol/ and net/',
     ),
-    {
-      name: 'layer-serve-store',
-      severity: 'error',
-      comment: 'only the report store (serve/store/) reads report/',
-      from: { path: '^src/serve/', pathNot: '^src/serve/store/' },
-      to: { path: '^src/report/' },
-    },
-    {
-      name: 'layer-report-discovery',
-      severity: 'error',
-      comment: 'report/types.ts carries the discovery record as data: a type-only import of net/discovery/run.ts, nothing else of net/',
-      from: { path: '^src/report/' },
-      to: { path: '^src/net/', pathNot: '^src/net/discovery/run\\.ts$' },
-    },
-    {
-      name: 'layer-report-discovery-type-only',
-      severity: 'error',
-      comment: 'report/ may read net/discovery/run.ts for its types only',
-      from: { path: '^src/report/' },
-      to: { path: '^src/net/discovery/run\\.ts$', dependencyTypesNot: ['type-only', 'type-import'] },
-    },
+    fence('layer-serve-store', 'only the report store (serve/store/) reads report/', { path: '^src/serve/', pathNot: '^src/serve/store/' }, { path: '^src/report/' }),
+    fence(
+      'layer-report-discovery-type-only',
+      'report/types.ts carries the discovery record as data: report/ may read net/discovery/run.ts for its types only',
+      { path: '^src/report/' },
+      { path: '^src/net/discovery/run\\.ts$', dependencyTypesNot: ['type-only', 'type-import'] },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '\\.gen\\.ts$|/page/page\\.ts$' },
+    exclude: { path: '\\.gen\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },
