@@ -25,6 +25,41 @@ export interface VpnRouteDetails {
   routes?: Record<string, unknown>[];
 }
 
+/** A certificate name's parts. */
+export interface CertName {
+  CN?: string;
+  O?: string;
+}
+
+/**
+ * tls.handshake (src/checks/tls-handshake.ts). A failed handshake carries the dialer's details
+ * instead (phase, verifyError, subject, issuer, root, validTo, intercepted, altNames).
+ */
+export interface TlsHandshakeDetails {
+  host: string;
+  port: number;
+  proxy: { display: string; source: string; from?: string } | null;
+  farEnd: 'vendor' | 'probe';
+  route?: unknown;
+  /** Skipped after dns/tcp failed: its code. */
+  cause?: string;
+  protocol?: string | null;
+  alpn?: string | null;
+  subject?: CertName;
+  issuer?: CertName;
+  root?: CertName;
+  validTo?: string | null;
+  sanMatch?: boolean;
+  trusted?: boolean;
+  /** Where the trusted root came from: the public web PKI, --ca, NODE_EXTRA_CA_CERTS. */
+  rootSource?: 'public' | 'ca' | 'extra' | null;
+  /** An inspecting middlebox: an untrusted chain, or on a vendor host a privately trusted one. */
+  intercepted?: boolean;
+  phase?: string;
+  verifyError?: string;
+  altNames?: string[];
+}
+
 /** One direction of quality.throughput. */
 export interface ThroughputDirection {
   bytes: number;
@@ -50,6 +85,7 @@ export interface ThroughputDetails {
 
 /** The details type of each check id (the ones typed so far). */
 export interface CheckDetailsMap {
+  'tls.handshake': TlsHandshakeDetails;
   'vpn.route': VpnRouteDetails;
   'quality.throughput': ThroughputDetails;
 }
