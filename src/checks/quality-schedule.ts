@@ -40,8 +40,8 @@ export interface QualitySchedule {
 }
 
 /**
- * The quality phase's named deadlines (ms from the start of the run), from --quality-seconds and the
- * phase timeouts: each part starts when the part before it ended, or at its deadline at the latest.
+ * The quality phase's named deadlines (ms from each task's turn in the pool), from --quality-seconds
+ * and the phase timeouts: each part starts when the part before it ended, or at its deadline at the latest.
  */
 export function qualitySchedule(qualityMs: number, t: PhaseTimeouts): QualitySchedule {
   const throughputEnd = throughputBudgetMs(qualityMs, t);

@@ -49,11 +49,14 @@ export interface CheckTask {
    * task (CheckContext.waited).
    */
   after?: string[];
-  /** Named deadlines of a schedule computed at plan time (ms from the start of the run). */
+  /** Named deadlines of a schedule computed at plan time (ms from the task's turn: see TaskWindow). */
   window?: TaskWindow;
 }
 
-/** When a task may start, in ms from the start of the run (the engine holds it, no check polls). */
+/**
+ * When a task may start (the engine holds it, no check polls), in ms from its turn: the first moment
+ * its dependencies are met and the pool has a slot for it (in priority order).
+ */
 export interface TaskWindow {
   /** What the deadline is (for tests and the reader), e.g. "quality.throughput: after the WebRTC sessions". */
   name: string;

@@ -55,8 +55,10 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
     opts.onFinish?.(task, r);
   };
 
-  const runStart = opts.context.now();
-  const sinceStart = () => opts.context.now() - runStart;
+  // A window's deadlines count from the task's turn: the first moment its dependencies are met and
+  // the pool has a slot for it (what a check that waited inside its run measured from).
+  const turnAt = new Map<string, number>();
+  const sinceTurn = (task: CheckTask): number => opts.context.now() - (turnAt.get(task.key) ?? opts.context.now());
 
   const ctxFor = (task: CheckTask, signal: AbortSignal): CheckContext => {
     const waited: Record<string, CheckResult> = {};
@@ -67,13 +69,13 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
     return { ...opts.context, signal, result: (key) => results.get(key), waited };
   };
 
-  /** The next moment (ms from the start) a task's window may let it start, or null. */
+  /** In how many ms a task's window may let it start (it has had its turn), or null. */
   const nextWindowEdge = (task: CheckTask): number | null => {
     const w = task.window;
-    if (!w) return null;
-    const t = sinceStart();
-    if (w.notBeforeMs !== undefined && t < w.notBeforeMs) return w.notBeforeMs;
-    if (w.latestMs !== undefined && t < w.latestMs && (task.after ?? []).some((k) => byKey.has(k) && !results.has(k))) return w.latestMs;
+    if (!w || !turnAt.has(task.key)) return null;
+    const t = sinceTurn(task);
+    if (w.notBeforeMs !== undefined && t < w.notBeforeMs) return w.notBeforeMs - t;
+    if (w.latestMs !== undefined && t < w.latestMs && (task.after ?? []).some((k) => byKey.has(k) && !results.has(k))) return w.latestMs - t;
     return null;
   };
 
@@ -85,8 +87,9 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
       if (r.status !== 'ok') return r;
     }
     // Named deadlines and "after X, whatever X's status".
+    if (!turnAt.has(task.key)) turnAt.set(task.key, opts.context.now());
     const w = task.window;
-    const t = sinceStart();
+    const t = sinceTurn(task);
     if (w?.notBeforeMs !== undefined && t < w.notBeforeMs) return 'wait';
     const latePassed = w?.latestMs !== undefined && t >= w.latestMs;
     if (!latePassed && (task.after ?? []).some((k) => byKey.has(k) && !results.has(k))) return 'wait';
@@ -212,7 +215,7 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
         }
         // Each wait ends with a task finishing or a window's edge.
         let timer: NodeJS.Timeout | undefined;
-        const atEdge = edge === null ? [] : [new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, edge - sinceStart()) + 1)))];
+        const atEdge = edge === null ? [] : [new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, edge) + 1)))];
         await Promise.race([...running, ...bgRunning, ...atEdge, abortedP]);
         clearTimeout(timer);
       }
