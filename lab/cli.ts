@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/shared/errors.js';
 import { loadScenario } from './scenario.js';
 import { up, downAll, downOwn, listStates, REPO, ADDR } from './lab.js';
 import { LabError } from './sh.js';

@@ -4,8 +4,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as v from 'valibot';
-import { UsageError } from '../src/cli/errors.js';
-import { parseYamlDoc } from '../src/cli/yaml-doc.js';
+import { UsageError } from '../src/shared/errors.js';
+import { parseYamlDoc } from '../src/shared/yaml-doc.js';
 
 const Port = v.pipe(v.number(), v.integer(), v.minValue(1, 'a port 1-65535'), v.maxValue(65535, 'a port 1-65535'));
 const PortSpec = v.union(

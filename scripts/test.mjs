@@ -1,4 +1,5 @@
-// `npm test` (optionally `npm test -- FILE...`): the test prerequisites, the type checks, the lab's
+// `npm test` (optionally `npm test -- FILE...`): the test prerequisites, the type checks, the layering
+// check (dependency-cruiser), the lab's
 // delay helper, then node's test runner, ending with one line of what was skipped and why and the
 // closing count line.
 //
@@ -39,6 +40,14 @@ if (check.status !== 0) {
 const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 for (const project of ['tsconfig.json', 'test/tsconfig.json']) {
   const code = run(node, [tsc, '-p', project]);
+  if (code !== 0) process.exit(code);
+}
+
+// 2b. The layering (architecture.md's "Rooms" table) and no import cycles, by dependency-cruiser
+// (.dependency-cruiser.cjs): a violation prints the offending arrow and fails the run.
+{
+  const depcruise = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruiser.mjs');
+  const code = run(node, [depcruise, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']);
   if (code !== 0) process.exit(code);
 }
 

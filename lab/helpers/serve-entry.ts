@@ -4,7 +4,7 @@
 // --udp-echo ADDR, --udp-ports LIST, --turn-url URL (repeatable), --turn-secret S.
 // Runs until SIGTERM/SIGINT.
 import { serveCommand, type ServeCommandOptions } from '../../src/cli/serve-command.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 
 const o: ServeCommandOptions & { listen: string[]; http: string[]; turnUrl: string[] } = { listen: [], http: [], turnUrl: [], maxConnections: 2048 };
 const a = process.argv.slice(2);

@@ -7,12 +7,12 @@
 import type { Duplex } from 'node:stream';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { wsClose, wsEcho, wsOpen } from '../net/ws-client.js';
 import { watchSocket } from '../net/watch.js';
-import { farEndOf, hostHeader, openWebTask, r1, requestEventStream, webDeps, webPort, webUrl, withDetails } from '../net/web.js';
+import { farEndOf, hostHeader, openWebTask, r1, requestEventStream, webDeps, webPort, webUrl, withDetails } from './web.js';
 
 interface Hold {
   end: 'window' | 'closed' | 'aborted';

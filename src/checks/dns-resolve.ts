@@ -5,7 +5,7 @@ import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 import { resolveHost } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
-import { decisionUrl, webPort } from '../net/web.js';
+import { decisionUrl, webPort } from './web.js';
 
 export const dnsResolve: CheckDef = {
   id: 'dns.resolve',

@@ -8,10 +8,10 @@
 import { promises as dnsp } from 'node:dns';
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { classifyDnsError, phase } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
-import { decisionUrl } from '../net/web.js';
+import { decisionUrl } from './web.js';
 
 export const dnsZone: CheckDef = {
   id: 'dns.zone',

@@ -8,10 +8,10 @@
 // a refusal is recognised by its markers (proxyRefusalMarker).
 
 import type { CheckDef, CheckTask } from './types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
-import { hostHeader, openWebTask, planPathTasks, r1, requestTarget, withDetails } from '../net/web.js';
+import { hostHeader, openWebTask, planPathTasks, r1, requestTarget, withDetails } from './web.js';
 
 export const httpPath: CheckDef = {
   id: 'http.path',

@@ -4,10 +4,10 @@
 
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
+import { abortError, NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
 import type { CheckContext } from './types.js';
-import { abortError, resolveHost, type DialContext } from '../net/dial.js';
+import { resolveHost, type DialContext } from '../net/dial.js';
 import type { ProxyResolver } from '../net/proxy.js';
 import { probeGet } from '../net/probe-client.js';
 import { mapEndpoint } from '../net/endpoint.js';

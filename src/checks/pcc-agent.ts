@@ -18,11 +18,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { connectTcp, parseOverride, phase, resolveHost, summarizePeer, trustContext, type PeerSummary } from '../net/dial.js';
 import { mapEndpoint } from '../net/endpoint.js';
 import { proxySummary } from '../net/proxy.js';
 import { wsClose, wsOpen } from '../net/ws-client.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 
 export const PCC_ID = 'pcc.agent';
 export const PCC_SUMMARY_TARGET = 'pcc';
@@ -37,7 +38,7 @@ interface PortProbe {
   dialPort: number;
   /** ok: a TLS WebSocket agent answered (101). */
   ok: boolean;
-  error: { code: string; message: string; kind: 'failed' | 'timeout' } | null;
+  error: { code: ErrorCode; message: string; kind: 'failed' | 'timeout' } | null;
   metrics: Record<string, number>;
   cert: CertFacts | null;
   upgradeStatus?: number;
@@ -261,7 +262,7 @@ export const pccAgent: CheckDef = {
     const agents = probes.filter((p) => p.ok);
     const good = agents.find((p) => p.cert && !p.cert.expired && !p.cert.notYetValid && p.cert.nameMatch);
     const chosen = good ?? agents.find((p) => p.cert && (p.cert.expired || p.cert.notYetValid)) ?? agents[0];
-    const problems: string[] = [];
+    const problems: ErrorCode[] = [];
     if (!chosen) problems.push('PCC_NOT_RUNNING');
     else if (!good) {
       if (chosen.cert!.expired || chosen.cert!.notYetValid) problems.push('PCC_CERT_EXPIRED');

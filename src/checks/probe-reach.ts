@@ -5,10 +5,10 @@
 // An intercepting middlebox on the way is carried on through and recorded (details.inspected).
 
 import type { CheckDef, CheckTask } from './types.js';
-import type { RunConfig } from '../cli/config.js';
-import type { HostEntry, ProfileSet } from '../profiles/types.js';
+import type { RunConfig } from '../shared/config.js';
+import type { HostEntry, ProfileSet } from '../shared/profile-types.js';
 import { taskKey } from './types.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { probeGet, probeProxy, probeTarget } from '../net/probe-client.js';
 import { proxySummary } from '../net/proxy.js';
 

@@ -9,10 +9,10 @@
 
 import type { CheckContext, CheckDef, CheckTask } from './types.js';
 import { dial } from '../net/dial.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from '../net/proxy.js';
-import { decisionUrl, webPort } from '../net/web.js';
-import type { HostEntry } from '../profiles/types.js';
+import { decisionUrl, webPort } from './web.js';
+import type { HostEntry } from '../shared/profile-types.js';
 
 type HttpChoice = Extract<ProxyChoice, { kind: 'http' }>;
 

@@ -20,21 +20,20 @@
 // videoSentBps, videoDeliveredBps) plus allocateMs, connectMs, tlsMs; details.mos (E-model).
 
 import net from 'node:net';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { decodeToken, encodeEchoRequest, parseEchoPacket } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, TRAIN_DEFAULTS, type RecvRecord, type TrainPacket } from '../protocol/udp-train.js';
-import { mosFrom } from '../protocol/mos.js';
+import { mosFrom } from '../shared/mos.js';
 import type { TransportAddress } from '../protocol/stun.js';
 import { formatHostPort, parseMediaTarget, probeHostName, probeJson, r1, resolveFirst, targetHost } from './media-net.js';
-import { throughputBudgetMs } from './quality-throughput.js';
+import { availableBpsFrom, qualitySchedule } from './quality-schedule.js';
+import { planThroughput } from './quality-throughput.js';
 import {
-  awaitDirectTrain,
-  awaitThroughput,
   awaitTail,
+  planUdpTrain,
   sendTrain,
-  trainDurationMs,
   trainMetrics,
   TRAIN_LOAD_SHARE,
   TRAIN_VIDEO_PACKET_BYTES,
@@ -63,11 +62,14 @@ export function planRelayTrain(profiles: ProfileSet, config: RunConfig): CheckTa
   if (!probeHostName(config)) return [];
   const targets = turnTargetsFromUrls(config.probeInfo?.turn?.urls ?? []);
   const out: CheckTask[] = [];
+  // After the direct train (and the throughput it read), whatever their status: quality-schedule.ts.
+  const after = [...planThroughput(profiles, config), ...planUdpTrain(profiles, config)].map((t) => t.key);
+  const window = qualitySchedule(config.qualityMs, config.timeouts).relayTrain;
   for (const kind of RELAY_TRAIN_KINDS) {
     const t = targets.find((x) => x.kind === kind);
     if (!t) continue;
     const target = `turn:${kind}:${targetHost(t.host)}:${t.port}`;
-    out.push({ key: taskKey(RELAY_TRAIN_ID, target), id: RELAY_TRAIN_ID, target, dependsOn: [taskKey('turn.allocate', target)], params: {}, priority: -10 });
+    out.push({ key: taskKey(RELAY_TRAIN_ID, target), id: RELAY_TRAIN_ID, target, dependsOn: [taskKey('turn.allocate', target)], params: {}, priority: -10, after, window });
   }
   return out;
 }
@@ -110,11 +112,9 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
         const fullRate = cookie !== null || relayToken !== null;
         const request = (seq: number, size: number) => (relayToken ? encodeEchoRequest(relayToken, seq, Date.now(), size) : encodeEchoRequest(token, seq, Date.now(), size, cookie));
 
-        // One part of the quality phase at a time: after the direct train (bounded by its worst case).
+        // One part of the quality phase at a time: the engine started it after the direct train.
         const qMs = ctx.config.qualityMs;
-        const availableBps = await awaitThroughput(ctx.config, ctx.signal, throughputBudgetMs(qMs, ctx.timeouts));
-        await awaitDirectTrain(ctx.config, ctx.signal, trainDurationMs(qMs) + 3_000);
-        if (ctx.signal.aborted) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
+        const availableBps = availableBpsFrom(ctx);
 
         const durationMs = Math.max(200, Math.round(qMs * RELAY_TRAIN_SHARE));
         const cap = availableBps !== null && availableBps > 0 ? (availableBps * TRAIN_LOAD_SHARE) / RELAY_TRAIN_KINDS.length : Infinity;

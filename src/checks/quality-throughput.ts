@@ -20,29 +20,20 @@
 
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import { abortError, NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { probeProxy } from '../net/probe-client.js';
-import { dial, abortError } from '../net/dial.js';
+import { dial } from '../net/dial.js';
 import { wsOpen, type WsOpened } from '../net/ws-client.js';
 import { encodeClientFrame } from '../net/ws-frame.js';
 import { ThroughputEstimator, THROUGHPUT_DEFAULTS, videoResolutionFor, type ThroughputEstimate } from '../protocol/throughput.js';
-import { publishThroughput } from './quality-udp-train.js';
+import { DIRECTION_SHARE, PINGS, qualitySchedule } from './quality-schedule.js';
 import { probeHostName, sleep, targetHost } from './media-net.js';
 import { ICE_TARGETS } from './webrtc-ice.js';
-import { taskKey, type PhaseTimeouts, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { ThroughputDetails } from '../shared/evidence.js';
 
-/** Share of --quality-seconds for each direction. */
-export const DIRECTION_SHARE = 0.25;
-export const PINGS = 5;
-export const START_DELAY_MS = 1000;
-/**
- * Longest wait, beyond START_DELAY_MS, for the run's WebRTC sessions (webrtc.ice: ICE, DTLS and
- * data-channel echoes over each transport) to end before measuring: on a slow link they share it
- * with the measurement and read low (and their handshakes slow down).
- */
-export const MEDIA_WAIT_MS = 3000;
 /** Parallel TCP streams per direction (as speed tests do): one stream stalled on a retransmission
  * timeout, or still in slow start on a long path, no longer stalls the measurement. */
 export const STREAMS = 4;
@@ -53,8 +44,20 @@ export function planThroughput(profiles: ProfileSet, config: RunConfig): CheckTa
   const host = probeHostName(config);
   if (!host) return [];
   const target = targetHost(host);
-  // webrtc.ice is planned beside it (same condition): measure once those sessions ended.
-  return [{ key: taskKey('quality.throughput', target), id: 'quality.throughput', target, dependsOn: [], params: { waitFor: ICE_TARGETS.map((t) => taskKey('webrtc.ice', t)) }, priority: -10 }];
+  // webrtc.ice is planned beside it (same condition): measure once those sessions ended, whatever
+  // their status (the schedule's named deadlines: quality-schedule.ts).
+  return [
+    {
+      key: taskKey('quality.throughput', target),
+      id: 'quality.throughput',
+      target,
+      dependsOn: [],
+      params: {},
+      priority: -10,
+      after: ICE_TARGETS.map((t) => taskKey('webrtc.ice', t)),
+      window: qualitySchedule(config.qualityMs, config.timeouts).throughput,
+    },
+  ];
 }
 
 interface Direction {
@@ -303,34 +306,10 @@ async function measureUp(ctx: CheckContext, budgetMs: number, rttMs: number | nu
   }
 }
 
-/** The longest quality.throughput can take (what the train waits for at most). */
-export function throughputBudgetMs(qualityMs: number, t: PhaseTimeouts): number {
-  const dir = Math.max(300, Math.round(qualityMs * DIRECTION_SHARE));
-  const setup = t.connectMs + t.tlsMs + t.firstByteMs + PINGS * Math.min(1000, t.firstByteMs);
-  return START_DELAY_MS + MEDIA_WAIT_MS + 2 * (dir + 2_100 + setup) + 500;
-}
 
-export async function runThroughput(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  let slower: number | null = null;
-  try {
-    const out = await throughput(task, ctx);
-    const m = out.metrics ?? {};
-    if (typeof m.downBps === 'number' && typeof m.upBps === 'number') slower = Math.min(m.downBps, m.upBps);
-    return out;
-  } finally {
-    publishThroughput(ctx.config, slower);
-  }
-}
-
-async function throughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runThroughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<ThroughputDetails>> {
   const host = probeHostName(ctx.config) ?? _task.target;
   const budgetMs = Math.max(300, Math.round(ctx.config.qualityMs * DIRECTION_SHARE));
-  // Let the run's short checks (handshakes, certificates) pass first: on a slow link they would
-  // share it with the measurement.
-  const t0 = ctx.now();
-  await sleep(Math.min(START_DELAY_MS, ctx.config.qualityMs * 0.2), ctx.signal);
-  const iceKeys = Array.isArray(_task.params.waitFor) ? _task.params.waitFor.filter((k): k is string => typeof k === 'string') : [];
-  for (let i = 0; i < 500 && !ctx.signal.aborted && ctx.now() - t0 < START_DELAY_MS + MEDIA_WAIT_MS && iceKeys.some((k) => !ctx.result(k)); i++) await sleep(20, ctx.signal);
   const down = await measureDown(ctx, budgetMs);
   if (ctx.signal.aborted) throw abortError(ctx.signal);
   const downRtts = [...down.rtts].sort((a, b) => a - b);
@@ -373,10 +352,9 @@ async function throughput(_task: CheckTask, ctx: CheckContext): Promise<CheckOut
   return { status: 'ok', metrics, details };
 }
 
-export const qualityThroughput: CheckDef = {
+export const qualityThroughput: CheckDef<ThroughputDetails> = {
   id: 'quality.throughput',
   title: 'Throughput down and up over WebSocket/TLS to the probe (ndt7-like)',
   plan: planThroughput,
   run: runThroughput,
 };
-// (runThroughput publishes its result to quality.udp-train, which waits for it.)

@@ -20,21 +20,20 @@
 // The quality phase runs its parts one after the other (throughput down, up, then the train, whose
 // video stream takes at most half the measured rate) so they do not measure each other.
 
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { EchoClient, decodeToken, encodeEchoRequest } from '../protocol/echo-token.js';
 import { analyzeTrain, planTrain, type RecvRecord, type SentRecord, type TrainPacket, type TrainStats } from '../protocol/udp-train.js';
-import { mosFrom } from '../protocol/mos.js';
+import { mosFrom } from '../shared/mos.js';
 import { connectUdp, probeHostName, probeJson, resolveFirst, sleep, targetHost } from './media-net.js';
-import { throughputBudgetMs } from './quality-throughput.js';
+import { availableBpsFrom, qualitySchedule, trainDurationMs } from './quality-schedule.js';
+import { planThroughput } from './quality-throughput.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 const r4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
-/** Share of --quality-seconds the train's send span takes (the rest: preflight, tail, throughput). */
-export const TRAIN_SHARE = 0.35;
 /**
  * The bound train's audio-like stream: small packets, denser than one audio stream (50 pps); with
  * the video stream (~330 pps at 1.5 Mbit/s of 600-byte packets) ~580 packets/s, inside even an
@@ -76,78 +75,6 @@ const PREFLIGHT_ROUNDS = 3;
 const PREFLIGHT_GAP_MS = 200;
 const FIRST_TRAIN_SEQ = 1000;
 
-// ---- the quality phase: one part at a time ------------------------------------------------------
-// quality.throughput runs first and publishes the slower direction's rate; the train then waits
-// for it and sends its video-like stream at no more than half of that rate, so that on a slow link
-// the train measures the link, not the queue it would build itself.
-
-interface Phase {
-  throughput: Promise<number | null>;
-  publish: (bps: number | null) => void;
-  /** quality.udp-train has ended (the relay trains go next). */
-  train: Promise<void>;
-  trainDone: () => void;
-}
-const phases = new WeakMap<RunConfig, Phase>();
-
-function phaseFor(config: RunConfig): Phase {
-  let p = phases.get(config);
-  if (!p) {
-    let publish!: (bps: number | null) => void;
-    let trainDone!: () => void;
-    const throughput = new Promise<number | null>((r) => (publish = r));
-    const train = new Promise<void>((r) => (trainDone = () => r()));
-    p = { throughput, publish, train, trainDone };
-    phases.set(config, p);
-  }
-  return p;
-}
-
-/** Called when quality.udp-train ends (and by tests that run a relay train alone). */
-export function publishDirectTrainDone(config: RunConfig): void {
-  phaseFor(config).trainDone();
-}
-
-/** Waits until this run's quality.udp-train has ended; false after maxWaitMs or abort. */
-export function awaitDirectTrain(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<boolean> {
-  return settledOr(phaseFor(config).train.then(() => true), false, maxWaitMs, signal);
-}
-
-/** `p`'s value, or `fallback` after maxWaitMs or on abort (timer and listener removed either way). */
-async function settledOr<T, F>(p: Promise<T>, fallback: F, maxWaitMs: number, signal: AbortSignal): Promise<T | F> {
-  if (signal.aborted) return fallback;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<F>((r) => {
-        onAbort = () => r(fallback);
-        timer = setTimeout(onAbort, maxWaitMs);
-        signal.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
-}
-
-/** The send span of quality.udp-train for a quality phase of qualityMs. */
-export function trainDurationMs(qualityMs: number): number {
-  return Math.max(200, Math.round(qualityMs * TRAIN_SHARE));
-}
-
-/** Called by quality.throughput when it ends (null: nothing measured). */
-export function publishThroughput(config: RunConfig, bps: number | null): void {
-  phaseFor(config).publish(bps);
-}
-
-/** The slower direction's rate of this run's throughput check; null after maxWaitMs or abort. */
-export function awaitThroughput(config: RunConfig, signal: AbortSignal, maxWaitMs: number): Promise<number | null> {
-  return settledOr(phaseFor(config).throughput, null, maxWaitMs, signal);
-}
-
 /** Share of the available rate the train's video stream may take. */
 export const TRAIN_LOAD_SHARE = 0.5;
 
@@ -160,8 +87,20 @@ export function planUdpTrain(profiles: ProfileSet, config: RunConfig): CheckTask
   if (!host) return [];
   const port = echo?.ports.length ? echo.ports[Math.floor(echo.ports.length / 2)] : null;
   const target = `udp:${targetHost(host)}:${port ?? 'echo'}`;
-  // Low priority: the short checks go first; the train must not slow their handshakes.
-  return [{ key: taskKey('quality.udp-train', target), id: 'quality.udp-train', target, dependsOn: [], params: { host, port }, priority: -10 }];
+  // Low priority: the short checks go first; the train must not slow their handshakes. After
+  // quality.throughput, whatever its status (the schedule: quality-schedule.ts).
+  return [
+    {
+      key: taskKey('quality.udp-train', target),
+      id: 'quality.udp-train',
+      target,
+      dependsOn: [],
+      params: { host, port },
+      priority: -10,
+      after: planThroughput(profiles, config).map((t) => t.key),
+      window: qualitySchedule(config.qualityMs, config.timeouts).udpTrain,
+    },
+  ];
 }
 
 // ---- run ----------------------------------------------------------------------------------------
@@ -246,17 +185,9 @@ export function trainMetrics(st: TrainStats): { metrics: Record<string, number>;
 }
 
 export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  try {
-    return await runDirectTrain(task, ctx);
-  } finally {
-    publishDirectTrainDone(ctx.config);
-  }
-}
-
-async function runDirectTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  // Wait for quality.throughput (bounded: its worst case), then take the token (fresh).
-  const availableBps = await awaitThroughput(ctx.config, ctx.signal, throughputBudgetMs(ctx.config.qualityMs, ctx.timeouts));
-  if (ctx.signal.aborted) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
+  // The engine started it after quality.throughput (or at the schedule's deadline): its rate, then
+  // the token (fresh).
+  const availableBps = availableBpsFrom(ctx);
   const got = await probeJson(ctx.config, '/.netready/udp-token', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
   if (got.status === 404) return { status: 'skipped', reason: 'the probe has no UDP echo (serve without --udp-echo)' };
   const body = got.body ?? {};

@@ -1,5 +1,5 @@
 // Every check, in plan order. Adding a capability = adding a file and a line here.
-import type { CheckDef } from './types.js';
+import type { AnyCheckDef } from './types.js';
 import { proxyConfig } from './proxy-config.js';
 import { probeReach } from './probe-reach.js';
 import { dnsResolve } from './dns-resolve.js';
@@ -21,4 +21,4 @@ import { qualityUdpTrain } from './quality-udp-train.js';
 import { qualityThroughput } from './quality-throughput.js';
 import { qualityRelayTrain } from './quality-relay-train.js';
 
-export const CHECKS: CheckDef[] = [proxyConfig, probeReach, dnsResolve, dnsZone, tcpConnect, tcpRange, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput, qualityRelayTrain];
+export const CHECKS: AnyCheckDef[] = [proxyConfig, probeReach, dnsResolve, dnsZone, tcpConnect, tcpRange, tlsHandshake, httpPath, wsUpgrade, sseStream, connIdle, stunBinding, udpRange, turnAllocate, webrtcIce, vpnRoute, pccAgent, qualityUdpTrain, qualityThroughput, qualityRelayTrain];

@@ -11,7 +11,7 @@ import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js
 import { readBody, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { SseTimer } from '../protocol/sse-timing.js';
-import { openWebTask, planPathTasks, r1, requestEventStream, withDetails, type OpenedWebTask } from '../net/web.js';
+import { openWebTask, planPathTasks, r1, requestEventStream, withDetails, type OpenedWebTask } from './web.js';
 
 /** The event stream of a vendor's real server: the origin answered, nothing on the way refused it. */
 async function vendorStream(task: CheckTask, dw: OpenedWebTask, ctx: CheckContext): Promise<CheckOutcome> {

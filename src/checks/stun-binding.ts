@@ -7,9 +7,9 @@
 // all bounded by one timeout; `ok` needs a majority (2 of 3) — one lost datagram never flips the
 // answer, and a blocked port costs one timeout, not three.
 
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { dial } from '../net/dial.js';
 import { Attr, Method, attr, encodeMessage, getMappedAddress, getXorAddress, getString, newTransactionId, type StunMessage, type TransportAddress } from '../protocol/stun.js';
 import { StunTransport, majority, parseMediaTarget, probeHostName, r1, resolveFirst, sleep, targetHost } from './media-net.js';

@@ -5,9 +5,9 @@
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 import { dial } from '../net/dial.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';
-import { decisionUrl, r1, withDetails } from '../net/web.js';
+import { decisionUrl, r1, withDetails } from './web.js';
 
 export const tcpConnect: CheckDef = {
   id: 'tcp.connect',

@@ -10,9 +10,9 @@
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 import { dial } from '../net/dial.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { proxySummary } from '../net/proxy.js';
-import { decisionUrl, r1, withDetails } from '../net/web.js';
+import { decisionUrl, r1, withDetails } from './web.js';
 
 /** The first host address of an IPv4 range (the network address + 1; a /32 or /31 is itself). */
 export function firstHostAddress(cidr: string): string | null {

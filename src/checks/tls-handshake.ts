@@ -7,11 +7,12 @@
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
 import { dial } from '../net/dial.js';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { proxySummary } from '../net/proxy.js';
-import { decisionUrl, farEndOf, webPort, withDetails } from '../net/web.js';
+import { decisionUrl, farEndOf, webPort, withDetails } from './web.js';
+import type { TlsHandshakeDetails } from '../shared/evidence.js';
 
-export const tlsHandshake: CheckDef = {
+export const tlsHandshake: CheckDef<TlsHandshakeDetails> = {
   id: 'tls.handshake',
   title: 'TLS to each HTTPS host with a trusted, matching certificate',
   plan(profiles): CheckTask[] {
@@ -40,7 +41,7 @@ export const tlsHandshake: CheckDef = {
       const d = await dial({ host: h.host, port, tls: true, proxy: choice }, ctx);
       d.socket.destroy();
       const p = d.peer!;
-      const details: Record<string, unknown> = { ...base, ...(d.route ? { proxy: d.proxy, route: d.route } : {}), protocol: p.protocol, alpn: p.alpn, subject: p.subject, issuer: p.issuer, root: p.root, validTo: p.validTo, sanMatch: true, trusted: true, rootSource: p.rootSource };
+      const details: TlsHandshakeDetails = { ...base, ...(d.route ? { proxy: d.proxy, route: d.route } : {}), protocol: p.protocol, alpn: p.alpn, subject: p.subject, issuer: p.issuer, root: p.root, validTo: p.validTo, sanMatch: true, trusted: true, rootSource: p.rootSource };
       // Trusted, but not by the public web PKI: an inspecting device whose root is installed here.
       // The handshake works (a browser with that root connects), so the check is ok; the verdict
       // raises tls-inspection from `intercepted`.

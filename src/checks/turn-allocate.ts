@@ -10,9 +10,9 @@
 // Targets: turn:udp:HOST:3478, turn:tcp:HOST:3478, turn:tcp:HOST:443, turn:tls:HOST:443.
 
 import net from 'node:net';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { dial } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
 import { decodeToken } from '../protocol/echo-token.js';

@@ -5,7 +5,7 @@
 // CreatePermission for the peer, a Send indication whose Data indication must come back,
 // ChannelBind + ChannelData the same way, then Refresh with lifetime 0 to release.
 
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { EchoClient } from '../protocol/echo-token.js';
 import type { TransportAddress } from '../protocol/stun.js';
 import { FIRST_CHANNEL, TurnClient, type TurnError, type TurnOp, type TurnOutput } from '../protocol/turn-client.js';

@@ -1,45 +1,26 @@
 // The shared vocabulary of checks, the engine and the verdict.
 // A check gathers evidence over the network; everything after CheckResult is pure.
 
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet, HostEntry } from '../profiles/types.js';
+import type { PhaseTimeouts, RunConfig } from '../shared/config.js';
+import type { CheckId } from '../shared/check-ids.js';
+import type { ProfileSet, HostEntry } from '../shared/profile-types.js';
 import type { ProxyResolver } from '../net/proxy.js';
 import type { DiscoveryRecord } from '../net/discovery/run.js';
 
 import type { CheckStatus } from '../shared/vocabulary.js';
 export type { CheckStatus };
 
-export interface CheckError {
-  /** Stable UPPER_SNAKE code, e.g. TCP_REFUSED, TLS_CERT_UNTRUSTED, TIMEOUT_CONNECT. */
-  code: string;
-  message: string;
-}
-
-/** Metric names carry their unit: ...Ms, ...Bps, ...Ratio, ...Bytes, ...Count. */
-export type Metrics = Record<string, number>;
-
-export interface CheckResult {
-  id: string;
-  target: string;
-  status: CheckStatus;
-  durationMs: number;
-  /** When it started, in ms since the run started (set by the CLI from the engine's start events; optional). */
-  startMs?: number;
-  metrics: Metrics;
-  error: CheckError | null;
-  /** Why a check was skipped (status "skipped"), or a short note. */
-  reason?: string;
-  /** Structured evidence for the verdict and the reports (issuer, HTTP status, proxy used ...). */
-  details?: Record<string, unknown>;
-}
+import type { CheckError, CheckResult, Metrics } from '../shared/results.js';
+export type { CheckError, CheckResult, Metrics };
 
 /** What a check's run() returns; the engine fills id, target and durationMs. */
-export interface CheckOutcome {
+export interface CheckOutcome<D extends object = Record<string, unknown>> {
   status: Exclude<CheckStatus, 'skipped' | 'error'> | 'skipped';
   metrics?: Metrics;
   error?: CheckError | null;
   reason?: string;
-  details?: Record<string, unknown>;
+  /** The check's evidence, of the type it declares (CheckDef<Details>; src/shared/evidence.ts). */
+  details?: D;
 }
 
 /** One planned unit of work: a check id applied to one target. */
@@ -62,14 +43,27 @@ export interface CheckTask {
    * lends a task's priority to the tasks it depends on.
    */
   priority?: number;
+  /**
+   * Keys of tasks this one starts after, whatever their status (unlike dependsOn, a failure does
+   * not skip it); keys that were not planned are ignored. The engine hands their results to the
+   * task (CheckContext.waited).
+   */
+  after?: string[];
+  /** Named deadlines of a schedule computed at plan time (ms from the task's turn: see TaskWindow). */
+  window?: TaskWindow;
 }
 
-export interface PhaseTimeouts {
-  resolveMs: number;
-  connectMs: number;
-  tlsMs: number;
-  firstByteMs: number;
-  streamMs: number;
+/**
+ * When a task may start (the engine holds it, no check polls), in ms from its turn: the first moment
+ * its dependencies are met and the pool has a slot for it (in priority order).
+ */
+export interface TaskWindow {
+  /** What the deadline is (for tests and the reader), e.g. "quality.throughput: after the WebRTC sessions". */
+  name: string;
+  /** Not before this (lets the run's short checks pass first). */
+  notBeforeMs?: number;
+  /** At the latest: the task starts then even if tasks of `after` still run (their results missing). */
+  latestMs?: number;
 }
 
 export interface CheckContext {
@@ -81,18 +75,27 @@ export interface CheckContext {
   discovery?: DiscoveryRecord;
   /** Results of tasks already finished (dependencies are always there). */
   result(key: string): CheckResult | undefined;
+  /**
+   * The results of the tasks this one waited for (its `after` and `dependsOn` keys), as they were
+   * when it started; a key whose task had not finished by the window's `latestMs` is absent.
+   */
+  waited?: Readonly<Record<string, CheckResult>>;
   /** Monotonic clock in ms (injectable for tests of timing logic). */
   now(): number;
 }
 
-export interface CheckDef {
-  id: string;
+/** A check; `D` is the type of its evidence (`details`), declared in src/shared/evidence.ts. */
+export interface CheckDef<D extends object = Record<string, unknown>> {
+  id: CheckId;
   /** One line for humans: what this check proves. */
   title: string;
   /** Pure: the tasks this check contributes for these profiles and options. */
   plan(profiles: ProfileSet, config: RunConfig): CheckTask[];
-  run(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome>;
+  run(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<D>>;
 }
+
+/** Any check, whatever its details type (the registry, the engine). */
+export type AnyCheckDef = CheckDef<object>;
 
 export function taskKey(id: string, target: string): string {
   return `${id} ${target}`;

@@ -8,9 +8,9 @@
 
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet } from '../profiles/types.js';
+import { NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
+import type { ProfileSet } from '../shared/profile-types.js';
 import { EchoClient, decodeToken } from '../protocol/echo-token.js';
 import { probeHostName, probeJson, r1, resolveFirst, sleep } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';

@@ -20,16 +20,17 @@ import dgram from 'node:dgram';
 import { readFile, access } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
-import { NetError } from '../cli/errors.js';
+import { abortError, NetError } from '../shared/errors.js';
 import { mapEndpoint } from '../net/endpoint.js';
-import { abortError, resolveEndpoint, resolveHost } from '../net/dial.js';
+import { resolveEndpoint, resolveHost } from '../net/dial.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';
-import { decisionUrl, webPort } from '../net/web.js';
+import { decisionUrl, webPort } from './web.js';
 import { createSystemRunner, type CommandResult, type CommandRunner } from '../net/discovery/runner.js';
 import { classifySysfs, type InterfaceInfo, type RouteInfo, type TunnelClass } from '../net/routes/parse.js';
 import { readRoute, ROUTE_PLATFORMS, WINDOWS_INTERFACES_SCRIPT } from '../net/routes/read.js';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { VpnRouteDetails } from '../shared/evidence.js';
 
 export { parseIpRouteGet, TUNNEL_NAME, type RouteInfo, type TunnelClass } from '../net/routes/parse.js';
 
@@ -143,7 +144,7 @@ export function defaultRouteEnv(platform: NodeJS.Platform, sysRoot?: string): Ro
 
 const isRouted = (role: string) => role === 'video' || role === 'media';
 
-export const vpnRoute: CheckDef = {
+export const vpnRoute: CheckDef<VpnRouteDetails> = {
   id: 'vpn.route',
   title: 'Video and media hosts are not routed through a VPN tunnel',
   plan(profiles, config): CheckTask[] {
@@ -161,7 +162,7 @@ export const vpnRoute: CheckDef = {
   },
 };
 
-export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: NodeJS.Platform = process.platform, sysRoot?: string, runner?: CommandRunner): Promise<CheckOutcome> {
+export async function runVpnRoute(task: CheckTask, ctx: CheckContext, platform: NodeJS.Platform = process.platform, sysRoot?: string, runner?: CommandRunner): Promise<CheckOutcome<VpnRouteDetails>> {
   const host = task.target.toLowerCase();
   const port = Number(task.params.port ?? 443);
   const tlsOn = task.host?.tls ?? true;

@@ -15,17 +15,17 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceServer } from 'werift';
-import { NetError } from '../cli/errors.js';
-import type { RunConfig } from '../cli/config.js';
-import type { ProfileSet } from '../profiles/types.js';
-import { abortError, dial, trustedCAs, type Dialed } from '../net/dial.js';
+import { abortError, NetError } from '../shared/errors.js';
+import type { RunConfig } from '../shared/config.js';
+import type { ProfileSet } from '../shared/profile-types.js';
+import { dial, trustedCAs, type Dialed } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
 import { localAddressToward } from '../net/routes/local-address.js';
 import { encodeClientFrame, FrameDecoder } from '../net/ws-frame.js';
 import { wsClose, wsOpen } from '../net/ws-client.js';
-import { hostHeader } from '../net/web.js';
+import { hostHeader } from './web.js';
 import { closePeer, patchWerift, encodeSignal, parseSignal, selectedPair, type Signal } from '../net/webrtc.js';
-import { parseTurnUrl } from '../serve/turn-creds.js';
+import { parseTurnUrl } from '../protocol/turn-url.js';
 import { fetchTurnCreds, formatHostPort, r1, resolveFirst, type TurnCreds } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
 

@@ -14,7 +14,7 @@ import type { CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { wsClose, wsEcho, wsOpen, wsPing, type WsOpened } from '../net/ws-client.js';
-import { hostHeader, openWebTask, planPathTasks, withDetails } from '../net/web.js';
+import { hostHeader, openWebTask, planPathTasks, withDetails } from './web.js';
 
 function noUpgrade(task: CheckTask, opened: WsOpened, details: Record<string, unknown>): CheckOutcome {
   const marker = proxyRefusalMarker(opened.head.status, opened.head.headers);

@@ -4,7 +4,7 @@
 import { buildAllowlist } from '../report/allowlist.js';
 import { ALLOWLIST_FORMATS, renderAllowlist, type AllowlistFormat } from '../report/allowlist-formats.js';
 import { parseProxyUrl } from '../net/proxy.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { buildConfig } from './options.js';
 import { write } from './output.js';
 

@@ -6,7 +6,7 @@ import type { Report } from '../report/types.js';
 import { REPORT_SCHEMA } from '../report/types.js';
 import { compareReports, outcomeOf, renderCompareHtml, renderCompareMarkdown, renderCompareTerminal } from '../report/compare.js';
 import { readReport } from './report-command.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { write, type OutputOptions } from './output.js';
 import { useColor } from './check-command.js';
 

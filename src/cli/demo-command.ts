@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { inExecutable } from '../assets.js';
 import type { OutputOptions } from './output.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 
 export interface DemoOptions extends OutputOptions {
   deadline?: string;

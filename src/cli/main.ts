@@ -2,8 +2,8 @@
 // input (one line on stderr, no stack trace), 3 internal error (a report is still written).
 
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from './errors.js';
-import { VERSION } from './version.js';
+import { UsageError } from '../shared/errors.js';
+import { VERSION } from '../shared/version.js';
 // The commands are loaded when they run: `--version`, `profiles` or `report` do not load the
 // network stack, and `demo` starts its serve before it loads the checks.
 import { SERVE_LIMITS_HELP } from './serve-help.js';

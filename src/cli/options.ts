@@ -2,8 +2,8 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { UsageError } from './errors.js';
-import { defaultConfig, type ConnectTo, type RunConfig } from './config.js';
+import { UsageError } from '../shared/errors.js';
+import { defaultConfig, type ConnectTo, type RunConfig } from '../shared/config.js';
 import { isValidHost } from '../profiles/load.js';
 
 export interface CheckOptions {

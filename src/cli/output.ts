@@ -6,7 +6,7 @@ import { toJson } from '../report/json.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 
 export interface OutputOptions {
   json?: string;

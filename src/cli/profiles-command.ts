@@ -2,8 +2,8 @@
 // one profile's hosts, ports, checks and parameters.
 
 import { builtinProfileIds, readProfile, instantiate, loadProfiles } from '../profiles/load.js';
-import { documentTitle } from '../profiles/documents.js';
-import { defaultConfig } from './config.js';
+import { documentTitle } from '../shared/documents.js';
+import { defaultConfig } from '../shared/config.js';
 import { buildConfig } from './options.js';
 import { planTasks } from './check-command.js';
 import type { CheckTask } from '../checks/types.js';

@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs';
 import type { Report } from '../report/types.js';
 import { REPORT_SCHEMA } from '../report/types.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { writeOutputs, type OutputOptions } from './output.js';
 import { exitCodeFor } from '../report/common.js';
 import { validateReport } from '../report/validate.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../shared/version.js';
 
 const SCHEMA_RE = /^netready\/report@(\d+)$/;
 

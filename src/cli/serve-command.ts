@@ -3,7 +3,7 @@
 // (src/serve/probe.ts): print one line per listener, run until SIGINT/SIGTERM (or the given
 // signal), then close every socket — and stop a managed coturn — within 2 s.
 
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { formatHostPort } from '../serve/server.js';
 import { startProbe } from '../serve/probe.js';
 import { buildProbeConfig, planOrUsage, printConfig, type ServeCommandOptions } from './serve-config.js';

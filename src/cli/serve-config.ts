@@ -10,10 +10,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import * as v from 'valibot';
 import { stringify as toYaml } from 'yaml';
-import { UsageError } from './errors.js';
-import { parseYamlDoc } from './yaml-doc.js';
+import { UsageError } from '../shared/errors.js';
+import { parseYamlDoc } from '../shared/yaml-doc.js';
 import { formatHostPort, type ListenAddr } from '../serve/server.js';
-import { parseTurnUrl } from '../serve/turn-creds.js';
+import { parseTurnUrl } from '../protocol/turn-url.js';
 import { parsePortList, DEFAULT_ECHO_PORTS } from '../serve/udp-echo.js';
 import { planProbe, type ProbeConfig, type ProbePlan, type TurnSetup } from '../serve/probe.js';
 

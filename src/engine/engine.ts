@@ -1,8 +1,8 @@
 // Runs planned check tasks: a bounded pool, dependsOn, the whole-run deadline, cancellation.
 // A check never crashes the run: NetError -> failed/timeout with its code; anything else -> error.
 
-import { NetError } from '../cli/errors.js';
-import type { CheckContext, CheckDef, CheckResult, CheckTask } from '../checks/types.js';
+import { NetError } from '../shared/errors.js';
+import type { AnyCheckDef, CheckContext, CheckResult, CheckTask } from '../checks/types.js';
 
 export interface EngineEvents {
   onStart?(task: CheckTask): void;
@@ -10,7 +10,7 @@ export interface EngineEvents {
 }
 
 export interface EngineOptions extends EngineEvents {
-  defs: readonly CheckDef[];
+  defs: readonly AnyCheckDef[];
   /** Builds the per-task context (the engine supplies signal and result lookup). */
   context: Omit<CheckContext, 'signal' | 'result'>;
   concurrency: number;
@@ -31,7 +31,7 @@ export function describeFailure(r: CheckResult): string {
 }
 
 export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise<EngineRun> {
-  const defs = new Map(opts.defs.map((d) => [d.id, d]));
+  const defs = new Map<string, AnyCheckDef>(opts.defs.map((d) => [d.id, d]));
   const byKey = new Map<string, CheckTask>();
   for (const t of tasks) {
     if (byKey.has(t.key)) throw new Error(`duplicate task key ${t.key}`);
@@ -55,11 +55,29 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
     opts.onFinish?.(task, r);
   };
 
-  const ctxFor = (signal: AbortSignal): CheckContext => ({
-    ...opts.context,
-    signal,
-    result: (key) => results.get(key),
-  });
+  // A window's deadlines count from the task's turn: the first moment its dependencies are met and
+  // the pool has a slot for it (what a check that waited inside its run measured from).
+  const turnAt = new Map<string, number>();
+  const sinceTurn = (task: CheckTask): number => opts.context.now() - (turnAt.get(task.key) ?? opts.context.now());
+
+  const ctxFor = (task: CheckTask, signal: AbortSignal): CheckContext => {
+    const waited: Record<string, CheckResult> = {};
+    for (const k of [...task.dependsOn, ...(task.after ?? [])]) {
+      const r = results.get(k);
+      if (r) waited[k] = r;
+    }
+    return { ...opts.context, signal, result: (key) => results.get(key), waited };
+  };
+
+  /** In how many ms a task's window may let it start (it has had its turn), or null. */
+  const nextWindowEdge = (task: CheckTask): number | null => {
+    const w = task.window;
+    if (!w || !turnAt.has(task.key)) return null;
+    const t = sinceTurn(task);
+    if (w.notBeforeMs !== undefined && t < w.notBeforeMs) return w.notBeforeMs - t;
+    if (w.latestMs !== undefined && t < w.latestMs && (task.after ?? []).some((k) => byKey.has(k) && !results.has(k))) return w.latestMs - t;
+    return null;
+  };
 
   const blockedBy = (task: CheckTask): CheckResult | 'wait' | null => {
     for (const dep of task.dependsOn) {
@@ -68,6 +86,13 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
       if (!r) return 'wait';
       if (r.status !== 'ok') return r;
     }
+    // Named deadlines and "after X, whatever X's status".
+    if (!turnAt.has(task.key)) turnAt.set(task.key, opts.context.now());
+    const w = task.window;
+    const t = sinceTurn(task);
+    if (w?.notBeforeMs !== undefined && t < w.notBeforeMs) return 'wait';
+    const latePassed = w?.latestMs !== undefined && t >= w.latestMs;
+    if (!latePassed && (task.after ?? []).some((k) => byKey.has(k) && !results.has(k))) return 'wait';
     return null;
   };
 
@@ -80,7 +105,7 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
     let r: CheckResult;
     try {
       if (!def) throw new Error(`no check registered with id ${task.id}`);
-      const out = await def.run(task, ctxFor(abort.signal));
+      const out = await def.run(task, ctxFor(task, abort.signal));
       r = {
         ...base,
         status: out.status,
@@ -88,7 +113,7 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
         metrics: out.metrics ?? {},
         error: out.error ?? null,
         ...(out.reason ? { reason: out.reason } : {}),
-        ...(out.details ? { details: out.details } : {}),
+        ...(out.details ? { details: out.details as Record<string, unknown> } : {}),
       };
     } catch (e) {
       const durationMs = round(opts.context.now() - t0);
@@ -138,11 +163,13 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
   const running = new Set<Promise<void>>();
   const bgRunning = new Set<Promise<void>>();
 
+  const abortedP = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
   const allDone = (async () => {
     // Background tasks (idle holds) run beside the pool once their dependencies are met.
     let bgQueue = [...background];
     let queue = [...pending];
-    for (let guard = 0; guard < tasks.length * 4 + 16 && !abort.signal.aborted; guard++) {
+    // Each turn starts a task, sees one finish or reaches a window's edge (at most two per task).
+    for (let guard = 0; guard < tasks.length * 6 + 16 && !abort.signal.aborted; guard++) {
       let progressed = false;
       for (const list of [bgQueue, queue]) {
         for (const task of [...list]) {
@@ -176,7 +203,9 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
       }
       if (queue.length === 0 && bgQueue.length === 0) break;
       if (!progressed) {
-        if (running.size === 0 && bgRunning.size === 0) {
+        const edges = [...queue, ...bgQueue].map(nextWindowEdge).filter((e): e is number => e !== null);
+        const edge = edges.length ? Math.min(...edges) : null;
+        if (running.size === 0 && bgRunning.size === 0 && edge === null) {
           // Nothing runs and nothing can start: a dependency cycle or unknown dependency.
           for (const t of [...queue, ...bgQueue]) {
             started.add(t.key);
@@ -184,8 +213,11 @@ export async function runTasks(tasks: CheckTask[], opts: EngineOptions): Promise
           }
           break;
         }
-        // Each wait ends with at least one task finishing, so turns stay under 2 x tasks + 1.
-        await Promise.race([...running, ...bgRunning]);
+        // Each wait ends with a task finishing or a window's edge.
+        let timer: NodeJS.Timeout | undefined;
+        const atEdge = edge === null ? [] : [new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, edge) + 1)))];
+        await Promise.race([...running, ...bgRunning, ...atEdge, abortedP]);
+        clearTimeout(timer);
       }
     }
     await Promise.all([...running, ...bgRunning]);

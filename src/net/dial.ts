@@ -6,9 +6,10 @@ import dns from 'node:dns';
 import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { RunConfig } from '../cli/config.js';
-import { NetError } from '../cli/errors.js';
-import type { PhaseTimeouts } from '../checks/types.js';
+import type { RunConfig } from '../shared/config.js';
+import { abortError, NetError } from '../shared/errors.js';
+import type { ErrorCode } from '../shared/error-codes.js';
+import type { PhaseTimeouts } from '../shared/config.js';
 import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from './proxy.js';
 import { readHead, type ResponseHead } from './http1.js';
 import { mapEndpoint } from './endpoint.js';
@@ -33,13 +34,6 @@ export function shareSignal(signal: AbortSignal): AbortSignal {
     setMaxListeners(0, signal);
   }
   return signal;
-}
-
-/** The reason an aborted run gives a phase (the engine's deadline reason, or a cancellation). */
-export function abortError(signal: AbortSignal): NetError {
-  const reason = signal.reason;
-  if (reason instanceof NetError) return reason;
-  return new NetError('DEADLINE_EXCEEDED', 'the run was stopped (deadline or cancellation)', 'timeout');
 }
 
 /**
@@ -126,7 +120,7 @@ function isIPAny(s: string): boolean {
 }
 
 /** DNS error codes (getaddrinfo / c-ares) -> stable netready codes. */
-export function classifyDnsError(code: string | undefined): { code: string; kind: 'failed' | 'timeout' } {
+export function classifyDnsError(code: string | undefined): { code: ErrorCode; kind: 'failed' | 'timeout' } {
   switch (code) {
     case 'ENOTFOUND':
     case 'NXDOMAIN':
@@ -203,7 +197,7 @@ export async function resolveEndpoint(host: string, port: number, ctx: DialConte
 
 // ---------------------------------------------------------------- TCP
 
-function tcpCode(sys: string | undefined): string {
+function tcpCode(sys: string | undefined): ErrorCode {
   switch (sys) {
     case 'ECONNREFUSED':
       return 'TCP_REFUSED';
@@ -288,7 +282,7 @@ const UNTRUSTED = new Set([
 ]);
 
 /** A verification error -> netready code. */
-export function classifyVerifyError(code: string): string {
+export function classifyVerifyError(code: string): ErrorCode {
   if (code === 'CERT_HAS_EXPIRED') return 'TLS_CERT_EXPIRED';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'TLS_NAME_MISMATCH';
   if (UNTRUSTED.has(code)) return 'TLS_CERT_UNTRUSTED';

@@ -1,7 +1,7 @@
 // Where a connection for HOST:PORT really goes: --connect-to first (curl semantics, the name is
 // kept for SNI and Host), then --resolve for the address; otherwise the system resolver decides.
 
-import type { RunConfig } from '../cli/config.js';
+import type { RunConfig } from '../shared/config.js';
 
 export interface Endpoint {
   /** The name to resolve or the literal address to dial. */

@@ -4,7 +4,7 @@
 // distinguishable from the server's.
 
 import type { Duplex } from 'node:stream';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { watchSocket } from './watch.js';
 
 export interface ResponseHead {

@@ -4,12 +4,12 @@
 // through (the diagnosis goes on; `inspected` says so), and nothing here ever stops the run: every
 // failure is a NetError the calling check records (contract: "The probe never stops the run").
 
-import type { ProbeInfo, RunConfig } from '../cli/config.js';
-import { NetError } from '../cli/errors.js';
-import { abortError, dial, keepHeaders, type DialContext, type Dialed } from './dial.js';
+import type { ProbeInfo, RunConfig } from '../shared/config.js';
+import { abortError, NetError } from '../shared/errors.js';
+import { dial, keepHeaders, type DialContext, type Dialed } from './dial.js';
 import { readBody, readHead, writeRequest } from './http1.js';
 import { proxySummary, type ProxyChoice, type ProxyResolver } from './proxy.js';
-import { decisionUrl, hostHeader, requestTarget } from './web.js';
+import { decisionUrl, hostHeader, requestTarget } from './url.js';
 
 export interface ProbeResponse {
   status: number;

@@ -8,9 +8,9 @@
 // recorded for the verdict.
 
 import { isIP } from 'node:net';
-import { NetError, UsageError } from '../cli/errors.js';
+import { NetError, UsageError } from '../shared/errors.js';
 import { loadPac, PacError, type PacEngine } from './pac.js';
-import type { RunConfig } from '../cli/config.js';
+import type { RunConfig } from '../shared/config.js';
 import { bypassMatches, noProxyMatches } from './discovery/bypass.js';
 import type { DiscoverySourceId, ManualProxy, ProxyServerSetting } from './discovery/types.js';
 

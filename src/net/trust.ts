@@ -9,7 +9,7 @@
 
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import type { RunConfig } from '../cli/config.js';
+import type { RunConfig } from '../shared/config.js';
 
 /** Where the root of a trusted chain came from. */
 export type RootSource = 'public' | 'ca' | 'extra';

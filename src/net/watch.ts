@@ -6,7 +6,7 @@
 // Used by the HTTP/1 head and body readers, the WebSocket echo and the idle holds.
 
 import type { Duplex } from 'node:stream';
-import { abortError } from './dial.js';
+import { abortError } from '../shared/errors.js';
 
 export type Settle<T> = (v: T | Error) => void;
 

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { NetError } from '../cli/errors.js';
+import { NetError } from '../shared/errors.js';
 import { watchSocket } from './watch.js';
 import { readHead, writeRequest, type ResponseHead } from './http1.js';
 import { encodeClientFrame, FrameDecoder, wsAccept, wsKey, type WsFrame } from './ws-frame.js';

@@ -4,9 +4,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as v from 'valibot';
-import { UsageError } from '../cli/errors.js';
-import { parseYamlDoc } from '../cli/yaml-doc.js';
-import type { HostEntry, Profile, ProfileSet, PccSpec } from './types.js';
+import { UsageError } from '../shared/errors.js';
+import { parseYamlDoc } from '../shared/yaml-doc.js';
+import type { HostEntry, Profile, ProfileSet, PccSpec } from '../shared/profile-types.js';
 import { assetNames, assetPath, inExecutable, readAsset } from '../assets.js';
 
 /** Built-in profiles live beside the sources (src/profiles) and are read from there by dist and the executable too. */

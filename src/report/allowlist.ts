@@ -10,8 +10,8 @@
 // (seed 000's explicit Upscope hosts), listed as the alternative for firewalls without wildcards.
 
 import { instantiate, loadProfiles, readProfile } from '../profiles/load.js';
-import { DOCUMENTS, DOCUMENT_WILDCARDS, NO_INSPECTION, SEED_000, SEED_001, SEED_002, SEED_003, covers, documentTitle, wildcardZone } from '../profiles/documents.js';
-import type { HostEntry, Profile, Requirement } from '../profiles/types.js';
+import { DOCUMENTS, DOCUMENT_WILDCARDS, NO_INSPECTION, SEED_000, SEED_001, SEED_002, SEED_003, covers, documentTitle, wildcardZone } from '../shared/documents.js';
+import type { HostEntry, Profile, Requirement } from '../shared/profile-types.js';
 
 export const ALLOWLIST_SCHEMA = 'netready/allowlist@1';
 

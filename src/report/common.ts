@@ -1,5 +1,5 @@
 // Shared helpers of the renderers (pure).
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import { hostFromTarget } from '../verdict/input.js';
 import { factsOf } from '../verdict/facts.js';
 import { mergeChanges } from '../verdict/remedies.js';

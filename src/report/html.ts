@@ -5,7 +5,7 @@
 // systematic failure), a timeline of the run, and the checks per host with passing hosts
 // collapsed. Readable at 390 px, printable on A4 (no table wider than the page), contrast AA in
 // light and dark, the verdict first for screen readers (title, h1, a status region).
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { Cause, Report } from './types.js';
 import {
   causeFacts,

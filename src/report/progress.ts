@@ -1,7 +1,7 @@
 // Live progress while checks run. TTY: one line rewritten in place (throttled). Not a TTY: one plain
 // line per finished check. Writes nothing else; the caller owns the stream.
 import { createColors } from './colors.js';
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 
 export interface ProgressTask {
   key?: string;

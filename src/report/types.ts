@@ -1,7 +1,7 @@
 // The JSON report, schema `netready/report@1` (../shared/design/contract.md). Changing this
 // shape is a breaking change: bump the schema version and say so in CHANGELOG.md.
 
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { CauseId, ChecklistId, ChecklistStatus, Severity } from '../shared/vocabulary.js';
 
 export const REPORT_SCHEMA = 'netready/report@1';
@@ -193,9 +193,9 @@ export interface RawRun {
   profiles: string[];
   params: Record<string, string | boolean>;
   /** The merged profile hosts (roles, groups, requirements) the checks were planned from. */
-  hosts: import('../profiles/types.js').HostEntry[];
+  hosts: import('../shared/profile-types.js').HostEntry[];
   media: boolean;
-  pcc?: import('../profiles/types.js').PccSpec;
+  pcc?: import('../shared/profile-types.js').PccSpec;
   /** Proxy setup as the run saw it: explicit URL (credentials redacted), env, PAC. */
   proxy: { explicit: string | null; pac: string | null; env: Record<string, string | undefined> };
   /**

@@ -31,7 +31,7 @@ import { adminRefused, answerAndClose, closeAfterAnswer, isAdmin, rawAnswer, sen
 import { StreamSet, serveSse, serveWsEcho, STREAM_DEFAULTS } from './streams.js';
 import { localHostFor, serveCertificates } from './tls-certs.js';
 import { parseCertPem, type CertPair } from '../net/certs.js';
-import { VERSION } from '../cli/version.js';
+import { VERSION } from '../shared/version.js';
 
 export interface ListenAddr {
   host: string;

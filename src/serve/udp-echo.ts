@@ -12,7 +12,7 @@
 
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { echoReplyFor, encodeChallenge, issueCookie, parseEchoPacket, verifyCookie, verifyRaw, ECHO_MAX_BYTES } from '../protocol/echo-token.js';
 import { randomBytes } from 'node:crypto';
 import { RateLimiter } from './rate-limit.js';

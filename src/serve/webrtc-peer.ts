@@ -13,7 +13,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { RTCPeerConnection, type RTCDataChannel, type RTCIceServer } from 'werift';
 import { SIGNAL_MAX_BYTES, closePeer, patchWerift, encodeSignal, parseSignal, type Signal } from '../net/webrtc.js';
 import type { ServeModule } from './server.js';
-import { parseTurnUrl, turnCredentials, type MediaServeOptions } from './turn-creds.js';
+import { parseTurnUrl } from '../protocol/turn-url.js';
+import { turnCredentials, type MediaServeOptions } from './turn-creds.js';
 
 export const WEBRTC_PATH = '/.netready/webrtc';
 

@@ -1,7 +1,7 @@
 // seed 000_637c892c7d775e13.txt, "Pre-session validation checklist", in order.
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { Cause, ChecklistId, ChecklistItem, ChecklistStatus } from '../report/types.js';
-import type { HostRole } from '../profiles/types.js';
+import type { HostRole } from '../shared/profile-types.js';
 import { isBad, isDeadline, listText, nonexistentName, onProbe, seconds, uniq, type VerdictInput } from './input.js';
 import { factLine, factsOf } from './facts.js';
 import { hostsText } from './remedies.js';

@@ -1,6 +1,6 @@
 // Evidence as facts: what a check saw, in words a network admin reads without the source
 // ("wss://apps.esignlive.com/graphql → 101, then no pong within 3.0 s"). Pure.
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { Fact } from '../report/types.js';
 import { code, seconds } from './input.js';
 
@@ -108,7 +108,7 @@ export function resultText(r: CheckResult): string {
     }
     case 'STUN_NO_RESPONSE':
       return 'no STUN answer';
-    case 'TURN_TIMEOUT':
+    case 'TURN_NO_RESPONSE':
       return `no TURN answer${within(r)}`;
     case 'TURN_NO_RELAY':
       return 'allocated, but no data came back through the relay';

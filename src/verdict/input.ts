@@ -1,7 +1,8 @@
 // The verdict's view of a run: results joined to the profile hosts. Pure, no I/O.
 
-import type { CheckResult } from '../checks/types.js';
-import type { HostEntry, HostRole } from '../profiles/types.js';
+import type { CheckResult } from '../shared/results.js';
+import type { CheckId } from '../shared/check-ids.js';
+import type { HostEntry, HostRole } from '../shared/profile-types.js';
 import type { Cause, CauseId, RawRun } from '../report/types.js';
 
 export interface VerdictInput {
@@ -14,7 +15,7 @@ export interface VerdictInput {
   /** The profile entry for a result's host, if any. */
   entryOf(r: CheckResult): HostEntry | undefined;
   /** Results with this check id (optionally only those whose target starts with a prefix). */
-  byId(id: string, targetPrefix?: string): CheckResult[];
+  byId(id: CheckId, targetPrefix?: string): CheckResult[];
   /** Results about one host. */
   forHost(host: string): CheckResult[];
   proxy: RawRun['proxy'];
@@ -32,6 +33,8 @@ export interface VerdictInput {
 
 export interface Rule {
   id: CauseId;
+  /** The checks whose results it reads (test/verdict/rule-reads.test.ts holds it to what it does). */
+  reads: readonly CheckId[];
   evaluate(input: VerdictInput): Cause | null;
 }
 

@@ -4,7 +4,7 @@
 //   Absolute minimum: TCP 443 only (WSS, HTTPS, TURN over TLS).
 // Decision (brief): a media profile whose run has no media result at all has tier null and the
 // note "media checks not run" — absence of evidence is not "none".
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { Tier } from '../report/types.js';
 import { isBad, type VerdictInput } from './input.js';
 

@@ -1,16 +1,16 @@
 // The report's `quality` block from quality.throughput and quality.udp-train (docs/evidence.md).
 import type { Quality } from '../report/types.js';
 import type { VerdictInput } from './input.js';
-import { mosFrom } from '../protocol/mos.js';
-import { videoResolutionFor } from '../protocol/throughput.js';
+import { mosFrom } from '../shared/mos.js';
+import { videoResolutionFor } from '../shared/video.js';
 import { mediaTrain, signRtt } from './thresholds.js';
 import { computeTier } from './media.js';
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
 
-// MOS: the E-model of src/protocol/mos.ts (formula documented there and in the README).
+// MOS: the E-model of src/shared/mos.ts (formula documented there and in the README).
 export { mosFrom };
 
 export function buildQuality(input: VerdictInput): Quality | null {

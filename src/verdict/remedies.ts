@@ -7,7 +7,7 @@
 // 001_853fb095b65f741b.txt (TokBox firewall requirements), seed 003_606ee1d65ee49d3b.txt
 // (Personal Certificate Client: Communicating via WebSocket).
 import type { Change, ChangeAction, CauseId, Howto } from '../report/types.js';
-import { documentWildcard, wildcardZone } from '../profiles/documents.js';
+import { documentWildcard, wildcardZone } from '../shared/documents.js';
 import { listText, uniq, type VerdictInput } from './input.js';
 
 /**

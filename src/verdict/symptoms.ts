@@ -1,6 +1,6 @@
 // seed 000_637c892c7d775e13.txt, "Troubleshooting" table, in order: each symptom predicted from causes.
 import type { Cause, CauseId, Symptom, SymptomId } from '../report/types.js';
-import type { HostRole } from '../profiles/types.js';
+import type { HostRole } from '../shared/profile-types.js';
 import { hostFromTarget, type VerdictInput } from './input.js';
 
 export const SYMPTOM_TEXT: Record<SymptomId, string> = {

@@ -4,14 +4,15 @@
 // in src/shared/thresholds.ts, with the browser page's.
 // VPN: "Full-tunnel VPNs add latency and often push media onto the slower TCP fallback path. Split
 // tunneling for *.tokbox.com and *.opentok.com is strongly recommended."
-import type { CheckResult } from '../checks/types.js';
+import type { CheckResult } from '../shared/results.js';
 import type { VerdictInput } from './input.js';
+import type { CheckId } from '../shared/check-ids.js';
 
 export { MIN_BPS, MAX_RTT_MS, MAX_LOSS_RATIO, MAX_JITTER_MS } from '../shared/thresholds.js';
 
 export const mbps = (bps: number) => `${(bps / 1e6).toFixed(1)} Mbps`;
 
-export function metric(input: VerdictInput, id: string, name: string): { value: number; r: CheckResult } | null {
+export function metric(input: VerdictInput, id: CheckId, name: string): { value: number; r: CheckResult } | null {
   for (const r of input.byId(id)) {
     const v = r.metrics[name];
     if (typeof v === 'number' && Number.isFinite(v)) return { value: v, r };

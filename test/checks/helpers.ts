@@ -1,8 +1,8 @@
 // Test harness for the network checks: a ProfileSet from literal hosts, a context, and the engine.
 import { performance } from 'node:perf_hooks';
-import { defaultConfig, type RunConfig } from '../../src/cli/config.js';
-import type { CheckDef, CheckResult } from '../../src/checks/types.js';
-import type { HostEntry, ProfileSet } from '../../src/profiles/types.js';
+import { defaultConfig, type RunConfig } from '../../src/shared/config.js';
+import type { AnyCheckDef, CheckResult } from '../../src/checks/types.js';
+import type { HostEntry, ProfileSet } from '../../src/shared/profile-types.js';
 import { runTasks } from '../../src/engine/engine.js';
 import { createProxyResolver } from '../../src/net/proxy.js';
 
@@ -18,7 +18,7 @@ export function config(over: Partial<RunConfig> = {}): RunConfig {
   return defaultConfig({ timeouts: { resolveMs: 2000, connectMs: 1500, tlsMs: 2000, firstByteMs: 2000, streamMs: 4000 }, idleWindowMs: 1500, ...over });
 }
 
-export async function runChecks(defs: CheckDef[], ps: ProfileSet, cfg: RunConfig): Promise<{ results: CheckResult[]; byKey: Map<string, CheckResult>; ms: number }> {
+export async function runChecks(defs: AnyCheckDef[], ps: ProfileSet, cfg: RunConfig): Promise<{ results: CheckResult[]; byKey: Map<string, CheckResult>; ms: number }> {
   const tasks = defs.flatMap((d) => d.plan(ps, cfg));
   const t0 = performance.now();
   const run = await runTasks(tasks, {

@@ -1,7 +1,7 @@
 // Test helpers for the media checks: a probe (plain HTTP server with the media API) and a context.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig, type RunConfig } from '../../src/cli/config.js';
+import { defaultConfig, type RunConfig } from '../../src/shared/config.js';
 import { DIRECT } from '../../src/net/proxy.js';
 import type { CheckContext, CheckTask } from '../../src/checks/types.js';
 import { createMediaHandler, type MediaHttpOptions } from '../../src/serve/turn-creds.js';
@@ -37,4 +37,10 @@ export function makeCtx(over: Partial<RunConfig> = {}, extra: Partial<CheckConte
 
 export function task(id: string, target: string, params: Record<string, unknown> = {}): CheckTask {
   return { key: `${id} ${target}`, id, target, dependsOn: [], params };
+}
+
+/** What the engine hands a quality task it started after quality.throughput (CheckContext.waited). */
+export function waitedThroughput(slowerBps: number | null): Pick<CheckContext, 'waited'> {
+  const metrics: Record<string, number> = slowerBps === null ? {} : { downBps: slowerBps, upBps: slowerBps };
+  return { waited: { 'quality.throughput p': { id: 'quality.throughput', target: 'p', status: slowerBps === null ? 'failed' : 'ok', durationMs: 1, metrics, error: null } } };
 }

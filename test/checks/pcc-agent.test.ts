@@ -12,8 +12,8 @@ import { CHECKS } from '../../src/checks/registry.js';
 import { startServe, type ServeHandle } from '../../src/serve/server.js';
 import { createCA, issueCert, type CertPair } from '../../src/net/certs.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import type { ProfileSet } from '../../src/profiles/types.js';
-import type { RunConfig } from '../../src/cli/config.js';
+import type { ProfileSet } from '../../src/shared/profile-types.js';
+import type { RunConfig } from '../../src/shared/config.js';
 import { config, get, runChecks } from './helpers.js';
 
 const HOST = 'localhost.esignlive.com';

@@ -6,11 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { NEEDS_COTURN, startCoturn, type Coturn } from '../support/coturn.js';
 import { startUdpEcho, type UdpEcho } from '../../src/serve/udp-echo.js';
 import { runRelayTrain, planRelayTrain } from '../../src/checks/quality-relay-train.js';
-import { publishThroughput, publishDirectTrainDone } from '../../src/checks/quality-udp-train.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import type { CheckContext } from '../../src/checks/types.js';
-import { makeCtx, startProbe, task } from './media-support.js';
+import { makeCtx, startProbe, task, waitedThroughput } from './media-support.js';
 
 let coturn: Coturn;
 let echo: UdpEcho;
@@ -40,10 +39,7 @@ async function probeFor(turnHost: string) {
 
 /** A context whose quality phase is already at the relay trains' turn (throughput 20 Mbit/s, direct train over). */
 function relayCtx(probeUrl: string): CheckContext {
-  const ctx = makeCtx({ probe: probeUrl, caPem: [coturn.caPem], qualityMs: 2000 });
-  publishThroughput(ctx.config, 20e6);
-  publishDirectTrainDone(ctx.config);
-  return ctx;
+  return makeCtx({ probe: probeUrl, caPem: [coturn.caPem], qualityMs: 2000 }, waitedThroughput(20e6));
 }
 
 for (const kind of ['udp', 'tls'] as const) {

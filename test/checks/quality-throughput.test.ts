@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { startServe } from '../../src/serve/server.js';
 import { bandwidthServeModule } from '../../src/serve/bandwidth.js';
 import { planThroughput, runThroughput } from '../../src/checks/quality-throughput.js';
-import { awaitThroughput } from '../../src/checks/quality-udp-train.js';
+import { availableBpsFrom } from '../../src/checks/quality-schedule.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { makeCtx, task } from './media-support.js';
 
-test('quality.throughput against netready serve on loopback: both directions, bounded, published to the train', async (t) => {
+test('quality.throughput against netready serve on loopback: both directions, bounded, read by the train', async (t) => {
   const serve = await startServe({ listen: [{ host: '127.0.0.1', port: 0 }], modules: [bandwidthServeModule()] });
   t.after(() => serve.close());
   const ctx = makeCtx({ probe: serve.urls[0], caPem: [serve.caPem!], qualityMs: 2000 });
@@ -22,7 +22,8 @@ test('quality.throughput against netready serve on loopback: both directions, bo
   assert.ok(m.wsRttMs >= 0 && m.wsRttMs < 50);
   assert.equal(out.details!.videoResolution, '1080p');
   assert.ok(took < 2000 + 1500, `${took} ms for a 2 s quality phase`);
-  assert.equal(await awaitThroughput(ctx.config, ctx.signal, 10), Math.min(m.downBps, m.upBps));
+  const r = { id: 'quality.throughput', target: '127.0.0.1', status: out.status, durationMs: took, metrics: m, error: null };
+  assert.equal(availableBpsFrom({ waited: { k: r } }), Math.min(m.downBps, m.upBps), 'the train reads the slower direction');
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(serve.connections(), 0, 'both connections closed');
 });
@@ -34,7 +35,8 @@ test('a serve without the bandwidth module: failed THROUGHPUT_NO_DATA, not a han
   const out = await runThroughput(task('quality.throughput', '127.0.0.1'), ctx);
   assert.equal(out.status, 'failed');
   assert.equal(out.error!.code, 'THROUGHPUT_NO_DATA');
-  assert.equal(await awaitThroughput(ctx.config, ctx.signal, 10), null);
+  const r = { id: 'quality.throughput', target: '127.0.0.1', status: out.status, durationMs: 1, metrics: out.metrics ?? {}, error: out.error ?? null };
+  assert.equal(availableBpsFrom({ waited: { k: r } }), null, 'nothing for the train to read');
 });
 
 test('plan: only with --probe, a media profile and --quality-seconds > 0', () => {

@@ -6,11 +6,11 @@ import { startUdpEcho } from '../../src/serve/udp-echo.js';
 import { issue, encodeEchoRequest, EchoClient } from '../../src/protocol/echo-token.js';
 import { existsSync } from 'node:fs';
 import { freePort, startProc, waitForPort } from '../support/proc.js';
-import { planUdpTrain, runUdpTrain, publishThroughput, probeRate } from '../../src/checks/quality-udp-train.js';
+import { planUdpTrain, runUdpTrain, probeRate } from '../../src/checks/quality-udp-train.js';
 import { BOUND_ECHO_RATE_PER_SEC } from '../../src/serve/udp-echo.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
-import { makeCtx, startProbe, task } from './media-support.js';
+import { defaultConfig } from '../../src/shared/config.js';
+import { makeCtx, startProbe, task, waitedThroughput } from './media-support.js';
 
 /** A tokened UDP echo and a probe announcing it, closed after the test; a 2 s quality phase. */
 async function echoAndProbe(t: { after(fn: () => unknown): void }) {
@@ -36,7 +36,7 @@ async function echoAndSocket(t: { after(fn: () => unknown): void }, o: { secret:
 
 test('quality.udp-train through the tokened echo: full-rate train, RTT, jitter, no loss', async (t) => {
   const { echo, ctx } = await echoAndProbe(t);
-  publishThroughput(ctx.config, 100e6); // as quality.throughput would
+  Object.assign(ctx, waitedThroughput(100e6)); // as the engine hands quality.throughput's result
   const out = await runUdpTrain(task('quality.udp-train', `udp:127.0.0.1:${echo.ports[0]}`, { host: '127.0.0.1', port: echo.ports[0] }), ctx);
   assert.equal(out.status, 'ok', JSON.stringify(out));
   const m = out.metrics!;
@@ -56,7 +56,7 @@ test('quality.udp-train through the tokened echo: full-rate train, RTT, jitter, 
 
 test('the train adapts its video rate to half the measured throughput', async (t) => {
   const { echo, ctx } = await echoAndProbe(t);
-  publishThroughput(ctx.config, 1e6);
+  Object.assign(ctx, waitedThroughput(1e6)); // as the engine hands quality.throughput's result
   const out = await runUdpTrain(task('quality.udp-train', 'udp:127.0.0.1:x', { host: '127.0.0.1', port: echo.ports[0] }), ctx);
   assert.equal(out.details!.videoBps, 500_000);
 });
@@ -68,7 +68,7 @@ test('no echo: failed UDP_NO_ECHO, no loss figure (that is udp-blocked, not pack
   const probe = await startProbe({ echo: { secret: 's', host: '127.0.0.1', ports: [mute.address().port] } });
   t.after(() => probe.close());
   const ctx = makeCtx({ probe: probe.url, qualityMs: 1000 });
-  publishThroughput(ctx.config, null);
+  Object.assign(ctx, waitedThroughput(null)); // as the engine hands quality.throughput's result
   const t0 = Date.now();
   const out = await runUdpTrain(task('quality.udp-train', 'udp:127.0.0.1:x', { host: '127.0.0.1', port: null }), ctx);
   assert.equal(out.status, 'failed');
@@ -123,7 +123,7 @@ test('behind a forwarder (the HTTPS request leaves from another address than the
   t.after(() => fwd.stop());
   await waitForPort('127.0.0.1', port, 5000, fwd);
   const ctx = makeCtx({ probe: `http://127.0.0.1:${port}`, qualityMs: 2000 });
-  publishThroughput(ctx.config, 100e6);
+  Object.assign(ctx, waitedThroughput(100e6)); // as the engine hands quality.throughput's result
   const out = await runUdpTrain(task('quality.udp-train', `udp:127.0.0.1:${echo.ports[0]}`, { host: '127.0.0.1', port: echo.ports[0] }), ctx);
   assert.equal(out.status, 'ok', JSON.stringify(out));
   assert.equal(out.details!.rate, 'bound', 'full rate with the cookie');

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { startStunServer } from '../../src/serve/stun.js';
 import { runStun, planStun } from '../../src/checks/stun-binding.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { makeCtx, task } from './media-support.js';
 
 test('stun.binding over UDP and TCP against the real responder: mapped address and RTT', async (t) => {

@@ -7,7 +7,7 @@ import { NEEDS_COTURN, startCoturn, type Coturn } from '../support/coturn.js';
 import { startUdpEcho, type UdpEcho } from '../../src/serve/udp-echo.js';
 import { runTurn, planTurn } from '../../src/checks/turn-allocate.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { makeCtx, startProbe, task } from './media-support.js';
 
 let coturn: Coturn;

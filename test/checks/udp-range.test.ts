@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { startUdpEcho } from '../../src/serve/udp-echo.js';
 import { runUdpRange, planUdpRange } from '../../src/checks/udp-range.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { makeCtx, startProbe, task } from './media-support.js';
 
 test('udp.range: every echo port answers -> ok, passRatio 1', async (t) => {

@@ -14,7 +14,7 @@ import { webrtcServeModule } from '../../src/serve/webrtc-peer.js';
 import { runIce, planIce, ICE_TARGETS } from '../../src/checks/webrtc-ice.js';
 import type { CheckOutcome } from '../../src/checks/types.js';
 import { loadProfiles } from '../../src/profiles/load.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { makeCtx, task } from './media-support.js';
 
 let coturn: Coturn;

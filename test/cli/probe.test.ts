@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe } from '../../src/serve/server.js';
 import { mediaServeModule } from '../../src/serve/turn-creds.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { discoverProbe, parseProbeInfo, probeGet } from '../../src/net/probe-client.js';
 import { createProxyResolver } from '../../src/net/proxy.js';
 import { planTasks } from '../../src/cli/check-command.js';

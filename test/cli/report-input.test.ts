@@ -3,16 +3,16 @@
 // (exit 2, one line on stderr, no stack trace); a saved report renders again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
+import { loadGolden } from '../support/golden.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nr-report-input-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const GOLDEN = new URL('../fixtures/golden/clean-media.report.json', import.meta.url);
-const golden = () => JSON.parse(readFileSync(GOLDEN, 'utf8')) as Record<string, unknown>;
+const golden = () => loadGolden('clean-media') as unknown as Record<string, unknown>;
 
 function file(name: string, content: string): string {
   const f = join(dir, name);
@@ -31,7 +31,7 @@ async function assertBadInput(f: string, pattern: RegExp): Promise<void> {
 }
 
 test('a truncated report is not JSON', async () => {
-  const text = readFileSync(GOLDEN, 'utf8');
+  const text = JSON.stringify(golden(), null, 2);
   await assertBadInput(file('truncated.json', text.slice(0, text.length / 2)), /^netready: report: .*truncated\.json is not JSON: /);
 });
 
@@ -57,7 +57,7 @@ test('a report of a newer schema version: written by a newer netready', async ()
 });
 
 test('a valid saved report renders again (exit as check: 0 ready)', async () => {
-  const res = await runCli(['report', GOLDEN.pathname, '--json', '-']);
+  const res = await runCli(['report', file('clean-media.report.json', JSON.stringify(golden(), null, 2)), '--json', '-']);
   assert.equal(res.code, 0, res.stderr);
   assert.deepEqual(JSON.parse(res.stdout), golden());
 });

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { runTasks } from '../../src/engine/engine.js';
-import { NetError } from '../../src/cli/errors.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { NetError } from '../../src/shared/errors.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { DIRECT } from '../../src/net/proxy.js';
 import type { CheckDef, CheckTask } from '../../src/checks/types.js';
+import type { CheckId } from '../../src/shared/check-ids.js';
 
 const config = defaultConfig();
 const context = { config, timeouts: config.timeouts, proxy: DIRECT, now: () => performance.now() };
@@ -17,7 +18,8 @@ const task = (id: string, target: string, dependsOn: string[] = [], extra: Parti
   params: {},
   ...extra,
 });
-const def = (id: string, run: CheckDef['run']): CheckDef => ({ id, title: id, plan: () => [], run });
+// Made-up check ids: the engine runs whatever the plan names (an unknown id becomes an error result).
+const def = (id: string, run: CheckDef['run']): CheckDef => ({ id: id as CheckId, title: id, plan: () => [], run });
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
@@ -163,4 +165,59 @@ test('priority: without priorities the plan order is kept (stable)', async () =>
   const tasks = ['5', '3', '9', '1'].map((n) => task('a', n));
   await runTasks(tasks, { defs, context, concurrency: 1, deadlineMs: 5000 });
   assert.deepEqual(order, ['5', '3', '9', '1']);
+});
+
+test('after: a task starts after X whatever X\'s status, and gets the results it waited for', async () => {
+  const order: string[] = [];
+  let waited: Record<string, unknown> | undefined;
+  const defs = [
+    def('a', async (t) => {
+      await sleep(60);
+      order.push(`a ${t.target}`);
+      return t.target === 'bad' ? { status: 'failed', error: { code: 'TCP_REFUSED', message: 'no' } } : { status: 'ok', metrics: { xMs: 1 } };
+    }),
+    def('b', async (_t, ctx) => {
+      order.push('b');
+      waited = ctx.waited;
+      return { status: 'ok' };
+    }),
+  ];
+  const tasks = [task('b', 'x', [], { after: ['a good', 'a bad', 'a not-planned'] }), task('a', 'good'), task('a', 'bad')];
+  const { results } = await runTasks(tasks, { defs, context, concurrency: 4, deadlineMs: 5000 });
+  assert.deepEqual(order.slice(-1), ['b'], 'b ran last although it was planned first and the pool had room');
+  assert.equal(results.find((r) => r.id === 'b')!.status, 'ok', 'a failed task of `after` does not skip it');
+  assert.deepEqual(Object.keys(waited ?? {}).sort(), ['a bad', 'a good']);
+  assert.equal((waited!['a bad'] as { status: string }).status, 'failed');
+});
+
+test('window: not before notBeforeMs; at latestMs the task starts although its `after` task still runs', async () => {
+  const startedAt: Record<string, number> = {};
+  const t0 = performance.now();
+  const defs = [
+    def('slow', async (_t, ctx) => {
+      startedAt.slow = performance.now() - t0;
+      await sleep(1500, ctx.signal);
+      return { status: 'ok' };
+    }),
+    def('q', async (t, ctx) => {
+      startedAt[t.target] = performance.now() - t0;
+      return { status: 'ok', metrics: { waitedCount: Object.keys(ctx.waited ?? {}).length } };
+    }),
+  ];
+  const tasks = [
+    task('slow', 's'),
+    task('q', 'late', [], { after: ['slow s'], window: { name: 'q: after slow, at 300 ms at the latest', latestMs: 300 } }),
+    task('q', 'early', [], { window: { name: 'q: not before 200 ms', notBeforeMs: 200 } }),
+  ];
+  const { results } = await runTasks(tasks, { defs, context, concurrency: 4, deadlineMs: 5000 });
+  assert.ok(startedAt.early >= 195, `early started at ${startedAt.early} ms`);
+  assert.ok(startedAt.late >= 295 && startedAt.late < 1400, `late started at ${startedAt.late} ms, before slow ended`);
+  assert.equal(results.find((r) => r.target === 'late')!.metrics.waitedCount, 0, 'slow had not finished: nothing handed over');
+  assert.equal(results.find((r) => r.id === 'slow')!.status, 'ok');
+});
+
+test('window: a task waiting only for its deadline is not taken for a plan cycle', async () => {
+  const defs = [def('q', async () => ({ status: 'ok' }))];
+  const { results } = await runTasks([task('q', 'x', [], { window: { name: 'later', notBeforeMs: 100 } })], { defs, context, concurrency: 1, deadlineMs: 5000 });
+  assert.equal(results[0].status, 'ok');
 });

@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { DIRECT } from '../../src/net/proxy.js';
 import { dial } from '../../src/net/dial.js';
-import { NetError } from '../../src/cli/errors.js';
+import { NetError } from '../../src/shared/errors.js';
 import { StunTransport, probeJson } from '../../src/checks/media-net.js';
 import { runTurn, turnSession } from '../../src/checks/turn-allocate.js';
 import type { CheckContext } from '../../src/checks/types.js';

@@ -1,8 +1,8 @@
 // Shared by the dialer tests: a dial context with short phase timeouts, and "rejects with this code".
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig, type RunConfig } from '../../src/cli/config.js';
-import { NetError } from '../../src/cli/errors.js';
+import { defaultConfig, type RunConfig } from '../../src/shared/config.js';
+import { NetError } from '../../src/shared/errors.js';
 import type { DialContext } from '../../src/net/dial.js';
 
 export function ctx(over: Partial<RunConfig> = {}, signal = new AbortController().signal): DialContext {

@@ -8,8 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { defaultConfig } from '../../src/cli/config.js';
-import { NetError } from '../../src/cli/errors.js';
+import { defaultConfig } from '../../src/shared/config.js';
+import { NetError } from '../../src/shared/errors.js';
 import { ctx, rejectsCode } from './dial-helpers.js';
 import { classifyDnsError, classifyVerifyError, dial, parseOverride, resolveHost } from '../../src/net/dial.js';
 import { parseProxyUrl } from '../../src/net/proxy.js';
@@ -69,7 +69,7 @@ test('TCP timeout and unreachable inside a throw-away namespace (198.18.0.0/15)'
   sh('link', 'set', 'v1', 'up');
   sh('neigh', 'add', '198.18.0.1', 'lladdr', '02:00:00:00:00:01', 'dev', 'v0');
   const dialUrl = pathToFileURL(fileURLToPath(new URL('../../src/net/dial.ts', import.meta.url))).href;
-  const cfgUrl = pathToFileURL(fileURLToPath(new URL('../../src/cli/config.ts', import.meta.url))).href;
+  const cfgUrl = pathToFileURL(fileURLToPath(new URL('../../src/shared/config.ts', import.meta.url))).href;
   const script = `
     const { dial } = await import(${JSON.stringify(dialUrl)});
     const { defaultConfig } = await import(${JSON.stringify(cfgUrl)});

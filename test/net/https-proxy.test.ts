@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { ctx, rejectsCode } from './dial-helpers.js';
 import { dial } from '../../src/net/dial.js';
 import { createProxyResolver, parseProxyUrl } from '../../src/net/proxy.js';

@@ -4,8 +4,8 @@ import http from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig } from '../../src/cli/config.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { defaultConfig } from '../../src/shared/config.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { createProxyResolver, envProxyFor, noProxyMatches, parsePacResult, parseProxyUrl, proxyMayApply } from '../../src/net/proxy.js';
 
 test('parseProxyUrl: credentials become Basic auth, display redacts the password, curl defaults', () => {

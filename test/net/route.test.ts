@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { defaultConfig } from '../../src/cli/config.js';
-import { NetError } from '../../src/cli/errors.js';
+import { defaultConfig } from '../../src/shared/config.js';
+import { NetError } from '../../src/shared/errors.js';
 import { canFallOver, dial } from '../../src/net/dial.js';
 import { compilePac, type PacEngine } from '../../src/net/pac.js';
 import { createProxyResolver, parsePacResult, proxyMayApply, type ProxyChoice, type SystemRoute } from '../../src/net/proxy.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinProfileIds, loadProfiles, readProfile } from '../../src/profiles/load.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 
 test('the four built-in profiles load and cite their seeds', () => {
   assert.deepEqual(builtinProfileIds(), ['onespan-virtual-room', 'opentok-2013', 'pcc-local-agent', 'vonage-video']);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eModel, mosFrom, mosFromR } from '../../src/protocol/mos.js';
+import { eModel, mosFrom, mosFromR } from '../../src/shared/mos.js';
 
 test('E-model: the documented examples', () => {
   assert.equal(mosFrom(20, 1, 0).toFixed(2), '4.39');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { allowlistText, pacAnswerFor } from '../../src/cli/allowlist-command.js';
-import { defaultConfig } from '../../src/cli/config.js';
+import { defaultConfig } from '../../src/shared/config.js';
 import { createProxyResolver } from '../../src/net/proxy.js';
 import { builtinProfileIds, instantiate, readProfile } from '../../src/profiles/load.js';
 import { buildAllowlist, covers, NO_INSPECTION, type Allowlist } from '../../src/report/allowlist.js';

@@ -12,11 +12,12 @@ import { renderTerminal } from '../../src/report/terminal.js';
 import type { ChecklistId, RawRun, Report } from '../../src/report/types.js';
 import { buildReport } from '../../src/verdict/index.js';
 import { hostFromTarget } from '../../src/verdict/input.js';
+import { loadGoldenFile } from '../support/golden.js';
 
 const dir = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const load = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Report;
 const REPORTS: [string, () => Report][] = [
-  ...readdirSync(dir('../fixtures/golden/')).filter((f) => f.endsWith('.report.json')).map((f) => [`golden ${f}`, () => load(join(dir('../fixtures/golden/'), f))] as [string, () => Report]),
+  ...readdirSync(dir('../fixtures/golden/')).filter((f) => f.endsWith('.report.json')).map((f) => [`golden ${f}`, () => loadGoldenFile(join(dir('../fixtures/golden/'), f))] as [string, () => Report]),
   // Lab runs recorded as raw evidence (test/fixtures/recorded/README.md): this netready's verdict over them.
   ...readdirSync(dir('../fixtures/recorded/')).filter((f) => f.endsWith('.raw.json')).map((f) => [`lab run ${f}`, () => buildReport(load(join(dir('../fixtures/recorded/'), f)) as unknown as RawRun)] as [string, () => Report]),
   // Reports recorded by an earlier netready (the comparison's fixtures): their structure.

@@ -10,6 +10,7 @@ import { renderTerminal } from '../../src/report/terminal.js';
 import type { RawRun, Report } from '../../src/report/types.js';
 import { validateReport } from '../../src/report/validate.js';
 import { buildReport } from '../../src/verdict/index.js';
+import type { ErrorCode } from '../../src/shared/error-codes.js';
 
 const raw = (name: string): RawRun => JSON.parse(readFileSync(new URL(`../fixtures/raw/${name}.json`, import.meta.url), 'utf8'));
 
@@ -145,7 +146,7 @@ describe('schema', () => {
 });
 
 describe('progress', () => {
-  const res = (status: CheckResult['status'], code?: string): CheckResult => ({
+  const res = (status: CheckResult['status'], code?: ErrorCode): CheckResult => ({
     id: 'tcp.connect', target: 'a.test:443', status, durationMs: 12, metrics: {}, error: code ? { code, message: 'x' } : null,
   });
   it('prints one plain line per finished check on a non-TTY, with done/total', () => {

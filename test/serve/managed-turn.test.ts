@@ -17,7 +17,7 @@ import { stunAlive } from '../../src/serve/coturn.js';
 import { runTurn, openTurnTransport, turnSession } from '../../src/checks/turn-allocate.js';
 import { fetchTurnCreds } from '../../src/checks/media-net.js';
 import { probeGet } from '../../src/net/probe-client.js';
-import { NetError } from '../../src/cli/errors.js';
+import { NetError } from '../../src/shared/errors.js';
 import { startUdpEcho } from '../../src/serve/udp-echo.js';
 import { freePort } from '../support/proc.js';
 import { makeCtx, task } from '../checks/media-support.js';

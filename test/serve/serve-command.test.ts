@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { serveCommand, parseListen } from '../../src/cli/serve-command.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { createCA, issueCert } from '../../src/net/certs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

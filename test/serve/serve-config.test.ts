@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveCommand } from '../../src/cli/serve-command.js';
 import { certificateFaults } from '../../src/cli/serve-check.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { createCA, issueCert } from '../../src/net/certs.js';
 import { freePort } from '../support/proc.js';
 

@@ -57,7 +57,7 @@ test('answers every request with the netready JSON and a health endpoint', async
 
 test('health names the probe: its configured names, the address and port the client reached, the Host it used, the version', async (t) => {
   const h = await serve(t, { listen: [{ host: '127.0.0.1', port: 0 }, { host: '127.0.0.2', port: 0 }], names: ['probe.example.test'] });
-  const { VERSION } = await import('../../src/cli/version.js');
+  const { VERSION } = await import('../../src/shared/version.js');
   for (const [i, addr] of ['127.0.0.1', '127.0.0.2'].entries()) {
     const r = await get(`https://${addr}:${h.addresses[i].port}/.netready/health`, { ca: h.caPem!, servername: 'localhost', headers: { host: `probe.example.test:${h.addresses[i].port}` } });
     assert.deepEqual(JSON.parse(r.body).probe, { names: ['probe.example.test'], address: addr, port: h.addresses[i].port, host: `probe.example.test:${h.addresses[i].port}`, version: VERSION });

@@ -1,16 +1,13 @@
 // Documents for the store's tests and bench: golden reports (valid netready/report@1) and browser
 // results (netready/browser@1). No node:test import here: writer processes and the bench use it.
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Report } from '../../src/report/types.js';
+import { loadGolden } from '../support/golden.js';
 import type { BrowserResults } from '../../src/serve/browser-page.js';
 
-const GOLDEN = path.join(import.meta.dirname, '..', 'fixtures', 'golden');
-
-/** A golden report (valid netready/report@1), as a fresh object. */
+/** A golden report (valid netready/report@1), whole, as a fresh object. */
 export function golden(name: string): Report {
-  return JSON.parse(readFileSync(path.join(GOLDEN, `${name}.report.json`), 'utf8')) as Report;
+  return loadGolden(name);
 }
 
 /** The same report as another run: its own start time (and so its own digest). */

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { turnCredentials, parseTurnUrl, turnUserFor, TURN_REQUESTS_PER_MIN } from '../../src/serve/turn-creds.js';
+import { turnCredentials, turnUserFor, TURN_REQUESTS_PER_MIN } from '../../src/serve/turn-creds.js';
+import { parseTurnUrl } from '../../src/protocol/turn-url.js';
 import http from 'node:http';
 import { verify } from '../../src/protocol/echo-token.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { startProbe } from '../checks/media-support.js';
 
 test('coturn use-auth-secret credentials: <expiry>:netready and base64 HMAC-SHA1', () => {

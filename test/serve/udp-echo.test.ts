@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { startUdpEcho, parsePortList, DEFAULT_ECHO_PORTS, MAX_ECHO_PORTS } from '../../src/serve/udp-echo.js';
 import { issue, decodeToken, encodeEchoRequest, echoReplyFor, parseEchoPacket, parseChallenge, EchoClient, CHALLENGE_BYTES } from '../../src/protocol/echo-token.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 
 const SECRET = 'echo-secret';
 

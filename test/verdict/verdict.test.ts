@@ -216,7 +216,7 @@ describe('cause details', () => {
 describe('rule isolation', () => {
   it('a rule that throws loses only its own cause: a note, internalErrors, the other causes stand, never ready', () => {
     const raw = load('tls-inspection');
-    const boom = { id: 'websocket-blocked' as const, evaluate(): never { throw new Error('boom'); } };
+    const boom = { id: 'websocket-blocked' as const, reads: ['ws.upgrade'] as const, evaluate(): never { throw new Error('boom'); } };
     const rules = [...RULES.filter((r) => r.id !== 'websocket-blocked'), boom];
     const rep = buildReport(raw, { rules });
     assert.deepEqual(rep.causes.map((c) => c.id), ['tls-inspection']);

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { LookupFunction } from 'node:net';
 import * as v from 'valibot';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { commandLine, type CommandResult, type CommandRunner, type FileReader } from './runner.js';
 import type { DiscoveryEnv } from './run.js';
 

@@ -12,7 +12,7 @@
 // WinHTTP (services, agents) is read on Windows and reported beside the chain, never in it.
 // `system: false` (--no-system-proxy) keeps only the explicit options and the environment.
 
-import type { RunConfig } from '../../cli/config.js';
+import type { RunConfig } from '../../shared/config.js';
 import { parseProxyServer } from './proxy-text.js';
 import { readGnome, readKde } from './linux-desktop.js';
 import { readScutilProxy } from './macos.js';

@@ -9,7 +9,7 @@
 
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { RunConfig } from '../../cli/config.js';
+import type { RunConfig } from '../../shared/config.js';
 import { loadPac, loadPacText, type PacFailure } from '../pac.js';
 import type { SystemRoute } from '../proxy.js';
 import { describeManual, discoverProxy, SOURCE_TITLE, type ProxyDiscovery, type SourceEntry } from './orchestrate.js';

@@ -13,40 +13,8 @@ export type DiscoverySourceId =
   | 'env' // HTTPS_PROXY / https_proxy / http_proxy / ALL_PROXY / NO_PROXY, as curl reads them
   | 'wpad'; // Web Proxy Auto-Discovery over DNS (wpad.<search domain>, http://wpad/wpad.dat)
 
-/** One proxy server named by a setting. */
-export interface ProxyServerSetting {
-  /** `http`: a proxy spoken to in clear (CONNECT for https); `https`: TLS to the proxy; `socks*`: SOCKS. */
-  scheme: 'http' | 'https' | 'socks' | 'socks4' | 'socks5';
-  host: string;
-  port: number;
-  /** The key it was read from, e.g. `ProxyServer (https=)`, `HTTPSProxy + HTTPSPort`. */
-  from: string;
-}
-
-/** How the entries of a bypass list are matched (see bypass.ts): each system has its own syntax. */
-export type BypassFlavour = 'wininet' | 'macos' | 'gnome' | 'kde' | 'curl';
-
-export interface BypassList {
-  flavour: BypassFlavour;
-  /** The entries as written (split and trimmed; `<local>` is taken out into simpleHostnames). */
-  entries: string[];
-  /** Plain host names (no dot) go direct: WinINET `<local>`, macOS ExcludeSimpleHostnames. */
-  simpleHostnames: boolean;
-  /** KDE ReversedException: the list names the only hosts that use the proxy. */
-  reversed: boolean;
-  from: string | null;
-}
-
-/** A fixed ("manual") proxy configuration. */
-export interface ManualProxy {
-  /** For https:// and wss:// URLs. */
-  https: ProxyServerSetting | null;
-  /** For http:// URLs. */
-  http: ProxyServerSetting | null;
-  /** Browsers use a SOCKS proxy for every scheme that has no proxy of its own. */
-  socks: ProxyServerSetting | null;
-  bypass: BypassList;
-}
+import type { BypassFlavour, BypassList, ManualProxy, ProxyServerSetting } from '../../shared/proxy-settings.js';
+export type { BypassFlavour, BypassList, ManualProxy, ProxyServerSetting };
 
 /**
  * `configured`: something applies (auto-detect, a PAC URL or a manual proxy);

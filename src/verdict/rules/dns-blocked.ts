@@ -10,6 +10,7 @@ import { explained } from './shared.js';
 
 export const rule: Rule = {
   id: 'dns-blocked',
+  reads: ['dns.resolve', 'dns.zone', 'pcc.agent'],
   evaluate(input) {
     const skip = explained(input);
     // dns.zone: a wildcard's zone (no host known under it) that does not resolve.

@@ -10,6 +10,7 @@ import { qualityCauseParts } from './shared.js';
 
 export const rule: Rule = {
   id: 'high-jitter',
+  reads: ['quality.udp-train', 'quality.relay-train'],
   evaluate(input) {
     const j = trainMetric(input, 'jitterMs');
     if (!j || j.value <= MAX_JITTER_MS) return null;

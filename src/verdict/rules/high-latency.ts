@@ -11,6 +11,7 @@ const SAMPLE_TEXT: Record<string, string> = { 'tcp.connect': 'TCP handshake', 't
 
 export const rule: Rule = {
   id: 'high-latency',
+  reads: ['tcp.connect', 'tls.handshake', 'http.path', 'ws.upgrade', 'quality.udp-train', 'quality.relay-train'],
   evaluate(input) {
     const rtt = trainMetric(input, 'rttMs');
     const split = { changes: changes(VONAGE_WILDCARDS, '', 'split tunnel', 'high-latency', 'where a full-tunnel VPN carries them'), howto: splitTunnelHowto() };

@@ -8,6 +8,7 @@ import { keywordFiltered } from './shared.js';
 
 export const rule: Rule = {
   id: 'keyword-filtered',
+  reads: ['dns.resolve', 'tcp.connect', 'http.path', 'ws.upgrade', 'sse.stream'],
   evaluate(input) {
     const kw = keywordFiltered(input);
     if (kw.size === 0) return null;

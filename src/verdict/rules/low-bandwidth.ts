@@ -7,6 +7,7 @@ import { metric, mbps, MIN_BPS, risingDirection } from '../thresholds.js';
 
 export const rule: Rule = {
   id: 'low-bandwidth',
+  reads: ['quality.throughput'],
   evaluate(input) {
     const down = metric(input, 'quality.throughput', 'downBps');
     const up = metric(input, 'quality.throughput', 'upBps');

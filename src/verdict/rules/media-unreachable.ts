@@ -8,6 +8,7 @@ import { changes, MEDIA_ANY, udpHowto } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'media-unreachable',
+  reads: ['proxy.config', 'tcp.connect', 'stun.binding', 'udp.range', 'turn.allocate'],
   evaluate(input) {
     if (computeTier(input) !== 'none') return null;
     const m = mediaFacts(input);

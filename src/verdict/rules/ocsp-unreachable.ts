@@ -7,6 +7,7 @@ import { allowTcpHowto, changes } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'ocsp-unreachable',
+  reads: ['dns.resolve', 'tcp.connect', 'http.path'],
   evaluate(input) {
     const bad = input.results.filter((r) => {
       const e = input.entryOf(r);

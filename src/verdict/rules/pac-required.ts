@@ -7,6 +7,7 @@ import { changes, explicitProxyHowto, ruleNames } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'pac-required',
+  reads: ['proxy.config', 'tcp.connect'],
   evaluate(input) {
     const cfg = input.byId('proxy.config')[0];
     const list = cfg?.details?.pacRequired;

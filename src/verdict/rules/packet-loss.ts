@@ -8,6 +8,7 @@ import { qualityCauseParts } from './shared.js';
 
 export const rule: Rule = {
   id: 'packet-loss',
+  reads: ['quality.udp-train', 'quality.relay-train'],
   evaluate(input) {
     const loss = trainMetric(input, 'lossRatio');
     if (!loss || loss.value <= MAX_LOSS_RATIO) return null;

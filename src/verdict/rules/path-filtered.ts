@@ -9,6 +9,7 @@ import { pathFiltered, pathOf } from './shared.js';
 
 export const rule: Rule = {
   id: 'path-filtered',
+  reads: ['http.path', 'ws.upgrade', 'sse.stream'],
   evaluate(input) {
     const bad = pathFiltered(input);
     if (bad.length === 0) return null;

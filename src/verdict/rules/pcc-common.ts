@@ -2,7 +2,7 @@
 // The Personal Certificate Client causes, from the `pcc.agent` summary result (target "pcc").
 // seed 003_606ee1d65ee49d3b.txt: ports 26666, 31222, 32444, 44555, 47777, 48888; the certificate
 // "is issued to localhost.esignlive.com"; "bypass the proxy server for the address localhost.esignlive.com".
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult } from '../../shared/results.js';
 import type { Cause, CauseId } from '../../report/types.js';
 import { factsOf } from '../facts.js';
 import { cause, code, type Rule, type VerdictInput } from '../input.js';
@@ -19,6 +19,7 @@ function summaryResult(input: VerdictInput, codes: string[]): CheckResult | null
 export function pccRule(id: CauseId, codes: string[], make: (r: CheckResult, host: string) => [string, string, Pick<Cause, 'title' | 'facts' | 'changes' | 'howto'>?]): Rule {
   return {
     id,
+    reads: ['pcc.agent'],
     evaluate(input) {
       const r = summaryResult(input, codes);
       if (!r) return null;

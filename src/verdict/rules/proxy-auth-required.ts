@@ -3,7 +3,7 @@
 // seed 001_853fb095b65f741b.txt: "WebRTC does not work with proxies requiring authentication";
 // seed 000_637c892c7d775e13.txt: "native (non-browser) SDKs do not support authenticating proxies";
 // "NTLM/Kerberos re-authentication mid-connection can drop WebSockets. Exempt the section 1 domains".
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult } from '../../shared/results.js';
 import type { Fact } from '../../report/types.js';
 import { cause, code, listText, type Rule } from '../input.js';
 import { authProxies } from '../media.js';
@@ -12,6 +12,7 @@ import { allowlistDomains, changes, hostsText, proxyAuthHowto } from '../remedie
 
 export const rule: Rule = {
   id: 'proxy-auth-required',
+  reads: ['proxy.config', 'tcp.connect', 'http.path', 'ws.upgrade', 'sse.stream'],
   evaluate(input) {
     const auth = authProxies(input);
     if (auth.size === 0) return null;

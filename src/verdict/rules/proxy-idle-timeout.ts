@@ -8,6 +8,7 @@ import { probePathText } from './shared.js';
 
 export const rule: Rule = {
   id: 'proxy-idle-timeout',
+  reads: ['conn.idle'],
   evaluate(input) {
     const cut = input
       .byId('conn.idle')

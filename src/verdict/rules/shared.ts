@@ -1,5 +1,5 @@
 // Facts several rules need, so one failure is explained by one cause (dedupe across rules).
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult } from '../../shared/results.js';
 import type { CauseId, Change, Howto } from '../../report/types.js';
 import { code, isBad, type VerdictInput } from '../input.js';
 import { changes, MEDIA_ANY, qosHowto, udpHowto } from '../remedies.js';

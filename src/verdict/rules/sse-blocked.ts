@@ -13,6 +13,7 @@ export const BUFFER_CODES = new Set(['SSE_BUFFERED', 'SSE_NO_EVENTS']);
 
 export const rule: Rule = {
   id: 'sse-blocked',
+  reads: ['sse.stream'],
   evaluate(input) {
     const skip = explained(input);
     const bad = input

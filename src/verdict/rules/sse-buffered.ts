@@ -10,6 +10,7 @@ import { BUFFER_CODES } from './sse-blocked.js';
 
 export const rule: Rule = {
   id: 'sse-buffered',
+  reads: ['sse.stream'],
   evaluate(input) {
     const skip = explained(input);
     const bad = input.byId('sse.stream').filter((r) => isBad(r) && !skip.has(r) && BUFFER_CODES.has(code(r) ?? ''));

@@ -1,6 +1,6 @@
 // tcp-blocked (blocking): TCP to a required host:port is refused or dropped.
 // seed 000_637c892c7d775e13.txt, allowlist rows 1-6: "HTTPS + WSS, TCP 443", "Always".
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult } from '../../shared/results.js';
 import { cause, code, isBad, isRequired, listText, portFromTarget, roleOf, type Rule } from '../input.js';
 import { factsOf } from '../facts.js';
 import { allowTcpHowto, changes, hostsText, ruleNames } from '../remedies.js';
@@ -10,6 +10,7 @@ const REQUEST_CHECKS = new Set(['http.path', 'ws.upgrade', 'sse.stream']);
 
 export const rule: Rule = {
   id: 'tcp-blocked',
+  reads: ['tcp.connect', 'http.path', 'ws.upgrade', 'sse.stream'],
   evaluate(input) {
     const skip = explained(input);
     const relevant = (r: CheckResult) => {

@@ -8,35 +8,35 @@
 // no bypass there, but it breaks WebSocket upgrades all the same, which websocket-blocked reports.
 // seed 001_853fb095b65f741b.txt: Firefox does not support proxies that inspect packets.
 // The probe is not a vendor host: an interceptor on its path is recorded there, not here.
-import type { CheckResult } from '../../checks/types.js';
+import type { CheckResult } from '../../shared/results.js';
 import { cause, code, listText, onProbe, uniq, type Rule } from '../input.js';
-import { NO_INSPECTION } from '../../profiles/documents.js';
+import { NO_INSPECTION } from '../../shared/documents.js';
 import { factsOf, nameText } from '../facts.js';
 import { changes, hostsText, noInspectionHowto, ruleNames } from '../remedies.js';
+import { detailsOf } from '../../shared/evidence.js';
 
 export { nameText };
-
-type Name = { CN?: unknown; O?: unknown } | undefined;
 
 const TRUSTED_BY: Record<string, string> = { ca: 'a --ca file', extra: 'NODE_EXTRA_CA_CERTS' };
 
 /** A vendor host's handshake re-signed by an interceptor (untrusted, or trusted through a private root). */
 export function inspectedHandshake(r: CheckResult): boolean {
-  return r.id === 'tls.handshake' && r.details?.intercepted === true && (code(r) === 'TLS_CERT_UNTRUSTED' || r.status === 'ok');
+  return detailsOf(r, 'tls.handshake').intercepted === true && (code(r) === 'TLS_CERT_UNTRUSTED' || r.status === 'ok');
 }
 
 export const rule: Rule = {
   id: 'tls-inspection',
+  reads: ['tls.handshake'],
   evaluate(input) {
     const bad = input.results.filter((r) => inspectedHandshake(r) && !onProbe(input, r));
     if (bad.length === 0) return null;
     const hosts = [...new Set(bad.map((r) => input.hostOf(r)!))];
     const issuers = [
-      ...new Set(bad.map((r) => nameText(r.details?.issuer as Name) ?? nameText(r.details?.root as Name) ?? 'an unknown CA')),
+      ...new Set(bad.map((r) => nameText(detailsOf(r, 'tls.handshake').issuer) ?? nameText(detailsOf(r, 'tls.handshake').root) ?? 'an unknown CA')),
     ];
-    const roots = [...new Set(bad.map((r) => nameText(r.details?.root as Name)).filter((x): x is string => !!x))];
+    const roots = [...new Set(bad.map((r) => nameText(detailsOf(r, 'tls.handshake').root)).filter((x): x is string => !!x))];
     const rootNote = roots.length && roots.join() !== issuers.join() ? ` (root ${listText(roots)})` : '';
-    const trusted = [...new Set(bad.map((r) => TRUSTED_BY[String(r.details?.rootSource)]).filter((x): x is string => !!x))];
+    const trusted = [...new Set(bad.map((r) => TRUSTED_BY[String(detailsOf(r, 'tls.handshake').rootSource)]).filter((x): x is string => !!x))];
     const trustNote = trusted.length ? `; this machine trusts that root through ${listText(trusted)}, but it is not a public root` : '';
     // Blocking for the Vonage, Upscope and co-browsing hosts; the Sign domain alone is degrading.
     const blocking = bad.some((r) => input.entryOf(r)?.role !== 'sign');

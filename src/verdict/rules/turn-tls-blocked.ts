@@ -9,6 +9,7 @@ import { changes, MEDIA_ANY, turnTlsHowto } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'turn-tls-blocked',
+  reads: ['proxy.config', 'tcp.connect', 'stun.binding', 'udp.range', 'turn.allocate'],
   evaluate(input) {
     const m = mediaFacts(input);
     if (m.turnTlsOk !== false) return null;

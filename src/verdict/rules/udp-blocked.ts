@@ -11,6 +11,7 @@ import { changes, MEDIA_ANY, udpHowto } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'udp-blocked',
+  reads: ['proxy.config', 'tcp.connect', 'stun.binding', 'udp.range', 'turn.allocate'],
   evaluate(input) {
     const m = mediaFacts(input);
     if (m.udp3478 !== false || m.rangeOpen === true) return null;

@@ -8,6 +8,7 @@ import { changes, MEDIA_ANY, udpHowto } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'udp-range-blocked',
+  reads: ['proxy.config', 'tcp.connect', 'stun.binding', 'udp.range', 'turn.allocate'],
   evaluate(input) {
     const m = mediaFacts(input);
     if (m.udp3478 !== true || m.rangeOpen !== false) return null;

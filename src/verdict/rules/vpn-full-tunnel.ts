@@ -3,15 +3,17 @@
 // onto the slower TCP fallback path. Split tunneling for *.tokbox.com and *.opentok.com is strongly
 // recommended."
 import { cause, listText, type Rule } from '../input.js';
+import { detailsOf } from '../../shared/evidence.js';
 import { factsOf } from '../facts.js';
 import { changes, MEDIA_ANY, splitTunnelHowto, VONAGE_WILDCARDS } from '../remedies.js';
 
 export const rule: Rule = {
   id: 'vpn-full-tunnel',
+  reads: ['vpn.route'],
   evaluate(input) {
-    const tun = input.byId('vpn.route').filter((r) => r.status === 'ok' && r.details?.viaTunnel === true);
+    const tun = input.byId('vpn.route').filter((r) => r.status === 'ok' && detailsOf(r, 'vpn.route').viaTunnel === true);
     if (tun.length === 0) return null;
-    const ifaces = [...new Set(tun.map((r) => r.details?.interface).filter((x): x is string => typeof x === 'string'))];
+    const ifaces = [...new Set(tun.map((r) => detailsOf(r, 'vpn.route').interface).filter((x): x is string => typeof x === 'string'))];
     const hosts = [...new Set(tun.map((r) => input.hostOf(r) ?? r.target))];
     return cause(
       'vpn-full-tunnel',

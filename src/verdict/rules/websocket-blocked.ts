@@ -8,6 +8,7 @@ import { explained, probePathText } from './shared.js';
 
 export const rule: Rule = {
   id: 'websocket-blocked',
+  reads: ['ws.upgrade'],
   evaluate(input) {
     const skip = explained(input);
     const all = input.byId('ws.upgrade').filter((r) => isBad(r) && !skip.has(r) && code(r) !== 'PROXY_AUTH_REQUIRED' && !input.probeFault(r));

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig } from '../../../src/cli/config.js';
+import { defaultConfig } from '../../../src/shared/config.js';
 import { discoverForRun, disagreement, plannedRoute, type DiscoveryEnv } from '../../../src/net/discovery/run.js';
 import { discoverProxy } from '../../../src/net/discovery/orchestrate.js';
 import type { CommandRunner } from '../../../src/net/discovery/runner.js';

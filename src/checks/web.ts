@@ -2,16 +2,18 @@
 // proxy for the URL, dial (through an intercepting middlebox if need be, for the diagnosis only),
 // and turn lower-layer failures into the same "skipped" reasons the engine would give.
 
-import type { CheckContext, CheckOutcome, CheckTask } from '../checks/types.js';
-import type { HostEntry } from '../profiles/types.js';
-import { NetError } from '../cli/errors.js';
-import { dial, type Dialed } from './dial.js';
-import { proxySummary, type ProxyChoice } from './proxy.js';
-import { keepHeaders } from './dial.js';
-import type { RunConfig } from '../cli/config.js';
-import { proxyMayApply } from './proxy.js';
-import { taskKey } from '../checks/types.js';
-import { readHead, writeRequest, type ResponseHead } from './http1.js';
+import type { CheckContext, CheckOutcome, CheckTask } from './types.js';
+import type { HostEntry } from '../shared/profile-types.js';
+import { NetError } from '../shared/errors.js';
+import { dial, type Dialed } from '../net/dial.js';
+import { proxySummary, type ProxyChoice } from '../net/proxy.js';
+import { keepHeaders } from '../net/dial.js';
+import type { RunConfig } from '../shared/config.js';
+import { proxyMayApply } from '../net/proxy.js';
+import { taskKey } from './types.js';
+import { readHead, writeRequest, type ResponseHead } from '../net/http1.js';
+import { decisionUrl, hostHeader, requestTarget, webUrl, type WebDialParams } from '../net/url.js';
+export { decisionUrl, hostHeader, requestTarget, webUrl, type WebDialParams };
 
 export const r1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -20,22 +22,9 @@ export function webPort(h: Pick<HostEntry, 'tls' | 'webPort'>): number {
   return h.webPort ?? (h.tls ? 443 : 80);
 }
 
-export function webUrl(host: string, path: string, tls: boolean, ws = false, port?: number): string {
-  const def = tls ? 443 : 80;
-  const authority = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${port !== undefined && port !== def ? `:${port}` : ''}`;
-  return `${ws ? (tls ? 'wss' : 'ws') : tls ? 'https' : 'http'}://${authority}${path}`;
-}
-
 /** Which far end a host is (contract, "Two kinds of far end"): the probe cooperates, vendor hosts do not. */
 export function farEndOf(h: Pick<HostEntry, 'role'> | undefined): 'probe' | 'vendor' {
   return h?.role === 'probe' ? 'probe' : 'vendor';
-}
-
-/** The URL a proxy decision is made for (ws URLs are decided as their http(s) twins, like browsers). */
-export function decisionUrl(host: string, port: number, tls: boolean, path = '/'): string {
-  const scheme = tls || port !== 80 ? 'https' : 'http';
-  const def = scheme === 'https' ? 443 : 80;
-  return `${scheme}://${host}${port === def ? '' : `:${port}`}${path}`;
 }
 
 /** A NetError with more details merged in (the first writer of a key wins). */
@@ -49,16 +38,6 @@ export interface WebDialOk {
   dialed: Dialed;
   choice: ProxyChoice;
   details: Record<string, unknown>;
-}
-
-export interface WebDialParams {
-  host: string;
-  port: number;
-  tls: boolean;
-  /** A vendor host (the default) or the probe: decides whether a trusted private root is inspection. */
-  farEnd?: 'vendor' | 'probe';
-  /** Plain HTTP through a proxy: connect to the proxy only (absolute-URI request follows). */
-  plainViaProxy?: boolean;
 }
 
 /** A web task's connection, opened: its target, path, socket and the evidence gathered so far. */
@@ -147,20 +126,6 @@ export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebD
     }
     throw withDetails(e, details);
   }
-}
-
-/** Request target and headers for a GET of `path` on this dialed connection. */
-export function requestTarget(p: WebDialParams, path: string, choice: ProxyChoice): { target: string; headers: Record<string, string> } {
-  if (p.plainViaProxy || (!p.tls && choice.kind === 'http')) {
-    const headers: Record<string, string> = {};
-    if (choice.kind === 'http' && choice.authorization) headers['Proxy-Authorization'] = choice.authorization;
-    return { target: `http://${p.host}${p.port === 80 ? '' : `:${p.port}`}${path}`, headers };
-  }
-  return { target: path, headers: {} };
-}
-
-export function hostHeader(host: string, port: number, tls: boolean): string {
-  return port === (tls ? 443 : 80) ? host : `${host}:${port}`;
 }
 
 export function taskHost(task: CheckTask): HostEntry {

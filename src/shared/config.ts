@@ -1,7 +1,16 @@
 // The run's configuration, built from command-line options (pure data, saved with --save-raw).
+// A leaf module: it imports nothing of netready's but the other shared leaves.
 
-import type { PhaseTimeouts } from '../checks/types.js';
-import type { ManualProxy } from '../net/discovery/types.js';
+import type { ManualProxy } from './proxy-settings.js';
+
+/** Per-phase timeouts of one network operation. */
+export interface PhaseTimeouts {
+  resolveMs: number;
+  connectMs: number;
+  tlsMs: number;
+  firstByteMs: number;
+  streamMs: number;
+}
 
 export interface RunConfig {
   profiles: string[];
