@@ -83,6 +83,12 @@ export function buildProgram(): Command {
     .option('--max-connections <n>', 'maximum concurrent connections (default 4096)')
     .option('--max-per-address <n>', 'maximum concurrent connections from one client address (default 256)')
     .option('--admin-token-file <file>', 'the token of the admin views (or NETREADY_ADMIN_TOKEN; default: generated, printed at start)')
+    .option('--store <spec>', 'keep uploaded and browser results: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (share links /r/…, admin view /results)')
+    .option('--upload-token-file <file>', 'with --store: the token uploads need (or NETREADY_UPLOAD_TOKEN; default: generated, printed at start)')
+    .option('--share-days <n>', 'with --store: share links expire after N days (default 30)')
+    .option('--webhook <url>', 'with --store: POST a JSON event here when a site\'s outcome changes; repeatable', collect)
+    .option('--org-name <name>', "with --store: the organisation the signer's invite page names")
+    .option('--org-logo <url>', "with --store: an https URL of the organisation's logo for the invite page")
     .addHelpText('after', SERVE_LIMITS_HELP)
     .action(async (o) => { process.exitCode = await (await import('./serve-command.js')).serveCommand(o); });
 

@@ -101,6 +101,8 @@ export interface BrowserPageOptions {
   postsPerMinute?: number;
   /** The token of the admin views (reading the posted results); none = they answer 401. */
   adminToken?: string;
+  /** With `serve --store`: each posted result also goes into the results store (source: browser). */
+  store?: (doc: BrowserResults, req: http.IncomingMessage) => Promise<{ id: number; url: string | null }>;
 }
 
 /** The module plus read access to what was posted (tests, a future `serve` status line). */
@@ -170,7 +172,17 @@ export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageMod
     const entry: StoredBrowserResults = { id: nextId++, receivedAt: new Date().toISOString(), doc: doc as BrowserResults };
     stored.push(entry);
     while (stored.length > maxResults) stored.shift();
-    sendJson(res, 201, { ok: true, id: entry.id, path: `${BROWSER_RESULTS_PATH}/${entry.id}` });
+    let kept: { reportId: number; url: string | null } | { storeError: string } | null = null;
+    if (opts.store) {
+      try {
+        const r = await opts.store(entry.doc, req);
+        kept = { reportId: r.id, url: r.url };
+      } catch (e) {
+        // Still held in memory (the admin views above); the store's own answer says why not there.
+        kept = { storeError: (e as Error).message };
+      }
+    }
+    sendJson(res, 201, { ok: true, id: entry.id, path: `${BROWSER_RESULTS_PATH}/${entry.id}`, ...kept });
   };
   const notGet = (req: http.IncomingMessage, res: http.ServerResponse, allowed = 'GET only') => (answerAndClose(req, res, 405, { ok: false, error: allowed }), true);
 
