@@ -2,7 +2,8 @@
 // site's outcome changes — never on an unchanged run — and a "recovered" one when it turns ready
 // again. Delivery is queued (the upload's answer never waits for it), each POST is bounded by a
 // timeout, and a failed one (network error, non-2xx) is retried with exponential backoff a bounded
-// number of times; the queue itself is bounded (the oldest event is dropped, and logged).
+// number of times; events reach each URL in order (a retried one holds back those after it); the
+// queue itself is bounded (the oldest waiting event is dropped, and logged).
 
 import type { Outcome } from '../store/index.js';
 
@@ -57,9 +58,15 @@ export function parseWebhookUrl(v: string): string {
 }
 
 interface Delivery {
-  url: string;
   body: string;
   attempt: number;
+}
+
+/** One receiver: its events in order (a retried event holds back the ones after it). */
+interface Line {
+  url: string;
+  queue: Delivery[];
+  busy: boolean;
 }
 
 export interface WebhookStats {
@@ -73,7 +80,7 @@ export interface WebhookStats {
 export class Webhooks {
   private readonly o: Required<Omit<WebhookOptions, 'log'>>;
   private readonly log: (line: string) => void;
-  private readonly pending = new Set<Delivery>();
+  private readonly lines: Line[];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inflight = new Set<AbortController>();
   private closed = false;
@@ -91,65 +98,77 @@ export class Webhooks {
       maxQueued: opts.maxQueued ?? WEBHOOK_DEFAULTS.maxQueued,
     };
     this.log = opts.log ?? (() => {});
+    this.lines = urls.map((url) => ({ url, queue: [], busy: false }));
   }
 
-  /** Queue the event for every URL; returns at once. */
+  private count(): void {
+    this.stats.queued = this.lines.reduce((n, l) => n + l.queue.length, 0);
+  }
+
+  /** Queue the event for every URL; returns at once (delivery is in the background, in order per URL). */
   send(event: WebhookEvent): void {
     if (this.closed) return;
     const body = JSON.stringify(event);
-    for (const url of this.urls) {
-      if (this.pending.size >= this.o.maxQueued) {
-        const oldest = this.pending.values().next().value as Delivery;
-        this.pending.delete(oldest);
+    for (const line of this.lines) {
+      if (line.queue.length >= this.o.maxQueued) {
+        // The oldest waiting event goes (not the one in flight).
+        line.queue.splice(line.busy ? 1 : 0, 1);
         this.stats.dropped++;
-        this.log(`webhook: queue full (${this.o.maxQueued}): dropped an event for ${redactUrl(oldest.url)}`);
+        this.log(`webhook: queue full (${this.o.maxQueued}): dropped an event for ${redactUrl(line.url)}`);
       }
-      const d: Delivery = { url, body, attempt: 0 };
-      this.pending.add(d);
-      this.stats.queued = this.pending.size;
-      this.schedule(d, 0);
+      line.queue.push({ body, attempt: 0 });
+      if (!line.busy) this.schedule(line, 0);
     }
+    this.count();
   }
 
-  private schedule(d: Delivery, delayMs: number): void {
+  private schedule(line: Line, delayMs: number): void {
+    line.busy = true;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      void this.attempt(d);
+      void this.attempt(line);
     }, delayMs);
     t.unref();
     this.timers.add(t);
   }
 
-  private async attempt(d: Delivery): Promise<void> {
-    if (this.closed || !this.pending.has(d)) return;
+  private async attempt(line: Line): Promise<void> {
+    const d = line.queue[0];
+    if (this.closed || !d) {
+      line.busy = false;
+      return;
+    }
     d.attempt++;
     const ac = new AbortController();
     this.inflight.add(ac);
     const timer = setTimeout(() => ac.abort(), this.o.timeoutMs);
     let problem: string | null = null;
     try {
-      const res = await fetch(d.url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': 'netready-serve webhook' }, body: d.body, signal: ac.signal, redirect: 'manual' });
+      const res = await fetch(line.url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': 'netready-serve webhook' }, body: d.body, signal: ac.signal, redirect: 'manual' });
       await res.arrayBuffer().catch(() => undefined);
       if (res.status < 200 || res.status > 299) problem = `HTTP ${res.status}`;
     } catch (e) {
-      problem = ac.signal.aborted ? `no answer within ${this.o.timeoutMs} ms` : ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+      problem = ac.signal.aborted ? `no answer within ${this.o.timeoutMs} ms` : (((e as Error).cause as Error | undefined)?.message ?? (e as Error).message);
     } finally {
       clearTimeout(timer);
       this.inflight.delete(ac);
     }
     if (this.closed) return;
     if (problem === null) {
-      this.pending.delete(d);
+      line.queue.shift();
       this.stats.delivered++;
     } else if (d.attempt >= this.o.attempts) {
-      this.pending.delete(d);
+      line.queue.shift();
       this.stats.failed++;
-      this.log(`webhook: ${redactUrl(d.url)}: gave up after ${d.attempt} attempts (${problem})`);
+      this.log(`webhook: ${redactUrl(line.url)}: gave up after ${d.attempt} attempts (${problem})`);
     } else {
       this.stats.retries++;
-      this.schedule(d, Math.min(this.o.maxBackoffMs, this.o.baseMs * 2 ** (d.attempt - 1)));
+      this.count();
+      return this.schedule(line, Math.min(this.o.maxBackoffMs, this.o.baseMs * 2 ** (d.attempt - 1)));
     }
-    this.stats.queued = this.pending.size;
+    this.count();
+    if (line.queue.length) this.schedule(line, 0);
+    else line.busy = false;
   }
 
   close(): void {
@@ -157,7 +176,7 @@ export class Webhooks {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const ac of this.inflight) ac.abort();
-    this.pending.clear();
+    for (const l of this.lines) l.queue.length = 0;
   }
 }
 
