@@ -150,7 +150,7 @@ export function resultsModule(o: ResultsOptions): ResultsModule {
     return url;
   };
 
-  const putMeta = (meta: PutMeta): PutMeta => ({ ...meta, ...(o.shareTtlMs ? { share: { ttlMs: o.shareTtlMs } } : {}) });
+  const putMeta = (meta: PutMeta): PutMeta => ({ ...meta, ...(o.shareTtlMs && meta.share === undefined ? { share: { ttlMs: o.shareTtlMs } } : {}) });
 
   // ---- POST /.netready/reports --------------------------------------------------------------------
   const upload = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
