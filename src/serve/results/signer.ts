@@ -11,10 +11,8 @@
 // measure.js is the browser page's own script (page.ts) in its 'signer' mode: the same measurements.
 
 import type http from 'node:http';
-import { BROWSER_SCHEMA, PAGE_SHARED } from '../../shared/browser.js';
-import { addressKey } from '../admission.js';
-import { readRequestBody } from '../body.js';
-import { browserResultsProblem, type BrowserResults } from '../browser-page.js';
+import { PAGE_SHARED } from '../../shared/browser.js';
+import { receiveBrowserResults } from '../browser-page.js';
 import { answerAndClose, sendJson, SERVE_HEADERS } from '../http-answer.js';
 import { PAGE_SCRIPT, SIGNER_CSS, SIGNER_SCRIPT } from '../page/assets.gen.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -130,22 +128,10 @@ export function signerModule(o: SignerOptions): ServeModule {
   };
 
   const result = async (req: http.IncomingMessage, res: http.ServerResponse, token: string) => {
-    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json') return answerAndClose(req, res, 415, { ok: false, error: 'expected Content-Type: application/json' });
-    if (!posts.allow(addressKey(req.socket.remoteAddress), Date.now()))
-      return answerAndClose(req, res, 429, { ok: false, error: `at most ${perMin} results a minute from one address` }, { headers: { 'Retry-After': '60' } });
-    const body = await readRequestBody(req, maxBody);
-    if (!body) return answerAndClose(req, res, 413, { ok: false, error: `result larger than ${maxBody} bytes` });
-    let doc: unknown;
+    const doc = await receiveBrowserResults(req, res, { limiter: posts, perMinute: perMin, maxBodyBytes: maxBody, invalidStatus: 400 });
+    if (!doc) return;
     try {
-      doc = JSON.parse(body.toString('utf8'));
-    } catch {
-      return sendJson(res, 400, { ok: false, error: 'body is not JSON' });
-    }
-    const problem = browserResultsProblem(doc);
-    if (problem) return sendJson(res, 400, { ok: false, error: `not a ${BROWSER_SCHEMA} document: ${problem}` });
-    try {
-      const r = await o.results.putBrowser(doc as BrowserResults, req, { inviteToken: token, share: false });
+      const r = await o.results.putBrowser(doc, req, { inviteToken: token, share: false });
       sendJson(res, 201, { ok: true, id: r.result.id, outcome: r.result.outcome });
     } catch (e) {
       const f = storeFailure(e);
