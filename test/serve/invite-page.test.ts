@@ -117,6 +117,9 @@ describe('the signer\'s invite page', () => {
         await p.waitForSelector('body[data-sent]');
         assert.equal(await p.getAttribute('body', 'data-sent'), 'yes', (await p.textContent('#sent')) ?? '');
         assert.deepEqual(await storedUnder(inv.id), [{ source: 'browser', outcome: 'ready' }]);
+        // The admin view lists the invite with its result.
+        const admin = await req(base, ca, '/results', { headers: { Authorization: `Bearer ${ADMIN}` } });
+        assert.match(admin.body, /<tr><td>Customer Jane<\/td><td>Signers<\/td><td>ok<\/td><td>[^<]+<\/td><td>1<\/td><td><span class="o-ready">ready<\/span>/);
       },
       { viewport: { width: 1280, height: 900 }, locale: 'en-GB' },
     );

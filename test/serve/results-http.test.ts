@@ -221,6 +221,18 @@ for (const b of BACKENDS) {
       oneLineError(bad);
     });
 
+    it('the admin view creates an invite from its form (shown once) and refuses one without a label', async () => {
+      const form = { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/x-www-form-urlencoded' };
+      const made = await s.req('/results/invites', { method: 'POST', headers: form, body: 'label=Customer%20Ann&site=Signers&days=2' });
+      assert.equal(made.status, 200);
+      assert.match(made.body, /Invite created: <a href="https:\/\/[^"]+\/i\/[A-Za-z0-9_-]{32}">/);
+      assert.match(made.body, /<td>Customer Ann<\/td>/);
+      const none = await s.req('/results/invites', { method: 'POST', headers: form, body: 'label=&days=2' });
+      assert.equal(none.status, 400);
+      assert.match(none.body, /An invite needs a label/);
+      assert.equal((await s.req('/results/invites', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'label=x' })).status, 401);
+    });
+
     it('the browser page\'s results land in the store (source browser)', async () => {
       const r = await s.req('/.netready/browser-results', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(browserDoc({ cameraBlocked: true })) });
       assert.equal(r.status, 201, r.body);

@@ -44,6 +44,11 @@ export function signInPage(message: string | null): string {
   );
 }
 
+/** A short page with one message (a form that could not be used, and why). */
+export function messagePage(title: string, text: string): string {
+  return page(title, `<h1>${esc(title)}</h1><p role="alert">${esc(text)}</p><p><a href="/results">Back to the results</a></p>`);
+}
+
 export function gonePage(state: 'expired' | 'revoked' | 'unknown'): string {
   const text =
     state === 'unknown'

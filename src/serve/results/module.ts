@@ -27,7 +27,7 @@ import { readRequestBody } from '../body.js';
 import { answerAndClose, bearerOf, sendJson, SERVE_HEADERS, tokenEquals } from '../http-answer.js';
 import type { ServeModule } from '../server.js';
 import { csvLines, OUTCOMES, StoreError, StoreInviteError, StoreValidationError, type Outcome, type PutMeta, type PutResult, type Store, type StoredReport } from '../store/index.js';
-import { adminPage, gonePage, PAGE_CSP, renderBrowserHtml, signInPage } from './html.js';
+import { adminPage, gonePage, messagePage, PAGE_CSP, renderBrowserHtml, signInPage } from './html.js';
 import { eventFor, type Webhooks } from './webhooks.js';
 
 export const RESULTS_DEFAULTS = {
@@ -290,7 +290,7 @@ export function resultsModule(o: ResultsOptions): ResultsModule {
       const f = parseForm(body);
       const days = parseDays(f.get('days'));
       const label = (f.get('label') ?? '').trim();
-      if (!label || days instanceof Error) return sendHtml(res, 400, signInPage(!label ? 'An invite needs a label.' : (days as Error).message), req.method);
+      if (!label || days instanceof Error) return sendHtml(res, 400, messagePage('Invite not created', !label ? 'An invite needs a label (who it is for).' : (days as Error).message), req.method);
       const inv = await createInvite(label, f.get('site') || null, days);
       return adminView(req, res, new URL('/results', url), `${originOf(req)}/i/${inv.token}`);
     }
