@@ -85,12 +85,42 @@ describe('the signer\'s invite page', () => {
     assert.equal((await req(base, ca, b.path)).status, 410, 'revoked from the admin view');
   });
 
+  /**
+   * WCAG contrast of each element's text on its effective background (the first opaque one up the
+   * tree), computed in the page. A string: tsx would wrap named functions in a helper the page lacks.
+   */
+  const CONTRASTS_JS = `(sels) => {
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = (c) => {
+      const v = c.slice(0, 3).map((x) => { x = x / 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+      return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+    };
+    return sels.map((sel) => {
+      const el = document.querySelector(sel);
+      let up = el;
+      let bg = [255, 255, 255, 1];
+      while (up) {
+        const c = rgb(getComputedStyle(up).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0)) { bg = c; break; }
+        up = up.parentElement;
+      }
+      const l = [lum(rgb(getComputedStyle(el).color)), lum(bg)].sort((x, y) => y - x);
+      return { sel, ratio: Math.round(((l[0] + 0.05) / (l[1] + 0.05)) * 100) / 100 };
+    });
+  }`;
+  const contrasts = (p: Page, selectors: string[]) => p.evaluate(`(${CONTRASTS_JS})(${JSON.stringify(selectors)})`) as Promise<{ sel: string; ratio: number }[]>;
+  const assertAA = async (p: Page, selectors: string[], what: string) => {
+    const cs = await contrasts(p, selectors);
+    for (const c of cs) assert.ok(c.ratio >= 4.5, `${what}: ${c.sel} contrast ${c.ratio} < 4.5 (WCAG AA)`);
+  };
+  const TEXT = ['h1', '#intro', '#outcome-title', '#outcome-text', '#again', '#send', '#consent-title', 'label.lang span'];
+
   const noHorizontalScroll = async (p: Page, what: string) => {
     const { sw, iw } = await p.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: window.innerWidth }));
     assert.ok(sw <= iw, `${what}: scrollWidth ${sw} > innerWidth ${iw}`);
   };
 
-  it('allowed, 1280 px, English: one prompt, preview and level meter, "You are ready", stored only after Send', { skip: noChromium, timeout: 60_000 }, async () => {
+  it('allowed, 1280 px, light, English: AA contrast, one prompt, preview and level meter, "You are ready", stored only after Send', { skip: noChromium, timeout: 60_000 }, async () => {
     const inv = await invite('Customer Jane');
     await withChromium(
       ['--use-fake-ui-for-media-stream'],
@@ -111,6 +141,7 @@ describe('the signer\'s invite page', () => {
         assert.match((await p.textContent('#c-raw')) ?? '', /"schema": "netready\/browser@1"/);
         assert.match((await p.textContent('#consent-title')) ?? '', new RegExp(`Send the result to ${ORG}`));
         assert.deepEqual(await storedUnder(inv.id), [], 'nothing stored before consent');
+        await assertAA(p, TEXT, 'light');
         await p.screenshot({ path: path.join(artefacts, 'invite-1280-en-ready.png'), fullPage: true });
         await noHorizontalScroll(p, '1280 px after');
         await p.click('#send');
@@ -121,11 +152,11 @@ describe('the signer\'s invite page', () => {
         const admin = await req(base, ca, '/results', { headers: { Authorization: `Bearer ${ADMIN}` } });
         assert.match(admin.body, /<tr><td>Customer Jane<\/td><td>Signers<\/td><td>ok<\/td><td>[^<]+<\/td><td>1<\/td><td><span class="o-ready">ready<\/span>/);
       },
-      { viewport: { width: 1280, height: 900 }, locale: 'en-GB' },
+      { viewport: { width: 1280, height: 900 }, locale: 'en-GB', colorScheme: 'light' },
     );
   });
 
-  it('denied, 390 px, French then German: "camera blocked" with how to allow, no horizontal scroll, nothing stored without Send', { skip: noChromium, timeout: 60_000 }, async () => {
+  it('denied, 390 px, dark, French then German: "camera blocked" with how to allow, no horizontal scroll, AA contrast, nothing stored without Send', { skip: noChromium, timeout: 60_000 }, async () => {
     const inv = await invite('Client Jean');
     await withChromium(
       ['--deny-permission-prompts'],
@@ -149,10 +180,11 @@ describe('the signer\'s invite page', () => {
         assert.equal((await p.textContent('#again'))?.trim(), CATALOGUE.de.tryAgain);
         assert.match((await p.textContent('#consent-title')) ?? '', new RegExp(`Ergebnis an ${ORG} senden`));
         await noHorizontalScroll(p, '390 px after (de)');
+        await assertAA(p, TEXT, 'dark');
         await p.screenshot({ path: path.join(artefacts, 'invite-390-de-denied.png'), fullPage: true });
         assert.deepEqual(await storedUnder(inv.id), [], 'not sent: not stored');
       },
-      { viewport: { width: 390, height: 844 }, locale: 'fr-FR' },
+      { viewport: { width: 390, height: 844 }, locale: 'fr-FR', colorScheme: 'dark' },
     );
   });
 });
