@@ -1,16 +1,23 @@
 // Talking to a `netready serve --store` from the command line (issue 15): `check --upload URL`
 // posts the finished report and prints its share link; `netready invite` creates a signer invite.
-// One bounded HTTPS (or HTTP) request, direct, trusting what the run trusts (--ca, --public-roots or
-// the bundled roots) and honouring --resolve. An upload that fails never changes the local report
+// One bounded HTTPS (or HTTP) request, trusting what the run trusts (--ca, --public-roots or the
+// bundled roots): through the proxy --proxy, --pac or the environment name for the serve's URL
+// (the dialer every check uses), else direct honouring --resolve. The system's proxy settings and
+// WPAD, which the run itself discovers, are not consulted here. An upload that fails never changes the local report
 // or the exit code: it says so in one line.
 
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { UsageError } from './errors.js';
+import { NetError, UsageError } from './errors.js';
 import type { RunConfig } from './config.js';
+import { performance } from 'node:perf_hooks';
 import { trustStore } from '../net/trust.js';
+import { dial, type DialContext } from '../net/dial.js';
+import { readBody, readHead, writeRequest } from '../net/http1.js';
+import { createProxyResolver, type ProxyChoice } from '../net/proxy.js';
+import { decisionUrl, hostHeader } from '../net/web.js';
 
 export const UPLOAD_TIMEOUT_MS = 20_000;
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -149,18 +156,71 @@ const reason = (e: unknown) => {
   return `${err.code ? `${err.code}: ` : ''}${String(err.message ?? e).split('\n')[0]}`;
 };
 
+/** POST through a proxy (CONNECT, then TLS to the serve), with the dialer the checks use. */
+async function postViaProxy(url: URL, choice: ProxyChoice, o: { token: string; body: string; config: RunConfig; timeoutMs: number }): Promise<ApiAnswer> {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = Number(url.port || 443);
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`no answer within ${o.timeoutMs / 1000} s`)), o.timeoutMs);
+  const ctx: DialContext = { signal: ac.signal, config: o.config, timeouts: o.config.timeouts, now: () => performance.now() };
+  let sock: Awaited<ReturnType<typeof dial>>['socket'] | undefined;
+  try {
+    const d = await dial({ host, port, tls: true, alpn: ['http/1.1'], proxy: choice }, ctx);
+    sock = d.socket;
+    writeRequest(sock, {
+      method: 'POST',
+      target: `${url.pathname}${url.search}`,
+      host: hostHeader(host, port, true),
+      headers: { Authorization: `Bearer ${o.token}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(o.body)), Accept: 'application/json' },
+    });
+    sock.write(o.body);
+    const head = await readHead(sock, {
+      timeoutMs: o.timeoutMs,
+      signal: ac.signal,
+      timeoutError: () => new NetError('FIRST_BYTE_TIMEOUT', `no answer within ${o.timeoutMs / 1000} s`, 'timeout'),
+      closedError: () => new NetError('CONN_RESET', 'the connection closed before an answer', 'failed'),
+    });
+    const b = await readBody(sock, head, { signal: ac.signal, timeoutMs: o.timeoutMs, maxBytes: MAX_ANSWER_BYTES });
+    let body: Record<string, unknown> | null = null;
+    try {
+      const v = JSON.parse(b.body.toString('utf8')) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) body = v as Record<string, unknown>;
+    } catch {
+      /* not JSON: the status speaks */
+    }
+    return { status: head.status, body };
+  } finally {
+    clearTimeout(timer);
+    sock?.destroy();
+  }
+}
+
 /** Posts the report; resolves to the line to print (never throws). */
-export async function uploadReport(report: unknown, plan: UploadPlan, trust: Pick<RunConfig, 'caPem' | 'publicRootsPem' | 'resolve'>): Promise<{ ok: boolean; line: string; url: string | null }> {
+export async function uploadReport(report: unknown, plan: UploadPlan, config: RunConfig): Promise<{ ok: boolean; line: string; url: string | null; via: string }> {
   const u = new URL(plan.url);
   if (plan.site) u.searchParams.set('site', plan.site);
   if (plan.label) u.searchParams.set('label', plan.label);
   const where = `${plan.url.origin}${plan.url.pathname}`;
+  const body = JSON.stringify(report);
+  let via = 'direct';
   try {
-    const a = await serveRequest(u, { method: 'POST', token: plan.token, body: JSON.stringify(report), trust });
-    if ((a.status === 201 || a.status === 200) && typeof a.body?.url === 'string') return { ok: true, url: a.body.url, line: `report uploaded to ${plan.url.host}: ${a.body.url}` };
+    let a: ApiAnswer;
+    const resolver = createProxyResolver(config);
+    try {
+      const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      const tlsUrl = u.protocol === 'https:';
+      const choice: ProxyChoice = tlsUrl ? await resolver.forUrl(decisionUrl(host, Number(u.port || 443), true)) : { kind: 'direct', source: 'none' };
+      if (choice.kind !== 'direct') {
+        via = `proxy ${(choice as { display?: string }).display ?? 'from the configuration'}`;
+        a = await postViaProxy(u, choice, { token: plan.token, body, config, timeoutMs: UPLOAD_TIMEOUT_MS });
+      } else a = await serveRequest(u, { method: 'POST', token: plan.token, body, trust: config });
+    } finally {
+      resolver.dispose?.();
+    }
+    if ((a.status === 201 || a.status === 200) && typeof a.body?.url === 'string') return { ok: true, url: a.body.url, via, line: `report uploaded to ${plan.url.host}: ${a.body.url}` };
     const why = typeof a.body?.error === 'string' ? a.body.error : `HTTP ${a.status}`;
-    return { ok: false, url: null, line: `upload to ${where} failed (HTTP ${a.status}: ${why}); the local report is unchanged` };
+    return { ok: false, url: null, via, line: `upload to ${where} failed (HTTP ${a.status}: ${why}); the local report is unchanged` };
   } catch (e) {
-    return { ok: false, url: null, line: `upload to ${where} failed (${reason(e)}); the local report is unchanged` };
+    return { ok: false, url: null, via, line: `upload to ${where} failed (${reason(e)}${via === 'direct' ? '' : `, through ${via}`}); the local report is unchanged` };
   }
 }

@@ -13,6 +13,7 @@ import { startProbe, type ProbeHandle } from '../../src/serve/probe.js';
 import { runCli } from '../support/cli.js';
 import { freePort, removeDir, tempDir } from '../support/proc.js';
 import { PROFILE, PROBE_HOST, SIGN_DOMAIN, profileHosts } from './harness.js';
+import { NEEDS_SQUID, startSquid } from '../support/squid.js';
 
 const ADMIN = 'admin-token-for-the-upload-e2e';
 const UPLOAD = 'upload-token-for-the-upload-e2e';
@@ -122,6 +123,20 @@ describe('check --upload and invite, through the real CLI', () => {
     const c = await runCli(['check', '--from-raw', rawFile, '--json', withUpload, '--upload', uploadUrl(), '--upload-token-file', wrong, '--ca', caFile, '--resolve', `${PROBE_HOST}:127.0.0.1`], { env, timeoutMs: 40_000 });
     assert.equal(c.code, a.code);
     assert.match(c.stderr, /failed \(HTTP 401: uploads need the upload token/);
+  });
+
+  it('goes through the proxy the run names (--proxy: a real squid resolves the serve\'s name; direct could not)', { skip: NEEDS_SQUID, timeout: 60_000 }, async () => {
+    const squid = await startSquid({ hosts: { [PROBE_HOST]: '127.0.0.1' } });
+    try {
+      const out = path.join(dir, 'proxied.json');
+      const r = await runCli(['check', '--from-raw', rawFile, '--json', out, '--upload', uploadUrl(), '--upload-token-file', tokenFile, '--site', 'Behind squid', '--ca', caFile, '--proxy', squid.url], { env, timeoutMs: 40_000 });
+      assert.match(r.stderr, /netready: report uploaded to [^:]+:\d+: https:\/\/\S+\/r\/[A-Za-z0-9_-]+$/m, r.stderr);
+      assert.match(squid.accessLog(), new RegExp(`CONNECT ${PROBE_HOST.replace(/\./g, '\\.')}:${port}`));
+      const csv = await get(`https://${PROBE_HOST}:${port}/results.csv?site=Behind%20squid`, probe.caPem!, { Authorization: `Bearer ${ADMIN}` });
+      assert.equal(csv.body.trim().split(/\r?\n/).length, 2, 'stored once');
+    } finally {
+      await squid.stop();
+    }
   });
 
   it('a TLS certificate the run does not trust fails the upload (no --ca)', async () => {
