@@ -276,3 +276,16 @@ test('serve --store (the CLI): prints the store and a generated upload token; a 
   assert.match(r.err, /^netready: serve: --store: .*not-a-db/m);
   assert.equal(r.err.trim().split('\n').length, 1, r.err);
 });
+
+test('--check with --store: the store opens (schema, counts), a damaged store file is a FAIL line naming it, exit 1', async (t) => {
+  const dir = tmp(t);
+  const good: string[] = [];
+  const code = await serveCommand({ listen: ['127.0.0.1:0'], store: `sqlite:${join(dir, 'results.db')}`, check: true }, { out: (l) => good.push(l), env: {} });
+  assert.ok(good.some((l) => /^ok +store: sqlite:.*results\.db opens \(sqlite, schema v\d+; 0 reports, 0 sites, 0 invites\)$/.test(l)), good.join('\n'));
+  assert.equal(code, 0, good.join('\n'));
+  writeFileSync(join(dir, 'damaged.db'), 'not an SQLite database at all; just text long enough to have a header.'.repeat(20));
+  const bad: string[] = [];
+  assert.equal(await serveCommand({ listen: ['127.0.0.1:0'], store: `sqlite:${join(dir, 'damaged.db')}`, check: true }, { out: (l) => bad.push(l), env: {} }), 1);
+  assert.ok(bad.some((l) => /^FAIL +store: .*damaged\.db/.test(l)), bad.join('\n'));
+  assert.ok(bad.some((l) => /^skip +live checks/.test(l)), 'the probe is not started on a store that does not open');
+});
