@@ -63,12 +63,15 @@ module.exports = {
         '^src/net/',
         // Narrow, on purpose: the report store (serve/store/) keeps uploaded reports, so it reads the
         // report's type and validates uploads against the report schema (report/validate.ts, which
-        // imports nothing of serve/). No other serve/ file may import report/.
-        '^src/report/(types|validate)\\.ts$',
+        // imports nothing of serve/). The results pages (serve/results/) render a stored report with
+        // the report's own HTML renderer (share links /r/<id>; report/html.ts imports nothing of
+        // serve/). No other serve/ file may import report/.
+        '^src/report/(types|validate|html)\\.ts$',
       ],
       'serve: the far end; protocol/ and net/',
     ),
-    fence('layer-serve-store', 'only the report store (serve/store/) reads report/', { path: '^src/serve/', pathNot: '^src/serve/store/' }, { path: '^src/report/' }),
+    fence('layer-serve-store', 'only the report store (serve/store/) and the results pages (serve/results/) read report/', { path: '^src/serve/', pathNot: '^src/serve/(store|results)/' }, { path: '^src/report/' }),
+    fence('layer-serve-results-html', 'only the results pages (serve/results/) render reports', { path: '^src/serve/', pathNot: '^src/serve/results/' }, { path: '^src/report/html\\.ts$' }),
     fence(
       'layer-report-discovery-type-only',
       'report/types.ts carries the discovery record as data: report/ may read net/discovery/run.ts for its types only',

@@ -1,6 +1,6 @@
 // `BENCH_ONLY=store npm run bench`: the results store (issue 15) at the store level, on SQLite and
 // on a real PostgreSQL (started here in a temp directory, fsync on; skipped with the reason where it
-// cannot run). The HTTP-level upload figures come with phase 2.
+// cannot run), and over HTTP through a running serve.
 //
 // 1. uploads: BENCH_STORE_UPLOADS (default 1000) puts of a typical report — the clean-media golden
 //    report (a recorded full run with media and quality), passed as JSON bytes as an upload body
@@ -10,12 +10,18 @@
 // 2. fill to BENCH_STORE_REPORTS (default 100 000) reports over 1 000 sites: a mix of full reports,
 //    PCC reports and browser results, copied set-wise (see fill()).
 // 3. the latest outcome per site over all of them: bound < 200 ms (issue 15), every run.
+// 4. HTTP uploads: the same 1 000 reports POSTed to /.netready/reports of a running serve
+//    (startProbe --store, its own fresh store) by 8 concurrent keep-alive HTTPS clients — token
+//    check, body limit, validation, redaction, the store, the share link, the answer. Same bounds.
+//    Clients and serve share this one process (and its 2 cores): the figure is a floor.
 
 import { statSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
+import https from 'node:https';
 import { openStore, type Store } from '../src/serve/store/index.js';
+import { startProbe } from '../src/serve/probe.js';
 import type { Driver } from '../src/serve/store/driver.js';
 import { openSqliteDriver } from '../src/serve/store/sqlite.js';
 import { openPostgresDriver } from '../src/serve/store/postgres.js';
@@ -68,6 +74,52 @@ async function uploads(store: Store, withLoop: boolean) {
     `uploads: ${UPLOADS} × a typical report (${bodies[0].length} B of JSON) from ${WRITERS} concurrent writers: ${fmt(rate)} uploads/s (bound ≥ ${BOUNDS.uploadsPerS}) ${mark(rate >= BOUNDS.uploadsPerS)}; ` +
       `latency p50 ${fmt(pct(lat, 50), 1)} ms, p99 ${fmt(p99, 1)} ms (bound ≤ ${BOUNDS.p99Ms} ms) ${mark(p99 <= BOUNDS.p99Ms)}, max ${fmt(Math.max(...lat), 1)} ms` +
       (withLoop ? `; longest event-loop stall ${fmt(stall, 1)} ms` : ''),
+  );
+}
+
+async function httpUploads(spec: string) {
+  const token = 'bench-upload-token-0123456789';
+  const probe = await startProbe({ listen: [{ host: '127.0.0.1', port: 0 }], results: { store: spec, uploadToken: token } });
+  const agent = new https.Agent({ keepAlive: true, maxSockets: WRITERS, ca: probe.caPem! });
+  const url = new URL('/.netready/reports', probe.urls[0]);
+  const doc = golden('clean-media');
+  const bodies = Array.from({ length: UPLOADS }, (_x, i) => Buffer.from(JSON.stringify(rerun(doc, T0 + i * 1000))));
+  const post = (body: Buffer, site: string) =>
+    new Promise<number>((resolve, reject) => {
+      const u = new URL(url);
+      u.searchParams.set('site', site);
+      const req = https.request(u, { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': body.length }, timeout: 30_000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  const lat: number[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  const t0 = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        for (let i = next++; i < UPLOADS; i = next++) {
+          const s = performance.now();
+          const st = await post(bodies[i], `http-site-${i % 50}`);
+          statuses[st] = (statuses[st] ?? 0) + 1;
+          lat.push(performance.now() - s);
+        }
+      }),
+    );
+  } finally {
+    agent.destroy();
+    await probe.close();
+  }
+  const rate = UPLOADS / ((performance.now() - t0) / 1000);
+  const p99 = pct(lat, 99);
+  console.log(
+    `HTTP uploads: ${UPLOADS} POST /.netready/reports (${bodies[0].length} B) from ${WRITERS} concurrent HTTPS clients: ${fmt(rate)} uploads/s (bound ≥ ${BOUNDS.uploadsPerS}) ${mark(rate >= BOUNDS.uploadsPerS)}; ` +
+      `latency p50 ${fmt(pct(lat, 50), 1)} ms, p99 ${fmt(p99, 1)} ms (bound ≤ ${BOUNDS.p99Ms} ms) ${mark(p99 <= BOUNDS.p99Ms)}; answers ${JSON.stringify(statuses)}`,
   );
 }
 
@@ -158,6 +210,7 @@ async function sqlite() {
   try {
     const store = await openStore(`sqlite:${file}`);
     await uploads(store, true);
+    await httpUploads(`sqlite:${path.join(dir, 'http.db')}`);
     const driver = await openSqliteDriver(file);
     const f = await fill(driver, (await store.info()).reports);
     await driver.write((q) => q.run('ANALYZE'));
@@ -182,6 +235,7 @@ async function postgres() {
     const url = await srv.createDatabase('bench');
     const store = await openStore(url);
     await uploads(store, false);
+    await httpUploads(await srv.createDatabase('bench_http'));
     const driver = await openPostgresDriver(url);
     const f = await fill(driver, (await store.info()).reports);
     await driver.write((q) => q.run('ANALYZE'));

@@ -1,4 +1,5 @@
-// Builds the browser page's assets (src/serve/page/: index.html, page.css, page.ts) into one
+// Builds the browser page's assets (src/serve/page/: index.html, page.css, page.ts; signer.ts and
+// signer.css for the signer's invite page) into one
 // TypeScript module of plain strings, src/serve/page/assets.gen.ts, which the serve delivers (no
 // bundler and no file reads at run time: it works from dist/ and inside a single executable).
 // page.ts is transpiled to ES2017 for the browser (types erased, nothing bundled: it is a plain
@@ -15,15 +16,15 @@ export const ASSETS_FILE = new URL('assets.gen.ts', PAGE_DIR);
 const read = (name: string) => readFileSync(new URL(name, PAGE_DIR), 'utf8');
 
 /** page.ts as the browser gets it (before the serve wraps it with the shared values). */
-export function transpilePage(source = read('page.ts')): string {
+export function transpilePage(source = read('page.ts'), fileName = 'page.ts'): string {
   const out = ts.transpileModule(source, {
-    fileName: 'page.ts',
+    fileName,
     reportDiagnostics: true,
     compilerOptions: { target: ts.ScriptTarget.ES2017, module: ts.ModuleKind.ESNext, moduleDetection: ts.ModuleDetectionKind.Legacy, alwaysStrict: true, removeComments: false },
   });
   const errors = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
-  if (errors.length) throw new Error(`src/serve/page/page.ts does not transpile: ${errors.join('; ')}`);
-  if (/^\s*(import|export)\b/m.test(out.outputText)) throw new Error('src/serve/page/page.ts must stay a plain script (no import/export statements)');
+  if (errors.length) throw new Error(`src/serve/page/${fileName} does not transpile: ${errors.join('; ')}`);
+  if (/^\s*(import|export)\b/m.test(out.outputText)) throw new Error(`src/serve/page/${fileName} must stay a plain script (no import/export statements)`);
   return out.outputText;
 }
 
@@ -35,6 +36,9 @@ export function pageAssetsSource(): string {
     `export const PAGE_HTML = ${JSON.stringify(read('index.html'))};`,
     `export const PAGE_CSS = ${JSON.stringify(read('page.css'))};`,
     `export const PAGE_SCRIPT = ${JSON.stringify(transpilePage())};`,
+    '// The signer\'s invite page (src/serve/results/signer.ts): its script and style.',
+    `export const SIGNER_SCRIPT = ${JSON.stringify(transpilePage(read('signer.ts'), 'signer.ts'))};`,
+    `export const SIGNER_CSS = ${JSON.stringify(read('signer.css'))};`,
     '',
   ].join('\n');
 }

@@ -23,8 +23,9 @@ import { writeOutputs, type OutputOptions } from './output.js';
 import { discoverProbe } from '../net/probe-client.js';
 import { withProbeHost } from '../checks/probe-reach.js';
 import { exitCodeFor } from '../report/common.js';
+import { planUpload, uploadReport, type UploadOptions, type UploadPlan } from './upload.js';
 
-export interface CheckCommandOptions extends CheckOptions, OutputOptions {
+export interface CheckCommandOptions extends CheckOptions, OutputOptions, UploadOptions {
   saveRaw?: string;
   fromRaw?: string;
 }
@@ -197,6 +198,9 @@ export function readRaw(file: string): RawRun {
 }
 
 export async function checkCommand(o: CheckCommandOptions): Promise<number> {
+  // --upload and its token are checked before the run: a usage error costs no run.
+  const upload = planUpload(o);
+  const trust = upload ? buildConfig(o) : null;
   let report: Report;
   try {
     report = await gatherReport(o);
@@ -208,12 +212,19 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
     return 3;
   }
   writeOutputs(report, o);
+  if (upload && trust) await sendUpload(report, upload, trust);
   // A rule that threw is a netready bug: the report stands without that cause, and the exit says so.
   if (report.internalErrors?.length) {
     process.stderr.write(`netready: internal error: ${report.internalErrors.join('; ')}\n`);
     return 3;
   }
   return exitCodeFor(report);
+}
+
+/** After the local outputs: post the report, print the share link or one line saying why not. */
+async function sendUpload(report: Report, plan: UploadPlan, trust: RunConfig): Promise<void> {
+  const r = await uploadReport(report, plan, trust);
+  process.stderr.write(`netready: ${r.line}\n`);
 }
 
 async function gatherReport(o: CheckCommandOptions): Promise<Report> {

@@ -38,6 +38,11 @@ function addCheckOptions(cmd: Command): Command {
       .option('--thorough', 'hold idle connections 330 s (sees a 60 s or 5-minute proxy cut); lengthens --deadline to fit', false)
       .option('--concurrency <n>', 'checks run at once', '16')
       .option('--save-raw <file>', "save the run's raw evidence for --from-raw")
+      .option('--upload <url>', 'after the run, post the report to a `netready serve --store` (its URL) and print the share link')
+      .option('--site <name>', "--upload: the site the report belongs to (its history on the serve's /results)")
+      .option('--label <text>', '--upload: a free label for the report')
+      .option('--upload-token-file <file>', '--upload: the serve\'s upload token, from a file (or NETREADY_UPLOAD_TOKEN)')
+      .option('--upload-token <token>', '--upload: the same on the command line (visible in ps: prefer --upload-token-file)')
       .addOption(new Option('--from-raw <file>', 'replay saved raw evidence through the verdict, without a network')),
   );
 }
@@ -83,6 +88,12 @@ export function buildProgram(): Command {
     .option('--max-connections <n>', 'maximum concurrent connections (default 4096)')
     .option('--max-per-address <n>', 'maximum concurrent connections from one client address (default 256)')
     .option('--admin-token-file <file>', 'the token of the admin views (or NETREADY_ADMIN_TOKEN; default: generated, printed at start)')
+    .option('--store <spec>', 'keep uploaded and browser results: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (share links /r/…, admin view /results)')
+    .option('--upload-token-file <file>', 'with --store: the token uploads need (or NETREADY_UPLOAD_TOKEN; default: generated, printed at start)')
+    .option('--share-days <n>', 'with --store: share links expire after N days (default 30)')
+    .option('--webhook <url>', 'with --store: POST a JSON event here when a site\'s outcome changes; repeatable', collect)
+    .option('--org-name <name>', "with --store: the organisation the signer's invite page names")
+    .option('--org-logo <url>', "with --store: an https URL of the organisation's logo for the invite page")
     .addHelpText('after', SERVE_LIMITS_HELP)
     .action(async (o) => { process.exitCode = await (await import('./serve-command.js')).serveCommand(o); });
 
@@ -113,6 +124,19 @@ export function buildProgram(): Command {
     .option('--proxy <url>', "--format pac: the PAC's answer for the listed names (default DIRECT)")
     .option('--out <file>', 'write to FILE instead of stdout')
     .action(async (o) => { process.exitCode = await (await import('./allowlist-command.js')).allowlistCommand(o); });
+
+  program
+    .command('invite')
+    .description('create a signer invite on a `netready serve --store`: prints the link (/i/…) to send')
+    .option('--probe <url>', 'the serve (its https URL)')
+    .option('--label <text>', 'who the invite is for (shown on the admin view)')
+    .option('--site <name>', 'the site its results are filed under')
+    .option('--expires <lifetime>', 'how long the link works: 7d (default), 48h, …')
+    .option('--admin-token-file <file>', "the serve's admin token (or NETREADY_ADMIN_TOKEN)")
+    .option('--ca <file>', "a CA to trust for the serve's certificate (PEM); repeatable", collect)
+    .option('--public-roots <file>', 'the roots trusted instead of the bundled Mozilla roots')
+    .option('--resolve <host:addr>', 'use ADDR for HOST instead of DNS; repeatable', collect)
+    .action(async (o) => { process.exitCode = await (await import('./invite-command.js')).inviteCommand(o); });
 
   addReportOptions(program.command('demo').description('the embedded demo: serve on loopback and check the Virtual Room profile against it'))
     .option('--deadline <seconds>', 'hard cap for the check', '20')

@@ -13,6 +13,8 @@ import { X509Certificate } from 'node:crypto';
 import { formatHostPort, type ListenAddr } from '../serve/server.js';
 import { startProbe, type ProbePlan } from '../serve/probe.js';
 import { coturnInstalled, stunAlive } from '../serve/coturn.js';
+import { openStore } from '../serve/store/index.js';
+import { redactPgUrl } from '../serve/store/postgres.js';
 import { EchoClient } from '../protocol/echo-token.js';
 import type { BuiltConfig } from './serve-config.js';
 
@@ -161,6 +163,23 @@ export async function checkDeployment(built: BuiltConfig, plan: ProbePlan, io: C
     if (coturnInstalled()) say('ok', 'coturn: installed');
     else {
       say('FAIL', 'coturn: not installed (Debian package coturn: turnserver not found), needed by --turn managed');
+      startable = false;
+    }
+  }
+
+  // ---- the results store: it opens (its migrations applied, as at start) ----------------------------
+  if (c.results) {
+    const where = redactPgUrl(c.results.store);
+    try {
+      const st = await openStore(c.results.store);
+      try {
+        const i = await st.info();
+        say('ok', `store: ${where} opens (${i.backend}, schema v${i.schemaVersion}; ${i.reports} reports, ${i.sites} sites, ${i.invites} invites)`);
+      } finally {
+        await st.close();
+      }
+    } catch (e) {
+      say('FAIL', `store: ${(e as Error).message}`);
       startable = false;
     }
   }

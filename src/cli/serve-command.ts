@@ -8,6 +8,8 @@ import { formatHostPort } from '../serve/server.js';
 import { startProbe } from '../serve/probe.js';
 import { buildProbeConfig, planOrUsage, printConfig, type ServeCommandOptions } from './serve-config.js';
 import { checkDeployment } from './serve-check.js';
+import { StoreOpenError } from '../serve/store/index.js';
+import { redactPgUrl } from '../serve/store/postgres.js';
 
 export { parseListen, type ServeCommandOptions } from './serve-config.js';
 
@@ -18,7 +20,7 @@ export interface ServeCommandIo {
   err?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   /** Called once the server is up (tests). */
-  onReady?: (info: { urls: string[]; httpUrls: string[]; caFile?: string; adminToken: string }) => void;
+  onReady?: (info: { urls: string[]; httpUrls: string[]; caFile?: string; adminToken: string; uploadToken: string | null }) => void;
 }
 
 /** The limits `netready serve --help` states (SERVE_DEFAULTS and the modules' own bounds). */
@@ -39,6 +41,8 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
     handle = await startProbe(built.config, { plan, writeCaFile: true, log: err });
   } catch (e) {
     if (e instanceof UsageError) throw e;
+    // A store that cannot be opened (bad file, locked, unreachable PostgreSQL): one line, exit 2.
+    if (e instanceof StoreOpenError) throw new UsageError(`serve: --store: ${e.message}`);
     // A port in use or not permitted, coturn missing: the user's input, one line.
     throw new UsageError(`serve: ${(e as Error).message}`);
   }
@@ -52,8 +56,16 @@ export async function serveCommand(o: ServeCommandOptions, io: ServeCommandIo = 
       ? `admin     token ${plan.adminToken}  (for /.netready/status and /.netready/browser-results: Authorization: Bearer TOKEN; set one with --admin-token-file)`
       : `admin     token from ${built.secrets.admin}`,
   );
+  if (built.config.results) {
+    out(`results   store ${redactPgUrl(built.config.results.store)}  (uploads POST /.netready/reports, share links /r/…, admin view /results)`);
+    out(
+      plan.uploadTokenGenerated
+        ? `upload    token ${plan.uploadToken}  (for netready check --upload URL --upload-token-file FILE; set one with --upload-token-file)`
+        : `upload    token from ${built.secrets.upload}`,
+    );
+  }
   out('netready serve is running; Ctrl-C to stop');
-  io.onReady?.({ urls: handle.urls, httpUrls: handle.httpUrls, ...(handle.caFile ? { caFile: handle.caFile } : {}), adminToken: plan.adminToken });
+  io.onReady?.({ urls: handle.urls, httpUrls: handle.httpUrls, ...(handle.caFile ? { caFile: handle.caFile } : {}), adminToken: plan.adminToken, uploadToken: plan.uploadToken });
 
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -15,7 +15,10 @@ import { parseYamlDoc } from '../shared/yaml-doc.js';
 import { formatHostPort, type ListenAddr } from '../serve/server.js';
 import { parseTurnUrl } from '../protocol/turn-url.js';
 import { parsePortList, DEFAULT_ECHO_PORTS } from '../serve/udp-echo.js';
-import { planProbe, type ProbeConfig, type ProbePlan, type TurnSetup } from '../serve/probe.js';
+import { planProbe, type ProbeConfig, type ProbePlan, type ResultsConfig, type TurnSetup } from '../serve/probe.js';
+import { parseStoreSpec } from '../serve/store/index.js';
+import { redactPgUrl } from '../serve/store/postgres.js';
+import { parseWebhookUrl, redactUrl } from '../serve/results/webhooks.js';
 
 export interface ServeCommandOptions {
   config?: string;
@@ -45,12 +48,20 @@ export interface ServeCommandOptions {
   turnRelayIp?: string[];
   webrtcHost?: string[];
   adminTokenFile?: string;
+  /** sqlite:PATH or postgres://… (issue 15: results that travel) */
+  store?: string;
+  uploadTokenFile?: string;
+  shareDays?: string | number;
+  webhook?: string[];
+  orgName?: string;
+  orgLogo?: string;
 }
 
 /** Where each secret came from (for --print-config). */
 export interface SecretSources {
   turn: string | null;
   admin: string;
+  upload: string | null;
 }
 
 const HOST_RE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -164,6 +175,17 @@ const ConfigSchema = v.strictObject({
   ),
   adminToken: v.optional(Str),
   adminTokenFile: v.optional(Str),
+  results: v.optional(
+    v.strictObject({
+      store: Str,
+      uploadToken: v.optional(Str),
+      uploadTokenFile: v.optional(Str),
+      shareDays: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(366))),
+      webhooks: v.optional(StrList),
+      orgName: v.optional(Str),
+      orgLogo: v.optional(Str),
+    }),
+  ),
 });
 type FileConfig = v.InferOutput<typeof ConfigSchema>;
 
@@ -239,7 +261,7 @@ export function buildProbeConfig(o: ServeCommandOptions, env: NodeJS.ProcessEnv 
   }
 
   // TURN
-  const secrets: SecretSources = { turn: null, admin: 'generated at start' };
+  const secrets: SecretSources = { turn: null, admin: 'generated at start', upload: null };
   const dt = d.turn;
   const turnUrls = o.turnUrl?.length ? o.turnUrl : (dt?.urls ?? []);
   const mode = o.turn !== undefined ? o.turn.trim().toLowerCase() : turnUrls.length ? 'external' : (dt?.mode ?? 'off');
@@ -311,6 +333,8 @@ export function buildProbeConfig(o: ServeCommandOptions, env: NodeJS.ProcessEnv 
   if (admin) secrets.admin = admin.source;
   if (adminToken !== undefined && adminToken.length < 16) throw new UsageError('the admin token: at least 16 characters');
 
+  const results = buildResults(o, env, d.results, L, rel, secrets);
+
   const config: ProbeConfig = {
     ...(names.length ? { names } : {}),
     listen,
@@ -323,8 +347,53 @@ export function buildProbeConfig(o: ServeCommandOptions, env: NodeJS.ProcessEnv 
     ...(maxConnections ? { maxConnections } : {}),
     ...(maxPerAddress ? { maxPerAddress } : {}),
     ...(adminToken ? { adminToken } : {}),
+    ...(results ? { results } : {}),
   };
   return { config, secrets, certFile: certPath ?? null };
+}
+
+/** --store and what goes with it: the upload token, share-link days, webhooks, the organisation. */
+function buildResults(o: ServeCommandOptions, env: NodeJS.ProcessEnv, dr: FileConfig['results'], L: string, rel: (p: string) => string, secrets: SecretSources): ResultsConfig | undefined {
+  const storeSpec = o.store ?? dr?.store;
+  const needsStore = [o.uploadTokenFile, o.shareDays, o.webhook?.length ? 1 : undefined, o.orgName, o.orgLogo].some((x) => x !== undefined);
+  if (!storeSpec) {
+    if (needsStore) throw new UsageError('--upload-token-file, --share-days, --webhook, --org-name and --org-logo need --store sqlite:PATH or --store postgres://…');
+    return undefined;
+  }
+  try {
+    parseStoreSpec(storeSpec);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const fileToken = dr?.uploadTokenFile ? rel(dr.uploadTokenFile) : undefined;
+  const up = firstSecret([
+    { given: !!o.uploadTokenFile, value: () => readSecret('--upload-token-file', o.uploadTokenFile!), source: o.uploadTokenFile ?? '' },
+    { given: !!env.NETREADY_UPLOAD_TOKEN, value: () => env.NETREADY_UPLOAD_TOKEN!.trim(), source: 'NETREADY_UPLOAD_TOKEN' },
+    { given: !!fileToken, value: () => readSecret(`${L}: field results.uploadTokenFile`, fileToken!), source: fileToken ?? '' },
+    { given: !!dr?.uploadToken, value: () => dr!.uploadToken!, source: `${L} (results.uploadToken)` },
+  ]);
+  if (up && up.value.length < 16) throw new UsageError('the upload token: at least 16 characters');
+  secrets.upload = up ? up.source : 'generated at start';
+  const shareDays = o.shareDays !== undefined ? Number(o.shareDays) : dr?.shareDays;
+  if (shareDays !== undefined && !(Number.isFinite(shareDays) && shareDays >= 1 && shareDays <= 366)) throw new UsageError(`--share-days: expected a number of days 1-366, got "${o.shareDays}"`);
+  const webhooks = (o.webhook?.length ? o.webhook : (dr?.webhooks ?? [])).map((w) => {
+    try {
+      return parseWebhookUrl(w);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  });
+  const logo = o.orgLogo ?? dr?.orgLogo;
+  if (logo !== undefined && !/^https:\/\/[^\s"'<>]+$/i.test(logo)) throw new UsageError(`--org-logo: expected an https URL of an image, got "${logo}"`);
+  const name = o.orgName ?? dr?.orgName;
+  if (name !== undefined && (!name.trim() || name.length > 100)) throw new UsageError('--org-name: expected a name of 1-100 characters');
+  return {
+    store: storeSpec,
+    ...(up ? { uploadToken: up.value } : {}),
+    ...(shareDays !== undefined ? { shareDays } : {}),
+    ...(webhooks.length ? { webhooks } : {}),
+    ...(name || logo ? { org: { ...(name ? { name: name.trim() } : {}), ...(logo ? { logoUrl: logo } : {}) } } : {}),
+  };
 }
 
 /** The plan of a configuration, its resolution errors as one UsageError line. */
@@ -375,6 +444,18 @@ export function printConfig(built: BuiltConfig, plan: ProbePlan): string {
     ...(c.webrtcHosts?.length ? { webrtcHosts: c.webrtcHosts } : {}),
     limits: { maxConnections: c.maxConnections ?? 'default', maxPerAddress: c.maxPerAddress ?? 'default' },
     adminToken: `${MASK} (${built.secrets.admin})`,
+    ...(c.results
+      ? {
+          results: {
+            store: redactPgUrl(c.results.store),
+            uploadToken: `${MASK} (${built.secrets.upload})`,
+            shareDays: c.results.shareDays ?? 30,
+            ...(c.results.webhooks?.length ? { webhooks: c.results.webhooks.map(redactUrl) } : {}),
+            ...(c.results.org?.name ? { orgName: c.results.org.name } : {}),
+            ...(c.results.org?.logoUrl ? { orgLogo: c.results.org.logoUrl } : {}),
+          },
+        }
+      : {}),
   };
   const fw = plan.firewall.map((r) => `#   allow inbound ${r.proto} ${formatHostPort(r.address, r.port)}  ${r.what}`);
   return `# netready serve: the effective configuration (secrets masked)\n${toYaml(doc)}# firewall (the cloud side):\n${fw.join('\n')}\n`;

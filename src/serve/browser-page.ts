@@ -101,6 +101,8 @@ export interface BrowserPageOptions {
   postsPerMinute?: number;
   /** The token of the admin views (reading the posted results); none = they answer 401. */
   adminToken?: string;
+  /** With `serve --store`: each posted result also goes into the results store (source: browser). */
+  store?: (doc: BrowserResults, req: http.IncomingMessage) => Promise<{ id: number; url: string | null }>;
 }
 
 /** The module plus read access to what was posted (tests, a future `serve` status line). */
@@ -143,6 +145,33 @@ const sendJson = (res: http.ServerResponse, status: number, body: unknown, metho
 
 const acceptsHtml = (req: http.IncomingMessage) => /\btext\/html\b/i.test(String(req.headers.accept ?? ''));
 
+/**
+ * A posted `netready/browser@1` document, read under the bounds (the page's POST, an invite's
+ * result): only application/json (415), `perMinute` per client address (429), at most
+ * `maxBodyBytes` (413), JSON (400) of the schema (`invalidStatus`). Null when it was answered.
+ */
+export async function receiveBrowserResults(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  o: { limiter: RateLimiter; perMinute: number; maxBodyBytes: number; invalidStatus: 400 | 422 },
+): Promise<BrowserResults | null> {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return (answerAndClose(req, res, 415, { ok: false, error: 'expected Content-Type: application/json' }), null);
+  if (!o.limiter.allow(addressKey(req.socket.remoteAddress), Date.now()))
+    return (answerAndClose(req, res, 429, { ok: false, error: `at most ${o.perMinute} results a minute from one address` }, { headers: { 'Retry-After': '60' } }), null);
+  const body = await readRequestBody(req, o.maxBodyBytes);
+  if (!body) return (answerAndClose(req, res, 413, { ok: false, error: `results larger than ${o.maxBodyBytes} bytes` }), null);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    return (sendJson(res, 400, { ok: false, error: 'body is not JSON' }), null);
+  }
+  const problem = browserResultsProblem(doc);
+  if (problem) return (sendJson(res, o.invalidStatus, { ok: false, error: `not a ${BROWSER_SCHEMA} document: ${problem}` }), null);
+  return doc as BrowserResults;
+}
+
 export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageModule {
   const maxResults = opts.maxResults ?? BROWSER_PAGE_DEFAULTS.maxResults;
   const maxBodyBytes = opts.maxBodyBytes ?? BROWSER_PAGE_DEFAULTS.maxBodyBytes;
@@ -153,24 +182,22 @@ export function browserPageModule(opts: BrowserPageOptions = {}): BrowserPageMod
   let nextId = 1;
 
   const postResults = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json') return answerAndClose(req, res, 415, { ok: false, error: 'expected Content-Type: application/json' });
-    if (!posts.allow(addressKey(req.socket.remoteAddress), Date.now()))
-      return answerAndClose(req, res, 429, { ok: false, error: `at most ${postsPerMinute} results a minute from one address` }, { headers: { 'Retry-After': '60' } });
-    const body = await readRequestBody(req, maxBodyBytes);
-    if (!body) return answerAndClose(req, res, 413, { ok: false, error: `results larger than ${maxBodyBytes} bytes` });
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.toString('utf8'));
-    } catch {
-      return sendJson(res, 400, { ok: false, error: 'body is not JSON' });
-    }
-    const problem = browserResultsProblem(doc);
-    if (problem) return sendJson(res, 422, { ok: false, error: `not a ${BROWSER_SCHEMA} document: ${problem}` });
-    const entry: StoredBrowserResults = { id: nextId++, receivedAt: new Date().toISOString(), doc: doc as BrowserResults };
+    const doc = await receiveBrowserResults(req, res, { limiter: posts, perMinute: postsPerMinute, maxBodyBytes, invalidStatus: 422 });
+    if (!doc) return;
+    const entry: StoredBrowserResults = { id: nextId++, receivedAt: new Date().toISOString(), doc };
     stored.push(entry);
     while (stored.length > maxResults) stored.shift();
-    sendJson(res, 201, { ok: true, id: entry.id, path: `${BROWSER_RESULTS_PATH}/${entry.id}` });
+    let kept: { reportId: number; url: string | null } | { storeError: string } | null = null;
+    if (opts.store) {
+      try {
+        const r = await opts.store(entry.doc, req);
+        kept = { reportId: r.id, url: r.url };
+      } catch (e) {
+        // Still held in memory (the admin views above); the store's own answer says why not there.
+        kept = { storeError: (e as Error).message };
+      }
+    }
+    sendJson(res, 201, { ok: true, id: entry.id, path: `${BROWSER_RESULTS_PATH}/${entry.id}`, ...kept });
   };
   const notGet = (req: http.IncomingMessage, res: http.ServerResponse, allowed = 'GET only') => (answerAndClose(req, res, 405, { ok: false, error: allowed }), true);
 

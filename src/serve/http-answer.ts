@@ -90,8 +90,17 @@ export function rawAnswer(socket: Duplex, status: string, headers: Record<string
  */
 export function isAdmin(req: http.IncomingMessage, url: URL, token: string | undefined): boolean {
   if (!token) return false;
-  const auth = String(req.headers.authorization ?? '');
-  const given = /^Bearer\s+(\S+)$/i.exec(auth)?.[1] ?? url.searchParams.get('token') ?? '';
+  return tokenEquals(bearerOf(req) ?? url.searchParams.get('token') ?? '', token);
+}
+
+/** The token of an `Authorization: Bearer TOKEN` header, or null. */
+export function bearerOf(req: http.IncomingMessage): string | null {
+  return /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? null;
+}
+
+/** A given token against the configured one, in constant time (no token configured: never equal). */
+export function tokenEquals(given: string | null | undefined, token: string | undefined): boolean {
+  if (!token || given === null || given === undefined) return false;
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(token).digest();
   return timingSafeEqual(a, b);

@@ -9,6 +9,11 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { startServe, formatHostPort, type ListenAddr, type ServeHandle, type ServeModule } from './server.js';
 import { mediaServeModule } from './turn-creds.js';
+import { openStore } from './store/index.js';
+import { DAY_MS } from './store/store.js';
+import { resultsModule, type ResultsModule } from './results/module.js';
+import { signerModule } from './results/signer.js';
+import { Webhooks, type WebhookOptions } from './results/webhooks.js';
 import { webrtcServeModule } from './webrtc-peer.js';
 import { bandwidthServeModule } from './bandwidth.js';
 import { browserPageModule } from './browser-page.js';
@@ -63,6 +68,20 @@ export interface ProbeConfig {
   maxPerAddress?: number;
   /** The admin views' token; generated when not given (printed at start). */
   adminToken?: string;
+  /** The results store and what goes with it (issue 15); none = no uploads, share links or /results. */
+  results?: ResultsConfig;
+}
+
+export interface ResultsConfig {
+  /** `sqlite:PATH` or `postgres://…` (src/serve/store). */
+  store: string;
+  /** The uploads' token; generated when not given (printed at start). */
+  uploadToken?: string;
+  /** Share-link lifetime in days (default 30). */
+  shareDays?: number;
+  webhooks?: string[];
+  /** The organisation the signer's invite page names. */
+  org?: { name?: string; logoUrl?: string };
 }
 
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
@@ -146,6 +165,9 @@ export interface ProbePlan {
   firewall: FirewallRule[];
   adminToken: string;
   adminTokenGenerated: boolean;
+  /** With a store: the upload token, and whether it was generated here. */
+  uploadToken: string | null;
+  uploadTokenGenerated: boolean;
 }
 
 export function planProbe(cfg: ProbeConfig): ProbePlan {
@@ -171,6 +193,8 @@ export function planProbe(cfg: ProbeConfig): ProbePlan {
     firewall,
     adminToken: cfg.adminToken ?? randomBytes(18).toString('base64url'),
     adminTokenGenerated: !cfg.adminToken,
+    uploadToken: cfg.results ? (cfg.results.uploadToken ?? randomBytes(18).toString('base64url')) : null,
+    uploadTokenGenerated: !!cfg.results && !cfg.results.uploadToken,
   };
 }
 
@@ -214,10 +238,36 @@ export interface StartProbeOptions {
   writeCaFile?: boolean;
   /** Test seam: the managed coturn's health-check interval. */
   coturnHealthEveryMs?: number;
+  /** Test seam: the webhooks' retry timing. */
+  webhookOptions?: WebhookOptions;
 }
 
 export async function startProbe(cfg: ProbeConfig, o: StartProbeOptions = {}): Promise<ProbeHandle> {
   const plan = o.plan ?? planProbe(cfg);
+  const log = o.log ?? (() => {});
+  // The results store opens (and migrates) before any listener: a bad --store stops the start.
+  const store = cfg.results
+    ? await openStore(cfg.results.store, {
+        secrets: [plan.adminToken, plan.uploadToken!, ...(plan.turn ? [plan.turn.secret] : [])],
+        ...(cfg.results.shareDays ? { shareTtlMs: cfg.results.shareDays * DAY_MS } : {}),
+      })
+    : null;
+  const webhooks = cfg.results?.webhooks?.length ? new Webhooks(cfg.results.webhooks, { log, ...o.webhookOptions }) : null;
+  const results = store ? resultsModule({ store, uploadToken: plan.uploadToken!, adminToken: plan.adminToken, webhooks, log }) : null;
+  const signer = store && results ? signerModule({ store, results, org: cfg.results?.org ?? {} }) : null;
+  try {
+    return await startProbeWith(cfg, plan, o, results, signer, async () => {
+      webhooks?.close();
+      await store?.close();
+    });
+  } catch (e) {
+    webhooks?.close();
+    await store?.close();
+    throw e;
+  }
+}
+
+async function startProbeWith(cfg: ProbeConfig, plan: ProbePlan, o: StartProbeOptions, results: ResultsModule | null, signer: ServeModule | null, closeStore: () => Promise<void>): Promise<ProbeHandle> {
   const turnModule = plan.managed ? managedTurnModule(plan.managed, { healthEveryMs: o.coturnHealthEveryMs }) : null;
   const media =
     cfg.stun || cfg.udpEcho || plan.turn || plan.stunAnnounced
@@ -239,7 +289,14 @@ export async function startProbe(cfg: ProbeConfig, o: StartProbeOptions = {}): P
       ...(cfg.webrtcHosts?.length ? { hostAddresses: cfg.webrtcHosts } : {}),
     }),
     bandwidthServeModule(), // quality.throughput: /.netready/down and /.netready/up
-    browserPageModule({ adminToken: plan.adminToken }), // the browser page: GET / (text/html), /.netready/page, /.netready/browser-results
+    // the browser page: GET / (text/html), /.netready/page, /.netready/browser-results
+    browserPageModule({
+      adminToken: plan.adminToken,
+      ...(results ? { store: async (doc, req) => { const r = await results.putBrowser(doc, req); return { id: r.result.id, url: r.url }; } } : {}),
+    }),
+    // uploads, share links, /results, invites (issue 15)
+    ...(results ? [results] : []),
+    ...(signer ? [signer] : []),
   ];
   const handle = await startServe({
     listen: cfg.listen,
@@ -253,5 +310,13 @@ export async function startProbe(cfg: ProbeConfig, o: StartProbeOptions = {}): P
     modules,
     ...(o.log ? { log: o.log } : {}),
   });
-  return { ...handle, plan, coturn: () => turnModule?.supervisor()?.status() ?? null };
+  return {
+    ...handle,
+    plan,
+    coturn: () => turnModule?.supervisor()?.status() ?? null,
+    close: async () => {
+      await handle.close();
+      await closeStore();
+    },
+  };
 }

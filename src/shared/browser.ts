@@ -68,4 +68,5 @@ export const PAGE_SHARED = {
   /** The checklist item the page judges, in the seed's words. */
   cameraMicPolicyText: CHECKLIST_TEXT['camera-mic-policy'],
 } as const;
-export type PageShared = typeof PAGE_SHARED;
+/** The signer's invite page passes mode 'signer': the script then only measures (window.netreadyMeasure). */
+export type PageShared = typeof PAGE_SHARED & { mode?: 'signer' };

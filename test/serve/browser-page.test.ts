@@ -17,6 +17,7 @@ import { serveCommand } from '../../src/cli/serve-command.js';
 import { mediaServeModule } from '../../src/serve/turn-creds.js';
 import { NEEDS_COTURN, startCoturn } from '../support/coturn.js';
 import { binPath, firstReason, needs } from '../support/prereqs.js';
+import { withChromium, type Page } from '../support/chromium.js';
 
 const noChromium = needs('chromium');
 
@@ -149,43 +150,6 @@ test('browserResultsProblem accepts the schema and names the first problem other
 });
 
 // ---- the page in a real Chromium -------------------------------------------------------------
-
-const BASE_ARGS = [
-  '--no-sandbox',
-  '--use-fake-device-for-media-stream',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-gpu',
-];
-
-type Page = import('playwright-core').Page;
-
-async function withChromium(args: string[], fn: (page: Page, dir: string) => Promise<void>): Promise<void> {
-  const { chromium } = await import('playwright-core');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netready-chromium-'));
-  const ctx = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: binPath('chromium'),
-    headless: true,
-    ignoreHTTPSErrors: true, // the serve's throw-away CA
-    acceptDownloads: true,
-    args: [...BASE_ARGS, ...args],
-    timeout: 15_000,
-  });
-  try {
-    const p = ctx.pages()[0] ?? (await ctx.newPage());
-    p.setDefaultTimeout(15_000);
-    const errors: string[] = [];
-    p.on('pageerror', (e) => errors.push(e.message));
-    await fn(p, dir);
-    assert.deepEqual(errors, [], 'no script error on the page');
-  } finally {
-    await ctx.close().catch(() => undefined);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Opens the page, clicks Run, waits until the results were posted; returns the posted document. */
 async function runPage(p: Page, base: string, mod: BrowserPageModule): Promise<BrowserResults> {

@@ -69,12 +69,14 @@ test('the example probe.yaml of the guide is a valid configuration', async (t) =
   writeFileSync(join(dir, 'probe.key'), pair.keyPem);
   writeFileSync(join(dir, 'turn-secret'), 'doc-turn-secret-value\n');
   writeFileSync(join(dir, 'admin-token'), 'doc-admin-token-value-0123\n');
+  writeFileSync(join(dir, 'upload-token'), 'doc-upload-token-value-0123\n');
   writeFileSync(join(dir, 'probe.yaml'), yaml.replaceAll('/etc/netready/', ''));
   const lines: string[] = [];
   assert.equal(await serveCommand({ config: join(dir, 'probe.yaml'), printConfig: true }, { out: (l) => lines.push(l), env: {} }), 0);
   const text = lines.join('\n');
   assert.match(text, /- turns:turn\.probe\.example\.com:443\?transport=tcp/);
-  assert.doesNotMatch(text, /doc-turn-secret-value|doc-admin-token-value/);
+  assert.doesNotMatch(text, /doc-turn-secret-value|doc-admin-token-value|doc-upload-token-value/);
+  assert.match(text, /store: sqlite:\/var\/lib\/netready\/results\.db/);
   // The firewall table of the guide lists what --print-config derives.
   for (const rule of ['tcp 203.0.113.10:443', 'udp 203.0.113.11:3478', 'tcp 203.0.113.11:3478', 'tcp 203.0.113.11:443']) assert.match(text, new RegExp(`allow inbound ${rule.replace(/\./g, '\\.')} `));
 });

@@ -220,3 +220,72 @@ test('--check beside the running probe (systemd): its ports are held by netready
   assert.match(text, /^ok +udp echo: all 1 ports answer$/m);
   assert.match(text, /^ok +coturn udp 127\.0\.0\.1:\d+: answers STUN$/m);
 });
+
+test('--store: the flags that need it, a bad spec, a bad webhook; --print-config masks the upload token and a PostgreSQL password', async (t) => {
+  const dir = tmp(t);
+  const usage = async (o: Parameters<typeof serveCommand>[0], env: NodeJS.ProcessEnv = {}) => {
+    const e = await serveCommand({ listen: ['127.0.0.1:0'], printConfig: true, ...o }, { out: () => {}, env }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    assert.ok(e instanceof UsageError, `expected a UsageError, got ${String(e)}`);
+    assert.ok(!e.message.includes('\n'));
+    return e.message;
+  };
+  assert.match(await usage({ webhook: ['https://hooks.example.test/x'] }), /need --store/);
+  assert.match(await usage({ store: 'mysql://x' }), /expected sqlite:PATH or postgres:\/\//);
+  assert.match(await usage({ store: 'sqlite:' }), /expected sqlite:PATH/);
+  assert.match(await usage({ store: `sqlite:${join(dir, 'r.db')}`, webhook: ['ftp://x'] }), /--webhook: expected an http or https URL/);
+  assert.match(await usage({ store: `sqlite:${join(dir, 'r.db')}`, shareDays: '0' }), /--share-days/);
+  assert.match(await usage({ store: `sqlite:${join(dir, 'r.db')}`, orgLogo: 'javascript:alert(1)' }), /--org-logo/);
+  assert.match(await usage({ store: `sqlite:${join(dir, 'r.db')}` }, { NETREADY_UPLOAD_TOKEN: 'short' }), /upload token: at least 16/);
+
+  const lines: string[] = [];
+  const tokenFile = join(dir, 'upload.token');
+  writeFileSync(tokenFile, 'an-upload-token-from-a-file\n');
+  await serveCommand(
+    { listen: ['127.0.0.1:0'], printConfig: true, store: 'postgres://netready:pg-password-here@127.0.0.1:5432/results', uploadTokenFile: tokenFile, webhook: ['https://hooks.example.test/x?key=hook-secret'], orgName: 'Acme Bank' },
+    { out: (l) => lines.push(l), env: {} },
+  );
+  const text = lines.join('\n');
+  assert.match(text, /store: postgres:\/\/netready:\*\*\*@127\.0\.0\.1:5432\/results/);
+  assert.match(text, new RegExp(`uploadToken: "\\*\\*\\* \\(${tokenFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)"`));
+  assert.match(text, /orgName: Acme Bank/);
+  for (const secret of ['pg-password-here', 'an-upload-token-from-a-file', 'hook-secret']) assert.ok(!text.includes(secret), `${secret} is masked`);
+});
+
+test('serve --store (the CLI): prints the store and a generated upload token; a store file it cannot open is one line, exit 2', async (t) => {
+  const dir = tmp(t);
+  const ac = new AbortController();
+  const lines: string[] = [];
+  let ready!: (i: { uploadToken: string | null }) => void;
+  const up = new Promise<{ uploadToken: string | null }>((r) => (ready = r));
+  const done = serveCommand({ listen: ['127.0.0.1:0'], store: `sqlite:${join(dir, 'results.db')}` }, { signal: ac.signal, out: (l) => lines.push(l), err: (l) => lines.push(l), env: {}, onReady: ready });
+  try {
+    const info = await Promise.race([up, done.then(() => Promise.reject(new Error(lines.join(' | '))))]);
+    assert.ok(info.uploadToken && info.uploadToken.length >= 16);
+    assert.ok(lines.some((l) => l.startsWith('results   store sqlite:')));
+    assert.ok(lines.some((l) => l.startsWith('upload    token ') && l.includes(info.uploadToken!)), lines.join('\n'));
+  } finally {
+    ac.abort();
+    await done;
+  }
+  writeFileSync(join(dir, 'not-a-db'), 'this is not an SQLite database, just text that is long enough to be read as a header.'.repeat(20));
+  const r = await cli(['--listen', '127.0.0.1:0', '--store', `sqlite:${join(dir, 'not-a-db')}`], { ...process.env, NETREADY_ADMIN_TOKEN: '', NETREADY_UPLOAD_TOKEN: '' });
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /^netready: serve: --store: .*not-a-db/m);
+  assert.equal(r.err.trim().split('\n').length, 1, r.err);
+});
+
+test('--check with --store: the store opens (schema, counts), a damaged store file is a FAIL line naming it, exit 1', async (t) => {
+  const dir = tmp(t);
+  const good: string[] = [];
+  const code = await serveCommand({ listen: ['127.0.0.1:0'], store: `sqlite:${join(dir, 'results.db')}`, check: true }, { out: (l) => good.push(l), env: {} });
+  assert.ok(good.some((l) => /^ok +store: sqlite:.*results\.db opens \(sqlite, schema v\d+; 0 reports, 0 sites, 0 invites\)$/.test(l)), good.join('\n'));
+  assert.equal(code, 0, good.join('\n'));
+  writeFileSync(join(dir, 'damaged.db'), 'not an SQLite database at all; just text long enough to have a header.'.repeat(20));
+  const bad: string[] = [];
+  assert.equal(await serveCommand({ listen: ['127.0.0.1:0'], store: `sqlite:${join(dir, 'damaged.db')}`, check: true }, { out: (l) => bad.push(l), env: {} }), 1);
+  assert.ok(bad.some((l) => /^FAIL +store: .*damaged\.db/.test(l)), bad.join('\n'));
+  assert.ok(bad.some((l) => /^skip +live checks/.test(l)), 'the probe is not started on a store that does not open');
+});

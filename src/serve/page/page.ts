@@ -175,7 +175,9 @@ type CheckStatus = BrowserCheck['status'];
   }
 
   // ---- 2. camera and microphone ---------------------------------------------------------
-  async function checkCapture(kind: 'camera' | 'microphone'): Promise<BrowserCheck> {
+  // `given`: one getUserMedia({audio, video}) the caller asked for (the signer page: one prompt, and
+  // the tracks stay on for its preview); else this check asks for the one device and stops it.
+  async function checkCapture(kind: 'camera' | 'microphone', given?: Promise<MediaStream>): Promise<BrowserCheck> {
     const c = begin('browser.' + kind, kind);
     let perm = 'unknown';
     try {
@@ -188,12 +190,13 @@ type CheckStatus = BrowserCheck['status'];
     if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
       return finish(c, 'failed', { code: 'CAPTURE_UNAVAILABLE', details, reason: 'navigator.mediaDevices.getUserMedia is missing (disabled by policy or an extension?)', message: 'getUserMedia missing' });
     }
-    const req = navigator.mediaDevices.getUserMedia(kind === 'camera' ? { video: true } : { audio: true });
+    const req = given || navigator.mediaDevices.getUserMedia(kind === 'camera' ? { video: true } : { audio: true });
     try {
       const stream = await withTimeout(req, PROMPT_MS, 'the ' + kind + ' prompt');
-      const tracks = stream.getTracks();
+      const tracks = given ? (kind === 'camera' ? stream.getVideoTracks() : stream.getAudioTracks()) : stream.getTracks();
       details.device = tracks[0] ? tracks[0].label : '';
-      tracks.forEach((t) => t.stop());
+      if (given && !tracks.length) return finish(c, 'failed', { code: 'CAPTURE_NO_DEVICE', message: 'no ' + kind + ' track', details, reason: 'no ' + kind + ' found on this device' });
+      if (!given) tracks.forEach((t) => t.stop());
       try {
         details.permissionAfter = (await navigator.permissions.query({ name: kind as PermissionName })).state;
       } catch (e) {
@@ -201,10 +204,11 @@ type CheckStatus = BrowserCheck['status'];
       }
       return finish(c, 'ok', { metrics: { trackCount: tracks.length }, details, reason: 'allowed' + (details.device ? ': ' + details.device : '') });
     } catch (e) {
-      req.then(
-        (s) => s.getTracks().forEach((t) => t.stop()),
-        () => {},
-      );
+      if (!given)
+        req.then(
+          (s) => s.getTracks().forEach((t) => t.stop()),
+          () => {},
+        );
       const name = errText(e, 'name') || 'Error';
       const msg = name + ': ' + errText(e, 'message');
       details.errorName = name;
@@ -688,16 +692,30 @@ type CheckStatus = BrowserCheck['status'];
   }
 
   async function run(): Promise<void> {
+    setBusy(true);
+    const doc = await measure(undefined, say);
+    current = doc;
+    render(doc, 'This browser, ' + new Date(doc.startedAt).toLocaleString());
+    setBusy(false);
+    say('Done. Save keeps the results in a file; they were also sent to the server.');
+    await post(doc);
+  }
+
+  /**
+   * Every check, and the document they make (no rendering, nothing sent): the IT page's Run, and
+   * the signer's invite page (window.netreadyMeasure), which passes its one camera+microphone
+   * request as `capture`.
+   */
+  async function measure(capture: Promise<MediaStream> | undefined, progress: (text: string) => void): Promise<BrowserResults> {
     const t0 = now();
     const startedAt = new Date().toISOString();
-    setBusy(true);
-    say('Checking the browser ...');
+    progress('Checking the browser ...');
     let checks = [checkSupport()];
-    say('Asking for the camera (click Allow if your browser asks) ...');
-    checks.push(await checkCapture('camera'));
-    say('Asking for the microphone (click Allow if your browser asks) ...');
-    checks.push(await checkCapture('microphone'));
-    say('Checking WebRTC, WebSocket and the event stream ...');
+    progress('Asking for the camera (click Allow if your browser asks) ...');
+    checks.push(await checkCapture('camera', capture));
+    progress('Asking for the microphone (click Allow if your browser asks) ...');
+    checks.push(await checkCapture('microphone', capture));
+    progress('Checking WebRTC, WebSocket and the event stream ...');
     const net = await Promise.all([
       checkWebrtc().catch((e) => [finish(begin('browser.webrtc.ice', location.host), 'error', { code: 'PAGE_ERROR', message: String(e && e.message) })]),
       checkWebSocket(),
@@ -717,11 +735,7 @@ type CheckStatus = BrowserCheck['status'];
       causes,
       checklist: checklistFrom(checks, causes),
     };
-    current = doc;
-    render(doc, 'This browser, ' + new Date(startedAt).toLocaleString());
-    setBusy(false);
-    say('Done. Save keeps the results in a file; they were also sent to the server.');
-    await post(doc);
+    return doc;
   }
 
   async function post(doc: BrowserResults): Promise<void> {
@@ -892,6 +906,8 @@ type CheckStatus = BrowserCheck['status'];
     file.addEventListener('change', () => load(file.files ? file.files[0] : undefined));
     document.body.setAttribute('data-state', 'idle');
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  // The signer's invite page loads this script for its measurements only (src/serve/results/signer.ts).
+  if (NETREADY.mode === 'signer') (window as unknown as { netreadyMeasure: typeof measure }).netreadyMeasure = measure;
+  else if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })();
