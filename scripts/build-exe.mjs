@@ -46,22 +46,28 @@ function sh(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-/** quickjs-wasi reads its .wasm beside its own file; in the executable it is the asset quickjs.wasm. */
-const quickjsWasm = {
-  name: 'quickjs-wasm-asset',
-  setup(build) {
-    build.onLoad({ filter: /quickjs-wasi[\\/]dist[\\/]index\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const read = "await readFile(new URL('../quickjs.wasm', import.meta.url))";
-      if (!source.includes(read)) throw new Error(`${args.path}: the quickjs.wasm read to replace is not there (quickjs-wasi changed?)`);
-      const replaced = source.replace(
-        read,
-        "(require('node:sea').isSea() ? require('node:sea').getAsset('quickjs.wasm') : await readFile(new URL('../node_modules/quickjs-wasi/quickjs.wasm', import.meta.url)))",
-      );
-      return { contents: replaced, loader: 'js' };
-    });
-  },
-};
+/**
+ * quickjs-wasi reads its quickjs.wasm next to itself; in a bundle that file is elsewhere: `read` is
+ * the expression that gives the bytes instead.
+ */
+function quickjsWasmFrom(name, read) {
+  return {
+    name,
+    setup(build) {
+      build.onLoad({ filter: /quickjs-wasi[\\/]dist[\\/]index\.js$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const original = "await readFile(new URL('../quickjs.wasm', import.meta.url))";
+        if (!source.includes(original)) throw new Error(`${args.path}: the quickjs.wasm read to replace is not there (quickjs-wasi changed?)`);
+        return { contents: source.replace(original, read), loader: 'js' };
+      });
+    },
+  };
+}
+// The executable's bundle: the SEA asset (or, run as a plain bundle, the package's file).
+const quickjsWasm = quickjsWasmFrom(
+  'quickjs-wasm-asset',
+  "(require('node:sea').isSea() ? require('node:sea').getAsset('quickjs.wasm') : await readFile(new URL('../node_modules/quickjs-wasi/quickjs.wasm', import.meta.url)))",
+);
 
 async function bundle() {
   mkdirSync(BUILD, { recursive: true });
@@ -98,17 +104,7 @@ async function bundle() {
 }
 
 /** In the PAC worker's bundle quickjs-wasi gets its WebAssembly from the thread's workerData. */
-const quickjsWasmFromWorkerData = {
-  name: 'quickjs-wasm-worker-data',
-  setup(build) {
-    build.onLoad({ filter: /quickjs-wasi[\\/]dist[\\/]index\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const read = "await readFile(new URL('../quickjs.wasm', import.meta.url))";
-      if (!source.includes(read)) throw new Error(`${args.path}: the quickjs.wasm read to replace is not there (quickjs-wasi changed?)`);
-      return { contents: source.replace(read, "(await import('node:worker_threads')).workerData.wasm"), loader: 'js' };
-    });
-  },
-};
+const quickjsWasmFromWorkerData = quickjsWasmFrom('quickjs-wasm-worker-data', "(await import('node:worker_threads')).workerData.wasm");
 
 /** SEA assets: name (as src/assets.ts reads it) → file. */
 function assets() {
