@@ -8,6 +8,7 @@
 // with proxies requiring authentication").
 
 import type { CheckContext, CheckDef, CheckTask } from './types.js';
+import type { ProxyConfigDetails } from '../shared/evidence.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../shared/errors.js';
 import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from '../net/proxy.js';
@@ -64,7 +65,7 @@ function firstProxy(c: ProxyChoice): HttpChoice | null {
   return (routeEntries(c).find((e) => e.kind === 'http') as HttpChoice | undefined) ?? null;
 }
 
-export const proxyConfig: CheckDef = {
+export const proxyConfig: CheckDef<ProxyConfigDetails> = {
   id: 'proxy.config',
   title: 'Which way each host goes, and where that setting came from (explicit, system settings, PAC, WPAD, environment)',
   plan(profiles): CheckTask[] {
@@ -106,7 +107,7 @@ export const proxyConfig: CheckDef = {
     }
     const proxyAuth = await Promise.all([...inUse.values()].slice(0, 8).map((u) => authProbe(u.choice, u.host, u.port, ctx)));
     const pac = ctx.proxy.pacInUse?.() ?? d.pac;
-    const details: Record<string, unknown> = {
+    const details: ProxyConfigDetails = {
       explicit: d.explicit,
       pac,
       env: { HTTPS_PROXY: d.env.HTTPS_PROXY, HTTP_PROXY: d.env.HTTP_PROXY, NO_PROXY: d.env.NO_PROXY, ...(d.env.ALL_PROXY ? { ALL_PROXY: d.env.ALL_PROXY } : {}) },
