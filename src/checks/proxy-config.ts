@@ -8,7 +8,7 @@
 // with proxies requiring authentication").
 
 import type { CheckContext, CheckDef, CheckTask } from './types.js';
-import type { ProxyConfigDetails } from '../shared/evidence.js';
+import type { ProxyAuthRow, ProxyConfigDetails } from '../shared/evidence.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../shared/errors.js';
 import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from '../net/proxy.js';
@@ -30,8 +30,8 @@ export function authSchemes(header: string | undefined): string[] {
  * Whether the proxy demands authentication of a client that brings none: a CONNECT without
  * credentials (what a WebRTC stack or an SDK sends). Also when netready was given credentials.
  */
-async function authProbe(choice: HttpChoice, host: string, port: number, ctx: CheckContext): Promise<Record<string, unknown>> {
-  const row: Record<string, unknown> = { proxy: choice.display, source: choice.source, host, credentialsGiven: !!choice.authorization };
+async function authProbe(choice: HttpChoice, host: string, port: number, ctx: CheckContext): Promise<ProxyAuthRow> {
+  const row: Pick<ProxyAuthRow, 'proxy' | 'source' | 'host' | 'credentialsGiven'> = { proxy: choice.display, source: choice.source, host, credentialsGiven: !!choice.authorization };
   try {
     const x = await dial({ host, port, proxy: { ...choice, authorization: undefined, fallbacks: undefined } }, ctx);
     x.socket.destroy();
@@ -82,7 +82,7 @@ export const proxyConfig: CheckDef<ProxyConfigDetails> = {
   async run(task, ctx) {
     const hosts = (task.params.hosts as Pick<HostEntry, 'host' | 'role' | 'tls' | 'tcp' | 'webPort'>[]) ?? [];
     const d = ctx.proxy.describe();
-    const perHost: Record<string, unknown> = {};
+    const perHost: ProxyConfigDetails['perHost'] = {};
     const video: { host: string; port: number; choice: ProxyChoice }[] = [];
     // Every proxy a PAC named, for any host (the way out a PAC knows of).
     const pacProxies: HttpChoice[] = [];

@@ -1,6 +1,8 @@
 // Typed evidence: the `details` a check declares (CheckDef<Details>) and rules read through
 // detailsOf(). A leaf module: it imports nothing of netready's but the other shared leaves.
 // docs/evidence.md describes every check's details; every check id has an entry in CheckDetailsMap.
+// These are the details a check's run() returns; a result whose check threw (a NetError) carries the
+// error's details instead (the dialer's phase, codes, and what the check had gathered so far).
 
 import type { CheckId } from './check-ids.js';
 import type { CheckResult } from './results.js';
@@ -89,13 +91,29 @@ export interface ProxyEvidence {
   from?: string;
 }
 
+/** One proxy in use, asked for a CONNECT without credentials (proxy.config's proxyAuth). */
+export interface ProxyAuthRow {
+  proxy: string;
+  source: string;
+  host: string;
+  credentialsGiven: boolean;
+  /** 200, 407, the proxy's refusal status, or null (no answer). */
+  status: number | null;
+  /** null: the proxy did not answer about authentication (see error). */
+  demandsAuth: boolean | null;
+  /** The Proxy-Authenticate schemes of a 407. */
+  schemes?: string[];
+  error?: string;
+}
+
 /** proxy.config (src/checks/proxy-config.ts): what proxy configuration applies, host by host. */
 export interface ProxyConfigDetails {
   explicit: unknown;
   pac: unknown;
   env: { HTTPS_PROXY?: string; HTTP_PROXY?: string; NO_PROXY?: string; ALL_PROXY?: string };
-  perHost: Record<string, unknown>;
-  proxyAuth: Record<string, unknown>[];
+  /** Each host's route ({kind, source, origin?, from?, display?, auth?, route?, fallbacks?, pacAnswer?, note?}). */
+  perHost: Record<string, Record<string, unknown>>;
+  proxyAuth: ProxyAuthRow[];
   /** What proxy discovery found (src/net/discovery/run.ts DiscoveryRecord). */
   discovery?: unknown;
   /** Where a PAC applies: the video hosts that work only through its proxy. */
