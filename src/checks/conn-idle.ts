@@ -7,6 +7,7 @@
 import type { Duplex } from 'node:stream';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { ConnIdleDetails } from '../shared/evidence.js';
 import { NetError } from '../shared/errors.js';
 import { ChunkedDecoder } from '../net/http1.js';
 import { SseTimer } from '../protocol/sse-timing.js';
@@ -33,7 +34,7 @@ function hold(sock: Duplex, windowMs: number, ctx: CheckContext, onData: (b: Buf
   });
 }
 
-function holdOutcome(h: Hold, windowMs: number, kind: string, target: string, details: Record<string, unknown>): CheckOutcome {
+function holdOutcome(h: Hold, windowMs: number, kind: string, target: string, details: ConnIdleDetails): CheckOutcome<ConnIdleDetails> {
   if (h.end === 'closed')
     return {
       status: 'failed',
@@ -51,8 +52,8 @@ function holdOutcome(h: Hold, windowMs: number, kind: string, target: string, de
   return { status: 'ok', metrics: { heldMs: h.heldMs }, details };
 }
 
-async function runWs(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  const dw = await openWebTask(task, ctx, { kind: 'ws' });
+async function runWs(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<ConnIdleDetails>> {
+  const dw = await openWebTask<ConnIdleDetails>(task, ctx, { kind: 'ws' });
   if (!dw.ok) return dw.outcome;
   const { p, path, sock, details } = dw;
   const windowMs = ctx.config.idleWindowMs;
@@ -83,8 +84,8 @@ async function runWs(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> 
   }
 }
 
-async function runSse(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
-  const dw = await openWebTask(task, ctx, { kind: 'sse' });
+async function runSse(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<ConnIdleDetails>> {
+  const dw = await openWebTask<ConnIdleDetails>(task, ctx, { kind: 'sse' });
   if (!dw.ok) return dw.outcome;
   const { path, sock, details } = dw;
   const windowMs = ctx.config.idleWindowMs;
@@ -125,7 +126,7 @@ async function runSse(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome>
   }
 }
 
-export const connIdle: CheckDef = {
+export const connIdle: CheckDef<ConnIdleDetails> = {
   id: 'conn.idle',
   title: 'Idle long-lived connections are not cut',
   plan(profiles, config): CheckTask[] {

@@ -3,11 +3,12 @@
 
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { DnsResolveDetails } from '../shared/evidence.js';
 import { resolveHost } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
 import { decisionUrl, webPort } from './web.js';
 
-export const dnsResolve: CheckDef = {
+export const dnsResolve: CheckDef<DnsResolveDetails> = {
   id: 'dns.resolve',
   title: 'Each required host name resolves',
   plan(profiles): CheckTask[] {

@@ -8,12 +8,13 @@
 import { promises as dnsp } from 'node:dns';
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { DnsZoneDetails } from '../shared/evidence.js';
 import { NetError } from '../shared/errors.js';
 import { classifyDnsError, phase } from '../net/dial.js';
 import { proxySummary } from '../net/proxy.js';
 import { decisionUrl } from './web.js';
 
-export const dnsZone: CheckDef = {
+export const dnsZone: CheckDef<DnsZoneDetails> = {
   id: 'dns.zone',
   title: "A wildcard's zone resolves (no host name is known under it)",
   plan(profiles): CheckTask[] {
@@ -23,7 +24,7 @@ export const dnsZone: CheckDef = {
   },
   async run(task, ctx) {
     const apex = task.target.toLowerCase();
-    const details: Record<string, unknown> = { host: apex, wildcard: task.host?.wildcard ?? `*.${apex}` };
+    const details: DnsZoneDetails = { host: apex, wildcard: task.host?.wildcard ?? `*.${apex}` };
     const override = ctx.config.resolve[apex];
     if (override !== undefined) return { status: 'ok', details: { ...details, via: 'override', address: override } };
     // Through a proxy the browser never resolves vendor names itself: the proxy does.
@@ -33,7 +34,7 @@ export const dnsZone: CheckDef = {
     const ms = ctx.timeouts.resolveMs;
     const resolver = new dnsp.Resolver({ timeout: Math.max(200, Math.floor(ms / 2)), tries: 2 });
     const t0 = ctx.now();
-    const ask = async (): Promise<Record<string, unknown>> => {
+    const ask = async (): Promise<Pick<DnsZoneDetails, 'answer' | 'nsname' | 'hostmaster'>> => {
       try {
         const soa = await resolver.resolveSoa(apex);
         return { answer: 'SOA', nsname: soa.nsname, hostmaster: soa.hostmaster };
@@ -44,7 +45,7 @@ export const dnsZone: CheckDef = {
         throw e;
       }
     };
-    const found = await phase<Record<string, unknown>>(
+    const found = await phase<Pick<DnsZoneDetails, 'answer' | 'nsname' | 'hostmaster'>>(
       ms,
       ctx.signal,
       () => new NetError('DNS_TIMEOUT', `no DNS answer for the zone ${apex} within ${ms} ms`, 'timeout', { ...details, phase: 'dns' }),

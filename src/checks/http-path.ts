@@ -8,19 +8,20 @@
 // a refusal is recognised by its markers (proxyRefusalMarker).
 
 import type { CheckDef, CheckTask } from './types.js';
+import type { HttpPathDetails } from '../shared/evidence.js';
 import { NetError } from '../shared/errors.js';
 import { readBody, readHead, writeRequest, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { hostHeader, openWebTask, planPathTasks, r1, requestTarget, withDetails } from './web.js';
 
-export const httpPath: CheckDef = {
+export const httpPath: CheckDef<HttpPathDetails> = {
   id: 'http.path',
   title: 'The paths the product uses answer (not blocked by a proxy)',
   plan(profiles, config): CheckTask[] {
     return planPathTasks('http.path', profiles.hosts, config, { specs: (h) => h.http });
   },
   async run(task, ctx) {
-    const dw = await openWebTask(task, ctx);
+    const dw = await openWebTask<HttpPathDetails>(task, ctx);
     if (!dw.ok) return dw.outcome;
     const { p, path, sock, details, choice } = dw;
     try {

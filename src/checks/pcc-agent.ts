@@ -18,6 +18,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { PccAgentDetails } from '../shared/evidence.js';
 import { NetError } from '../shared/errors.js';
 import { connectTcp, parseOverride, phase, resolveHost, summarizePeer, trustContext, type PeerSummary } from '../net/dial.js';
 import { mapEndpoint } from '../net/endpoint.js';
@@ -162,8 +163,8 @@ function probeOnce(host: string, certName: string, port: number, ctx: CheckConte
   return p;
 }
 
-function portOutcome(p: PortProbe, host: string): CheckOutcome {
-  const details: Record<string, unknown> = { host, port: p.port, address: p.address, proxy: null };
+function portOutcome(p: PortProbe, host: string): CheckOutcome<PccAgentDetails> {
+  const details: PccAgentDetails = { host, port: p.port, address: p.address, proxy: null };
   if (p.dialPort !== p.port) details.dialPort = p.dialPort;
   if (p.cert) Object.assign(details, { cert: p.cert, validTo: p.cert.validTo, subject: p.cert.subject });
   if (p.upgradeStatus !== undefined) details.status = p.upgradeStatus;
@@ -189,7 +190,7 @@ async function resolvePcc(host: string, ctx: CheckContext): Promise<PccDns> {
   }
 }
 
-export const pccAgent: CheckDef = {
+export const pccAgent: CheckDef<PccAgentDetails> = {
   id: PCC_ID,
   title: 'The Personal Certificate Client answers locally with a valid certificate and no proxy in the way',
   plan(profiles): CheckTask[] {
@@ -229,7 +230,7 @@ export const pccAgent: CheckDef = {
           status: 'skipped',
           reason: `not listening (${out.error?.code ?? 'no agent'}); the agent answers on port ${agent.port} (it takes one of the ${all.length} ports of the Personal Certificate Client)`,
           metrics: out.metrics,
-          details: { ...out.details, closedCode: out.error?.code ?? null, agentPort: agent.port },
+          details: { ...out.details!, closedCode: out.error?.code ?? null, agentPort: agent.port },
         };
       }
       return portOutcome(mine, host);
@@ -271,7 +272,7 @@ export const pccAgent: CheckDef = {
     if (proxy) problems.push('PCC_PROXY_NOT_BYPASSED');
     if (!dns.loopback) problems.push('PCC_DNS_NO_LOOPBACK');
 
-    const details: Record<string, unknown> = { host, certName, ports: portStatus, proxy, problems, dns, source: task.params.source };
+    const details: PccAgentDetails = { host, certName, ports: portStatus, proxy, problems, dns, source: task.params.source };
     if (proxyError) details.proxyError = proxyError;
     const metrics: Record<string, number> = { agentsCount: agents.length };
     if (chosen) {

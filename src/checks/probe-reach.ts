@@ -8,6 +8,7 @@ import type { CheckDef, CheckTask } from './types.js';
 import type { RunConfig } from '../shared/config.js';
 import type { HostEntry, ProfileSet } from '../shared/profile-types.js';
 import { taskKey } from './types.js';
+import type { ProbeReachDetails } from '../shared/evidence.js';
 import { NetError } from '../shared/errors.js';
 import { probeGet, probeProxy, probeTarget } from '../net/probe-client.js';
 import { proxySummary } from '../net/proxy.js';
@@ -17,7 +18,7 @@ export function probeUrl(probe: string): string {
   return probe.replace(/\/+$/, '');
 }
 
-export const probeReach: CheckDef = {
+export const probeReach: CheckDef<ProbeReachDetails> = {
   id: 'probe.reach',
   title: 'The probe (a netready serve) answers, the way a browser would reach it',
   plan(_profiles, config): CheckTask[] {
@@ -28,7 +29,7 @@ export const probeReach: CheckDef = {
   async run(_task, ctx) {
     const t = probeTarget(ctx.config)!;
     const choice = await probeProxy(ctx.config, ctx.proxy, ctx.signal);
-    const details: Record<string, unknown> = { host: t.host, port: t.port, url: probeUrl(ctx.config.probe!), proxy: proxySummary(choice), farEnd: 'probe' };
+    const details: ProbeReachDetails = { host: t.host, port: t.port, url: probeUrl(ctx.config.probe!), proxy: proxySummary(choice), farEnd: 'probe' };
     const timeoutMs = ctx.timeouts.connectMs + ctx.timeouts.tlsMs + ctx.timeouts.firstByteMs;
     let res;
     try {
@@ -48,7 +49,7 @@ export const probeReach: CheckDef = {
     });
     const b = res.body;
     // What the probe says about itself (name, version, the address it saw us come from).
-    if (b) for (const k of ['server', 'version', 'names', 'name', 'clientAddress', 'remoteAddress']) if (b[k] !== undefined) details[k === 'remoteAddress' ? 'clientAddress' : k] = b[k];
+    if (b) for (const k of ['server', 'version', 'names', 'name', 'clientAddress', 'remoteAddress']) if (b[k] !== undefined) (details as unknown as Record<string, unknown>)[k === 'remoteAddress' ? 'clientAddress' : k] = b[k];
     const metrics: Record<string, number> = { connectMs: res.dialed.timings.connectMs, firstByteMs: res.firstByteMs };
     if (res.dialed.timings.tlsMs !== undefined) metrics.tlsMs = res.dialed.timings.tlsMs;
     if (res.dialed.timings.proxyMs !== undefined) metrics.proxyConnectMs = res.dialed.timings.proxyMs;

@@ -8,6 +8,7 @@
 // with proxies requiring authentication").
 
 import type { CheckContext, CheckDef, CheckTask } from './types.js';
+import type { ProxyAuthRow, ProxyConfigDetails } from '../shared/evidence.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../shared/errors.js';
 import { entryLabel, proxySummary, routeEntries, type ProxyChoice } from '../net/proxy.js';
@@ -29,8 +30,8 @@ export function authSchemes(header: string | undefined): string[] {
  * Whether the proxy demands authentication of a client that brings none: a CONNECT without
  * credentials (what a WebRTC stack or an SDK sends). Also when netready was given credentials.
  */
-async function authProbe(choice: HttpChoice, host: string, port: number, ctx: CheckContext): Promise<Record<string, unknown>> {
-  const row: Record<string, unknown> = { proxy: choice.display, source: choice.source, host, credentialsGiven: !!choice.authorization };
+async function authProbe(choice: HttpChoice, host: string, port: number, ctx: CheckContext): Promise<ProxyAuthRow> {
+  const row: Pick<ProxyAuthRow, 'proxy' | 'source' | 'host' | 'credentialsGiven'> = { proxy: choice.display, source: choice.source, host, credentialsGiven: !!choice.authorization };
   try {
     const x = await dial({ host, port, proxy: { ...choice, authorization: undefined, fallbacks: undefined } }, ctx);
     x.socket.destroy();
@@ -64,7 +65,7 @@ function firstProxy(c: ProxyChoice): HttpChoice | null {
   return (routeEntries(c).find((e) => e.kind === 'http') as HttpChoice | undefined) ?? null;
 }
 
-export const proxyConfig: CheckDef = {
+export const proxyConfig: CheckDef<ProxyConfigDetails> = {
   id: 'proxy.config',
   title: 'Which way each host goes, and where that setting came from (explicit, system settings, PAC, WPAD, environment)',
   plan(profiles): CheckTask[] {
@@ -81,7 +82,7 @@ export const proxyConfig: CheckDef = {
   async run(task, ctx) {
     const hosts = (task.params.hosts as Pick<HostEntry, 'host' | 'role' | 'tls' | 'tcp' | 'webPort'>[]) ?? [];
     const d = ctx.proxy.describe();
-    const perHost: Record<string, unknown> = {};
+    const perHost: ProxyConfigDetails['perHost'] = {};
     const video: { host: string; port: number; choice: ProxyChoice }[] = [];
     // Every proxy a PAC named, for any host (the way out a PAC knows of).
     const pacProxies: HttpChoice[] = [];
@@ -106,7 +107,7 @@ export const proxyConfig: CheckDef = {
     }
     const proxyAuth = await Promise.all([...inUse.values()].slice(0, 8).map((u) => authProbe(u.choice, u.host, u.port, ctx)));
     const pac = ctx.proxy.pacInUse?.() ?? d.pac;
-    const details: Record<string, unknown> = {
+    const details: ProxyConfigDetails = {
       explicit: d.explicit,
       pac,
       env: { HTTPS_PROXY: d.env.HTTPS_PROXY, HTTP_PROXY: d.env.HTTP_PROXY, NO_PROXY: d.env.NO_PROXY, ...(d.env.ALL_PROXY ? { ALL_PROXY: d.env.ALL_PROXY } : {}) },

@@ -40,6 +40,7 @@ import {
 } from './quality-udp-train.js';
 import { openTurnTransport, turnPeerSetup, turnSession, turnTargetsFromUrls } from './turn-allocate.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { RelayTrainDetails } from '../shared/evidence.js';
 
 export const RELAY_TRAIN_ID = 'quality.relay-train';
 /** The relay paths measured (seed 000): TURN over UDP 3478 and the TLS 443 fallback. */
@@ -76,7 +77,7 @@ export function planRelayTrain(profiles: ProfileSet, config: RunConfig): CheckTa
 
 const fmtAddr = (a: TransportAddress) => formatHostPort(a.address, a.port);
 
-export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<RelayTrainDetails>> {
   const t = parseMediaTarget(task.target);
   if (!t) return { status: 'skipped', reason: `not a ${RELAY_TRAIN_ID} target: ${task.target}` };
   const ms = ctx.timeouts.firstByteMs;
@@ -87,10 +88,10 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
   const peerEp = await resolveFirst(e.host, ports[Math.floor(ports.length / 2)], ctx);
   const peer: TransportAddress = { family: net.isIPv6(peerEp.address) ? 6 : 4, address: peerEp.address, port: peerEp.port };
 
-  const details: Record<string, unknown> = { host: t.host, port: t.port, transport: t.kind, proxy: null, inspected: false, peer: fmtAddr(peer) };
+  const details: RelayTrainDetails = { host: t.host, port: t.port, transport: t.kind, proxy: null, inspected: false, peer: fmtAddr(peer) };
   const metrics: Record<string, number> = {};
   const tr = await openTurnTransport(t, ctx, details, metrics);
-  let outcome: CheckOutcome | null = null;
+  let outcome: CheckOutcome<RelayTrainDetails> | null = null;
   try {
     const session = await turnSession({
       transport: tr,
@@ -172,7 +173,7 @@ export async function runRelayTrain(task: CheckTask, ctx: CheckContext): Promise
   }
 }
 
-export const qualityRelayTrain: CheckDef = {
+export const qualityRelayTrain: CheckDef<RelayTrainDetails> = {
   id: RELAY_TRAIN_ID,
   title: 'The packet train through TURN over UDP and TLS 443: what the media fallback path delivers',
   plan: planRelayTrain,

@@ -30,6 +30,7 @@ import { connectUdp, probeHostName, probeJson, resolveFirst, sleep, targetHost }
 import { availableBpsFrom, qualitySchedule, trainDurationMs } from './quality-schedule.js';
 import { planThroughput } from './quality-throughput.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { UdpTrainDetails } from '../shared/evidence.js';
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 const r4 = (n: number) => Math.round(n * 10_000) / 10_000;
@@ -184,7 +185,7 @@ export function trainMetrics(st: TrainStats): { metrics: Record<string, number>;
   return { metrics, rttMs, jitterMs };
 }
 
-export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<UdpTrainDetails>> {
   // The engine started it after quality.throughput (or at the schedule's deadline): its rate, then
   // the token (fresh).
   const availableBps = availableBpsFrom(ctx);
@@ -292,7 +293,7 @@ export async function runUdpTrain(task: CheckTask, ctx: CheckContext): Promise<C
     if (ctx.signal.aborted && sent.length < plan.length) throw new NetError('DEADLINE_EXCEEDED', 'the run deadline was reached', 'timeout');
 
     const st = analyzeTrain(sent, recv);
-    const details = {
+    const details: UdpTrainDetails = {
       host: echoHost,
       port: ep.port,
       address: ep.address,
@@ -319,7 +320,7 @@ type Kind = 'bound' | 'plain' | 'cookie';
 
 const nr = (v: number | null) => (v === null ? null : r1(v));
 
-export const qualityUdpTrain: CheckDef = {
+export const qualityUdpTrain: CheckDef<UdpTrainDetails> = {
   id: 'quality.udp-train',
   title: 'UDP packet train through the probe echo: RTT, jitter (RFC 3550), loss, reordering',
   plan: planUdpTrain,

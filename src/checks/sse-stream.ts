@@ -8,13 +8,14 @@
 //   time, one by one — buffering and batching are measured there, on the probe's path.
 
 import type { CheckContext, CheckDef, CheckOutcome, CheckTask } from './types.js';
+import type { SseStreamDetails } from '../shared/evidence.js';
 import { readBody, proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { SseTimer } from '../protocol/sse-timing.js';
 import { openWebTask, planPathTasks, r1, requestEventStream, withDetails, type OpenedWebTask } from './web.js';
 
 /** The event stream of a vendor's real server: the origin answered, nothing on the way refused it. */
-async function vendorStream(task: CheckTask, dw: OpenedWebTask, ctx: CheckContext): Promise<CheckOutcome> {
+async function vendorStream(task: CheckTask, dw: OpenedWebTask<SseStreamDetails>, ctx: CheckContext): Promise<CheckOutcome<SseStreamDetails>> {
   const { p, sock, details } = dw;
   try {
     const { head } = await requestEventStream(dw, '', ctx);
@@ -46,7 +47,7 @@ export const SSE_COUNT = 8;
 /** How often this machine's clock is sampled while the stream is read. */
 const TICK_MS = 10;
 
-export const sseStream: CheckDef = {
+export const sseStream: CheckDef<SseStreamDetails> = {
   id: 'sse.stream',
   title: 'Server-Sent Events arrive on time, unbuffered',
   plan(profiles, config): CheckTask[] {
@@ -54,7 +55,7 @@ export const sseStream: CheckDef = {
     return planPathTasks('sse.stream', profiles.hosts, config, { specs: (h) => h.sse, priority: 20 });
   },
   async run(task, ctx) {
-    const dw = await openWebTask(task, ctx);
+    const dw = await openWebTask<SseStreamDetails>(task, ctx);
     if (!dw.ok) return dw.outcome;
     const { sock, details } = dw;
     if (task.params.farEnd !== 'probe') return vendorStream(task, dw, ctx);

@@ -14,6 +14,7 @@ import { dial } from '../net/dial.js';
 import { Attr, Method, attr, encodeMessage, getMappedAddress, getXorAddress, getString, newTransactionId, type StunMessage, type TransportAddress } from '../protocol/stun.js';
 import { StunTransport, majority, parseMediaTarget, probeHostName, r1, resolveFirst, sleep, targetHost } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { StunBindingDetails } from '../shared/evidence.js';
 
 export const STUN_PORT = 3478; // seed 000: UDP 3478 (STUN/TURN)
 export const STUN_ATTEMPTS = 3;
@@ -66,10 +67,10 @@ function mapped(m: StunMessage): TransportAddress | undefined {
   return getXorAddress(m, Attr.XorMappedAddress) ?? getMappedAddress(m);
 }
 
-export async function runStun(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runStun(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<StunBindingDetails>> {
   const t = parseMediaTarget(task.target);
   if (!t || t.kind === 'tls') return { status: 'skipped', reason: `not a stun.binding target: ${task.target}` };
-  const details: Record<string, unknown> = { host: t.host, port: t.port, transport: t.kind, proxy: null };
+  const details: StunBindingDetails = { host: t.host, port: t.port, transport: t.kind, proxy: null };
   if (t.kind === 'udp') {
     const ep = await resolveFirst(t.host, t.port, ctx);
     details.address = ep.address;
@@ -152,7 +153,7 @@ export async function runStun(task: CheckTask, ctx: CheckContext): Promise<Check
   }
 }
 
-export const stunBinding: CheckDef = {
+export const stunBinding: CheckDef<StunBindingDetails> = {
   id: 'stun.binding',
   title: 'STUN binding over UDP/TCP 3478: the port carries STUN, and the public address',
   plan: planStun,

@@ -4,12 +4,13 @@
 
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { TcpConnectDetails } from '../shared/evidence.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../shared/errors.js';
 import { proxyMayApply, proxySummary } from '../net/proxy.js';
 import { decisionUrl, r1, withDetails } from './web.js';
 
-export const tcpConnect: CheckDef = {
+export const tcpConnect: CheckDef<TcpConnectDetails> = {
   id: 'tcp.connect',
   title: 'TCP connections to each required host and port',
   plan(profiles, config): CheckTask[] {
@@ -37,7 +38,7 @@ export const tcpConnect: CheckDef = {
     const port = Number(task.params.port);
     const tlsPort = h.tls && port === 443;
     const choice = await ctx.proxy.forUrl(decisionUrl(h.host, port, tlsPort), ctx.signal);
-    const base: Record<string, unknown> = { host: h.host, port, proxy: proxySummary(choice) };
+    const base: TcpConnectDetails = { host: h.host, port, proxy: proxySummary(choice) };
     if (choice.kind === 'http' && port === 80 && !h.tls)
       return { status: 'skipped', reason: 'plain HTTP goes through the proxy', details: base };
 

@@ -9,6 +9,7 @@
 
 import type { CheckDef, CheckTask } from './types.js';
 import { taskKey } from './types.js';
+import type { TcpRangeDetails } from '../shared/evidence.js';
 import { dial } from '../net/dial.js';
 import { NetError } from '../shared/errors.js';
 import { proxySummary } from '../net/proxy.js';
@@ -28,7 +29,7 @@ export function firstHostAddress(cidr: string): string | null {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
-export const tcpRange: CheckDef = {
+export const tcpRange: CheckDef<TcpRangeDetails> = {
   id: 'tcp.range',
   title: 'Published IP ranges answer on their TCP ports (firewalls that allowlist by address)',
   plan(profiles): CheckTask[] {
@@ -52,7 +53,7 @@ export const tcpRange: CheckDef = {
     const address = String(task.params.address);
     const port = Number(task.params.port);
     const choice = await ctx.proxy.forUrl(decisionUrl(address, port, port === 443), ctx.signal);
-    const details: Record<string, unknown> = { range: task.params.range, rangeAddress: address, port, proxy: proxySummary(choice), source: task.host?.source };
+    const details: TcpRangeDetails = { range: task.params.range, rangeAddress: address, port, proxy: proxySummary(choice), source: task.host?.source };
     // Plain HTTP goes through a proxy as a GET, not a tunnel the check could open.
     if (choice.kind === 'http' && port === 80) return { status: 'skipped', reason: 'plain HTTP goes through the proxy', details };
     try {

@@ -20,6 +20,7 @@ import type { TransportAddress } from '../protocol/stun.js';
 import { StunTransport, fetchTurnCreds, formatHostPort, parseMediaTarget, probeHostName, probeJson, resolveFirst, targetHost, type MediaTransportKind, type TurnCreds } from './media-net.js';
 import { turnSession } from './turn-session.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { TurnAllocateDetails, TurnTransportDetails } from '../shared/evidence.js';
 
 export const TURN_TARGETS: { kind: MediaTransportKind; port: number }[] = [
   { kind: 'udp', port: 3478 }, // seed 000: UDP 3478 (STUN/TURN)
@@ -106,7 +107,7 @@ export async function turnPeerSetup(
 export async function openTurnTransport(
   t: { kind: MediaTransportKind; host: string; port: number },
   ctx: CheckContext,
-  details: Record<string, unknown>,
+  details: Partial<TurnTransportDetails>,
   metrics: Record<string, number>,
 ): Promise<StunTransport> {
   if (t.kind === 'udp') {
@@ -133,7 +134,7 @@ export async function openTurnTransport(
   return StunTransport.stream(d.socket as net.Socket, t.kind, ctx.signal);
 }
 
-export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<TurnAllocateDetails>> {
   if (typeof task.params.skip === 'string') return { status: 'skipped', reason: task.params.skip };
   const t = parseMediaTarget(task.target);
   if (!t) return { status: 'skipped', reason: `not a turn.allocate target: ${task.target}` };
@@ -144,7 +145,7 @@ export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<Check
   const peerEp = await resolveFirst(e.host, ports[0], ctx);
   const peer: TransportAddress = { family: net.isIPv6(peerEp.address) ? 6 : 4, address: peerEp.address, port: peerEp.port };
 
-  const details: Record<string, unknown> = { host: t.host, port: t.port, transport: t.kind, proxy: null, inspected: false, peer: fmtAddr(peer) };
+  const details: TurnAllocateDetails = { host: t.host, port: t.port, transport: t.kind, proxy: null, inspected: false, peer: fmtAddr(peer) };
   const metrics: Record<string, number> = {};
   const tr = await openTurnTransport(t, ctx, details, metrics);
   try {
@@ -173,7 +174,7 @@ export async function runTurn(task: CheckTask, ctx: CheckContext): Promise<Check
   }
 }
 
-export const turnAllocate: CheckDef = {
+export const turnAllocate: CheckDef<TurnAllocateDetails> = {
   id: 'turn.allocate',
   title: 'TURN over UDP 3478, TCP 3478/443 and TLS 443 relays data to a peer and back',
   plan: planTurn,

@@ -14,6 +14,7 @@ import type { ProfileSet } from '../shared/profile-types.js';
 import { EchoClient, decodeToken } from '../protocol/echo-token.js';
 import { probeHostName, probeJson, r1, resolveFirst, sleep } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { UdpRangeDetails } from '../shared/evidence.js';
 
 /** Packets per port (sent 150 ms apart); a port passes when one answer arrives. */
 export const RANGE_TRIES = 3;
@@ -41,7 +42,7 @@ export function planUdpRange(profiles: ProfileSet, config: RunConfig): CheckTask
   return [{ key: taskKey('udp.range', host), id: 'udp.range', target: host, dependsOn: [], params: {} }];
 }
 
-export async function runUdpRange(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runUdpRange(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<UdpRangeDetails>> {
   if (typeof task.params.skip === 'string') return { status: 'skipped', reason: task.params.skip };
   const got = await probeJson(ctx.config, '/.netready/udp-token', ctx.timeouts.firstByteMs, ctx.signal, ctx.proxy);
   if (got.status === 404) return { status: 'skipped', reason: 'the probe has no UDP echo (serve without --udp-echo)' };
@@ -118,7 +119,7 @@ export async function runUdpRange(task: CheckTask, ctx: CheckContext): Promise<C
   };
 }
 
-export const udpRange: CheckDef = {
+export const udpRange: CheckDef<UdpRangeDetails> = {
   id: 'udp.range',
   title: 'UDP 1025-65535: tokened echoes on sampled ports of the probe',
   plan: planUdpRange,

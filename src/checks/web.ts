@@ -9,6 +9,7 @@ import { dial, type Dialed } from '../net/dial.js';
 import { proxySummary, type ProxyChoice } from '../net/proxy.js';
 import { keepHeaders } from '../net/dial.js';
 import type { RunConfig } from '../shared/config.js';
+import type { WebDetails } from '../shared/evidence.js';
 import { proxyMayApply } from '../net/proxy.js';
 import { taskKey } from './types.js';
 import { readHead, writeRequest, type ResponseHead } from '../net/http1.js';
@@ -28,35 +29,40 @@ export function farEndOf(h: Pick<HostEntry, 'role'> | undefined): 'probe' | 'ven
 }
 
 /** A NetError with more details merged in (the first writer of a key wins). */
-export function withDetails(e: unknown, extra: Record<string, unknown>): unknown {
+export function withDetails(e: unknown, extra: object): unknown {
   if (!(e instanceof NetError)) return e;
   return new NetError(e.code, e.message, e.kind, { ...extra, ...e.details });
 }
 
-export interface WebDialOk {
+export interface WebDialOk<D extends WebDetails = WebDetails> {
   ok: true;
   dialed: Dialed;
   choice: ProxyChoice;
-  details: Record<string, unknown>;
+  details: D;
 }
 
 /** A web task's connection, opened: its target, path, socket and the evidence gathered so far. */
-export interface OpenedWebTask extends WebDialOk {
+export interface OpenedWebTask<D extends WebDetails = WebDetails> extends WebDialOk<D> {
   p: WebDialParams;
   path: string;
   sock: Dialed['socket'];
 }
 
 /** The common start of every per-path web check: read the task's target and dial it. */
-export async function openWebTask(task: CheckTask, ctx: CheckContext, extra: Record<string, unknown> = {}): Promise<OpenedWebTask | { ok: false; outcome: CheckOutcome }> {
+export async function openWebTask<D extends WebDetails = WebDetails>(
+  task: CheckTask,
+  ctx: CheckContext,
+  extra: Partial<D> = {},
+): Promise<OpenedWebTask<D> | { ok: false; outcome: CheckOutcome<D> }> {
   const path = String(task.params.path);
   const p: WebDialParams = { host: task.host!.host, port: Number(task.params.port), tls: !!task.params.tls, farEnd: farEndOf(task.host) };
   const dw = await dialWeb(p, ctx);
   if (!dw.ok) {
     if (dw.outcome.details && Object.keys(extra).length) dw.outcome.details = { ...dw.outcome.details, path, ...extra };
-    return dw;
+    // The details so far are the common ones (WebDetails); the check's own fields are all optional.
+    return dw as { ok: false; outcome: CheckOutcome<D> };
   }
-  return { ...dw, p, path, sock: dw.dialed.socket, details: { ...dw.details, ...extra, path } };
+  return { ...dw, p, path, sock: dw.dialed.socket, details: { ...dw.details, ...extra, path } as D };
 }
 
 /**
@@ -65,10 +71,10 @@ export async function openWebTask(task: CheckTask, ctx: CheckContext, extra: Rec
  * reason shape as the engine's; a proxy refusing CONNECT for this host is HTTP_BLOCKED_BY_PROXY;
  * other proxy failures are thrown as-is.
  */
-export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebDialOk | { ok: false; outcome: CheckOutcome }> {
+export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebDialOk | { ok: false; outcome: CheckOutcome<WebDetails> }> {
   const choice = await ctx.proxy.forUrl(decisionUrl(p.host, p.port, p.tls), ctx.signal);
   const farEnd = p.farEnd ?? 'vendor';
-  const details: Record<string, unknown> = { host: p.host, port: p.port, proxy: proxySummary(choice), inspected: false, farEnd };
+  const details: WebDetails = { host: p.host, port: p.port, proxy: proxySummary(choice), inspected: false, farEnd };
   const viaProxy = choice.kind === 'http';
   try {
     const dialed = await dial(
@@ -98,7 +104,7 @@ export async function dialWeb(p: WebDialParams, ctx: CheckContext): Promise<WebD
   } catch (e) {
     if (!(e instanceof NetError)) throw e;
     const phase = e.details.phase;
-    const skip = (reason: string): { ok: false; outcome: CheckOutcome } => ({
+    const skip = (reason: string): { ok: false; outcome: CheckOutcome<WebDetails> } => ({
       ok: false,
       outcome: { status: 'skipped', reason, details: { ...details, cause: e.code } },
     });

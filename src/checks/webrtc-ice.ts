@@ -28,6 +28,7 @@ import { closePeer, patchWerift, encodeSignal, parseSignal, selectedPair, type S
 import { parseTurnUrl } from '../protocol/turn-url.js';
 import { fetchTurnCreds, formatHostPort, r1, resolveFirst, type TurnCreds } from './media-net.js';
 import { taskKey, type CheckContext, type CheckDef, type CheckOutcome, type CheckTask } from './types.js';
+import type { WebrtcIceDetails } from '../shared/evidence.js';
 
 export const ICE_TARGETS = ['host-udp', 'relay-udp', 'relay-tcp', 'relay-tls'] as const;
 export type IceTarget = (typeof ICE_TARGETS)[number];
@@ -152,7 +153,7 @@ interface IceRun {
   /** The forced TURN transport; null for host-udp. */
   relayKind: 'udp' | 'tcp' | 'tls' | null;
   ctx: CheckContext;
-  details: Record<string, unknown>;
+  details: WebrtcIceDetails;
   metrics: Record<string, number>;
   waiter: Waiter;
 }
@@ -227,7 +228,7 @@ async function iceConfig(run: IceRun, probe: { host: string; port: number }): Pr
  * The WebSocket upgrade on the probe's signalling path and hello -> ready. A CheckOutcome when that
  * already decides the run (no upgrade, no answer, a plain echo, a refusal).
  */
-async function openSignalling(run: IceRun, sock: Dialed['socket'], probe: { host: string; port: number; tls: boolean }, sigUrl: string, tSig: number): Promise<SignalSocket | CheckOutcome> {
+async function openSignalling(run: IceRun, sock: Dialed['socket'], probe: { host: string; port: number; tls: boolean }, sigUrl: string, tSig: number): Promise<SignalSocket | CheckOutcome<WebrtcIceDetails>> {
   const { ctx, details, metrics, waiter } = run;
   const t = ctx.timeouts;
   const opened = await wsOpen(sock, hostHeader(probe.host, probe.port, probe.tls), SIGNAL_PATH, { signal: ctx.signal, now: ctx.now, firstByteMs: t.firstByteMs });
@@ -422,7 +423,7 @@ async function echoRound(run: IceRun, peer: Peer): Promise<number[]> {
 }
 
 /** The outcome from the echoes and the selected pair (relay-*: over exactly that transport). */
-function iceOutcome(run: IceRun, peer: Peer, rtts: number[]): CheckOutcome {
+function iceOutcome(run: IceRun, peer: Peer, rtts: number[]): CheckOutcome<WebrtcIceDetails> {
   const { details, metrics, relayKind } = run;
   const pair = selectedPair(peer.pc);
   details.selectedPair = pair;
@@ -446,7 +447,7 @@ function iceOutcome(run: IceRun, peer: Peer, rtts: number[]): CheckOutcome {
   return { status: 'ok', metrics, details };
 }
 
-export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome> {
+export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckOutcome<WebrtcIceDetails>> {
   // Grouped with the other media checks under the probe in the reports (the target is a transport).
   if (typeof task.params.skip === 'string') return { status: 'skipped', reason: task.params.skip, details: { host: 'probe', transport: task.target } };
   const target = task.target as IceTarget;
@@ -495,7 +496,7 @@ export async function runIce(task: CheckTask, ctx: CheckContext): Promise<CheckO
   }
 }
 
-export const webrtcIce: CheckDef = {
+export const webrtcIce: CheckDef<WebrtcIceDetails> = {
   id: 'webrtc.ice',
   title: 'A WebRTC session (ICE, DTLS, data channel) connects and echoes, per forced transport',
   plan: planIce,

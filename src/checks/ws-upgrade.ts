@@ -11,12 +11,13 @@
 // - the probe (netready serve) echoes: a text frame must come back.
 
 import type { CheckDef, CheckOutcome, CheckTask } from './types.js';
+import type { WsUpgradeDetails } from '../shared/evidence.js';
 import { proxyRefusalMarker } from '../net/http1.js';
 import { keepHeaders } from '../net/dial.js';
 import { wsClose, wsEcho, wsOpen, wsPing, type WsOpened } from '../net/ws-client.js';
 import { hostHeader, openWebTask, planPathTasks, withDetails } from './web.js';
 
-function noUpgrade(task: CheckTask, opened: WsOpened, details: Record<string, unknown>): CheckOutcome {
+function noUpgrade(task: CheckTask, opened: WsOpened, details: WsUpgradeDetails): CheckOutcome<WsUpgradeDetails> {
   const marker = proxyRefusalMarker(opened.head.status, opened.head.headers);
   if (marker)
     return {
@@ -36,7 +37,7 @@ function noUpgrade(task: CheckTask, opened: WsOpened, details: Record<string, un
   };
 }
 
-export const wsUpgrade: CheckDef = {
+export const wsUpgrade: CheckDef<WsUpgradeDetails> = {
   id: 'ws.upgrade',
   title: 'WebSocket upgrades complete and frames pass after them',
   plan(profiles, config): CheckTask[] {
@@ -44,7 +45,7 @@ export const wsUpgrade: CheckDef = {
     return planPathTasks('ws.upgrade', profiles.hosts, config, { specs: (h) => h.ws, ws: true, priority: 10 });
   },
   async run(task, ctx) {
-    const dw = await openWebTask(task, ctx);
+    const dw = await openWebTask<WsUpgradeDetails>(task, ctx);
     if (!dw.ok) return dw.outcome;
     const { p, path, sock, details } = dw;
     const vendor = task.params.farEnd !== 'probe';

@@ -6,9 +6,10 @@ import type { Rule } from '../input.js';
 
 import { pccRule, PORTS } from './pcc-common.js';
 import { changes, proxyBypassHowto } from '../remedies.js';
+import { detailsOf } from '../../shared/evidence.js';
 
 export const rule: Rule = pccRule('pcc-proxy-not-bypassed', ['PCC_PROXY_NOT_BYPASSED'], (r, host) => {
-  const p = r.details?.proxy as { display?: string; from?: string } | undefined;
+  const p = detailsOf(r, 'pcc.agent').proxy;
   return [
     `${p?.display ?? 'a proxy'}${p?.from ? ` (${p.from})` : ''} applies to ${host}, so the browser's requests to the local agent go to the proxy`,
     `Add ${host} to the proxy bypass list (browser/OS proxy exceptions, NO_PROXY, or the PAC file's DIRECT rules) (Personal Certificate Client: Communicating via WebSocket, "Using an External Proxy").`,

@@ -5,6 +5,7 @@ import { cause, type Rule } from '../input.js';
 import { mediaFacts, RANGE_OPEN_RATIO } from '../media.js';
 import { factsOf } from '../facts.js';
 import { changes, MEDIA_ANY, udpHowto } from '../remedies.js';
+import { detailsOf } from '../../shared/evidence.js';
 
 export const rule: Rule = {
   id: 'udp-range-blocked',
@@ -14,7 +15,7 @@ export const rule: Rule = {
     if (m.udp3478 !== true || m.rangeOpen !== false) return null;
     const r = m.range[0]!;
     const ratio = r.metrics.passRatio;
-    const ports = r.details?.ports as Record<string, string> | undefined;
+    const ports = detailsOf(r, 'udp.range').ports;
     const okCount = ports ? Object.values(ports).filter((v) => v === 'ok').length : null;
     const counts = ports ? ` (${okCount} of ${Object.keys(ports).length} sampled ports answered)` : '';
     return cause(
