@@ -12,7 +12,9 @@ export const rule: Rule = {
     const down = metric(input, 'quality.throughput', 'downBps');
     const up = metric(input, 'quality.throughput', 'upBps');
     // A figure still climbing when the time ran out is a lower bound: it proves nothing below 3 Mbps.
-    const isLow = (m: typeof down, dir: 'down' | 'up') => !!m && m.value < MIN_BPS && !risingDirection(m.r, dir);
+    // A measurement that broke (e.g. no data at all one way: THROUGHPUT_NO_DATA) proves no rate
+    // either: its other direction may have been starved with it. Only a completed measurement counts.
+    const isLow = (m: typeof down, dir: 'down' | 'up') => !!m && m.r.status === 'ok' && m.value < MIN_BPS && !risingDirection(m.r, dir);
     const low = [isLow(down, 'down') ? `${mbps(down!.value)} down` : null, isLow(up, 'up') ? `${mbps(up!.value)} up` : null].filter(
       (x): x is string => !!x,
     );
