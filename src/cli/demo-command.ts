@@ -9,9 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { inExecutable } from '../assets.js';
@@ -36,18 +34,6 @@ function demoEchoPorts(): string {
 
 export const DEMO_NO_TURN = 'no TURN server in the demo (coturn is not installed: no turnserver on PATH): the turn.allocate, webrtc.ice relay-* and quality.relay-train rows are skipped (a probe with --turn managed runs them)';
 
-/** coturn's turnserver on PATH (the demo runs it through `serve --turn managed` when there). */
-function haveTurnserver(): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean))
-    try {
-      accessSync(join(dir, 'turnserver'), constants.X_OK);
-      return true;
-    } catch {
-      /* not here */
-    }
-  return false;
-}
-
 /** A loopback port free for both TCP and UDP right now (coturn listens on both); null if none in 20 tries. */
 async function freeLoopbackPort(): Promise<number | null> {
   for (let i = 0; i < 20; i++) {
@@ -71,7 +57,7 @@ async function freeLoopbackPort(): Promise<number | null> {
 
 /** The serve's arguments for a managed coturn on loopback: free ports, a random 40-port relay window. */
 async function managedTurnArgs(): Promise<string[] | null> {
-  if (!haveTurnserver()) return null;
+  if (!(await import('../serve/coturn.js')).coturnInstalled()) return null;
   const port = await freeLoopbackPort();
   const tlsPort = await freeLoopbackPort();
   if (port === null || tlsPort === null || port === tlsPort) return null;
